@@ -1,0 +1,136 @@
+"""An audit is a folder: settings, the DuckDB database, labels, image cache, exports.
+
+Keeping everything about one auditing effort in one folder means it can be
+copied, archived or handed to a colleague, and that no image pixels are written
+anywhere but its own ``cache/`` (mode 0700).
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from reviewer.config import DEFAULT_TOML, Settings
+from reviewer.errors import NotAnAuditError, ReviewerError
+from reviewer.store import LabelStore, Store
+from reviewer.store.labels import utc_now
+
+
+@dataclass(frozen=True)
+class AuditPaths:
+    """Where each part of an audit lives."""
+
+    root: Path
+
+    @property
+    def settings(self) -> Path:
+        return self.root / "reviewer.toml"
+
+    @property
+    def database(self) -> Path:
+        return self.root / "audit.duckdb"
+
+    @property
+    def labels_dir(self) -> Path:
+        return self.root / "labels"
+
+    @property
+    def labels(self) -> Path:
+        return self.labels_dir / "labels.sqlite"
+
+    @property
+    def cache(self) -> Path:
+        return self.root / "cache"
+
+    @property
+    def images_cache(self) -> Path:
+        return self.cache / "images"
+
+    @property
+    def scores(self) -> Path:
+        return self.root / "scores"
+
+    @property
+    def exports(self) -> Path:
+        return self.root / "exports"
+
+
+class Audit:
+    """An opened audit folder: its settings, :class:`Store` and :class:`LabelStore`.
+
+    Use :meth:`init` to create one and :meth:`open` to open an existing one.
+    """
+
+    def __init__(
+        self, root: Path, settings: Settings, clock: Callable[[], datetime] = utc_now
+    ) -> None:
+        self.paths = AuditPaths(root)
+        self.settings = settings
+        self.labels = LabelStore(self.paths.labels, clock=clock)
+        self.store = Store(self.paths.database, labels=self.labels, scores_dir=self.paths.scores)
+
+    @property
+    def root(self) -> Path:
+        return self.paths.root
+
+    @classmethod
+    def init(cls, root: Path, exist_ok: bool = False) -> Audit:
+        """Create a new audit folder (or reuse one when ``exist_ok``)."""
+        root = Path(root).expanduser().resolve()
+        paths = AuditPaths(root)
+        if paths.database.exists() and not exist_ok:
+            raise ReviewerError(
+                f"{root}: an audit already exists here", "open it, or choose another folder"
+            )
+        if root.exists() and not root.is_dir():
+            raise ReviewerError(f"{root}: exists and is not a folder", "choose another path")
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+            for folder in (paths.labels_dir, paths.scores, paths.exports):
+                folder.mkdir(exist_ok=True)
+            paths.cache.mkdir(mode=0o700, exist_ok=True)
+            os.chmod(paths.cache, 0o700)
+            paths.images_cache.mkdir(mode=0o700, exist_ok=True)
+            if not paths.settings.exists():
+                paths.settings.write_text(DEFAULT_TOML, encoding="utf-8")
+        except OSError as exc:
+            raise ReviewerError(
+                f"{root}: cannot create the audit folder ({exc.strerror})",
+                "check permissions and free disk space",
+            ) from exc
+        audit = cls(root, Settings.load(paths.settings))
+        audit.store.create_schema()
+        return audit
+
+    @classmethod
+    def open(cls, root: Path | str, clock: Callable[[], datetime] = utc_now) -> Audit:
+        """Open an existing audit folder."""
+        root = Path(root).expanduser().resolve()
+        paths = AuditPaths(root)
+        if not paths.database.exists():
+            raise NotAnAuditError(
+                f"{root}: not an audit (no audit.duckdb)", f"create one with `reviewer init {root}`"
+            )
+        paths.images_cache.mkdir(parents=True, exist_ok=True)
+        paths.scores.mkdir(exist_ok=True)
+        return cls(root, Settings.load(paths.settings), clock=clock)
+
+    def reviewer_name(self, explicit: str | None = None) -> str:
+        """The reviewer: the option, else ``reviewer.toml``, else the OS user."""
+        if explicit:
+            return explicit
+        if self.settings.reviewer.name:
+            return self.settings.reviewer.name
+        try:
+            return getpass.getuser()
+        except (KeyError, OSError):
+            return "reviewer"
+
+    def close(self) -> None:
+        """Close the label store."""
+        self.labels.close()
+        self.store.close()

@@ -1,0 +1,82 @@
+"""The ``reviewer`` command line.
+
+Each command lives in its own module and imports its heavy dependencies inside
+the command function, so ``reviewer --help`` stays fast and reviewing never
+imports torch. User errors (:class:`~reviewer.errors.ReviewerError`) become one
+line on stderr and a non-zero exit; anything else keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import errno
+import sys
+from typing import Any
+
+import click
+
+from reviewer import __version__
+from reviewer.errors import ReviewerError
+
+
+class ReviewerGroup(click.Group):
+    """A click group that turns user errors into one clear line and an exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ReviewerError as exc:
+            click.echo(f"error: {exc.one_line()}", err=True)
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("interrupted: what was already saved is kept", err=True)
+            sys.exit(130)
+        except OSError as exc:
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                click.echo(
+                    f"error: disk full while writing {exc.filename or ''} — free space and "
+                    "retry; what was already saved is kept",
+                    err=True,
+                )
+                sys.exit(28)
+            raise
+
+
+@click.group(cls=ReviewerGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="reviewer")
+def main() -> None:
+    """Audit web-scale image-text datasets: ingest, flag, sample, review, measure, export."""
+
+
+def _register() -> None:
+    from reviewer.cli import (
+        agreement_cmd,
+        audit_cmd,
+        demo_cmd,
+        export_cmd,
+        flag_cmd,
+        hcr_cmd,
+        ingest_cmd,
+        report_cmd,
+        review_cmd,
+        sample_cmd,
+        stats_cmd,
+    )
+
+    for module in (
+        audit_cmd,
+        demo_cmd,
+        ingest_cmd,
+        flag_cmd,
+        hcr_cmd,
+        sample_cmd,
+        review_cmd,
+        stats_cmd,
+        agreement_cmd,
+        report_cmd,
+        export_cmd,
+    ):
+        for command in module.COMMANDS:
+            main.add_command(command)
+
+
+_register()

@@ -1,0 +1,7 @@
+"""`reviewer agreement` (not yet built)."""
+
+from __future__ import annotations
+
+import click
+
+COMMANDS: list[click.Command] = []

@@ -1,0 +1,121 @@
+"""Short-lived DuckDB connections that wait politely for DuckDB's file lock.
+
+DuckDB lets one process hold a database file for writing, and while it does no
+other process may open the file at all, not even read-only (measured on these
+machines: "Could not set lock on file … Conflicting lock is held"). An audit is
+used by several processes at once (reviewers, a flag job, ``reviewer stats``),
+so nobody keeps the file open: every operation opens, works and closes
+(about 29 ms), and an open that meets a conflicting lock is retried with
+back-off until ``busy_timeout_s``. Long jobs (flagging) write their output to
+parquet files instead of the database, so they never hold the lock for long.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+
+from reviewer.errors import AuditBusyError, ReviewerError
+
+_LOCK_MARKERS = ("Could not set lock", "Conflicting lock")
+
+
+def _is_lock_conflict(exc: BaseException) -> bool:
+    return any(marker in str(exc) for marker in _LOCK_MARKERS)
+
+
+class ConnectionFactory:
+    """Opens connections to one DuckDB file, or hands out one shared in-memory database.
+
+    Args:
+        path: The database file, or ``None`` for an in-memory database (tests, notebooks).
+        busy_timeout_s: How long to keep retrying while another process holds the file.
+        temp_dir: Where DuckDB may spill when a query outgrows memory.
+        memory_limit: DuckDB's memory limit, so ingest of huge files stays bounded.
+    """
+
+    def __init__(
+        self,
+        path: Path | None,
+        busy_timeout_s: float = 60.0,
+        temp_dir: Path | None = None,
+        memory_limit: str = "2GB",
+    ) -> None:
+        self.path = path
+        self.busy_timeout_s = busy_timeout_s
+        self.temp_dir = temp_dir
+        self.memory_limit = memory_limit
+        self._memory: duckdb.DuckDBPyConnection | None = None
+        self._memory_lock = threading.RLock()
+        if path is None:
+            self._memory = duckdb.connect(":memory:")
+            self._configure(self._memory)
+
+    def _configure(self, conn: duckdb.DuckDBPyConnection) -> None:
+        conn.execute(f"SET memory_limit = '{self.memory_limit}'")
+        conn.execute("SET preserve_insertion_order = false")
+        if self.temp_dir is not None:
+            conn.execute("SET temp_directory = ?", [str(self.temp_dir)])
+
+    @contextlib.contextmanager
+    def open(self, write: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        """Yield a connection; a write connection commits on success and rolls back on error.
+
+        Raises:
+            AuditBusyError: Another process kept the file locked past the timeout.
+        """
+        if self._memory is not None:
+            with self._memory_lock:
+                cursor = self._memory.cursor()
+                try:
+                    yield cursor
+                finally:
+                    cursor.close()
+            return
+        conn = self._connect(write)
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+    def _connect(self, write: bool) -> duckdb.DuckDBPyConnection:
+        assert self.path is not None
+        if not write and not self.path.exists():
+            raise ReviewerError(f"{self.path}: audit database is missing", "run `reviewer init`")
+        deadline = time.monotonic() + self.busy_timeout_s
+        delay = 0.02
+        while True:
+            try:
+                conn = duckdb.connect(str(self.path), read_only=not write)
+            except duckdb.Error as exc:
+                if not _is_lock_conflict(exc):
+                    raise ReviewerError(
+                        f"{self.path}: cannot open the audit database ({_first_line(exc)})",
+                        "check the file is a reviewer audit and not corrupt",
+                    ) from exc
+                if time.monotonic() >= deadline:
+                    raise AuditBusyError(
+                        f"{self.path}: another process has held the audit database for "
+                        f"{self.busy_timeout_s:.0f} s",
+                        "wait for the running ingest or sampling to finish, then retry",
+                    ) from exc
+                time.sleep(delay)
+                delay = min(delay * 2, 0.5)
+                continue
+            self._configure(conn)
+            return conn
+
+    def close(self) -> None:
+        """Close the in-memory database, if any."""
+        if self._memory is not None:
+            self._memory.close()
+            self._memory = None
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

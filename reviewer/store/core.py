@@ -1,0 +1,91 @@
+"""The boundary to the audit's DuckDB file: connections, schema, shared helpers.
+
+All SQL of the analytical side lives in the ``reviewer.store`` package; the
+query mixins (samples, scores, plans, export, stats) add methods to one
+:class:`~reviewer.store.Store` class. The UI never imports ``duckdb``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from reviewer.errors import ReviewerError
+from reviewer.store.connection import ConnectionFactory
+from reviewer.store.labels import LabelStore
+from reviewer.store.schema import DDL, SCHEMA_VERSION
+
+
+class StoreBase:
+    """Connection handling and schema; the mixins build on :meth:`query` and :meth:`connect`.
+
+    Args:
+        path: The DuckDB file, or ``None`` for an in-memory store.
+        labels: The label store, so analytical queries can join human decisions.
+        scores_dir: Folder where flag runs write their parquet score files.
+        busy_timeout_s: How long to wait for another process's lock.
+    """
+
+    def __init__(
+        self,
+        path: Path | None,
+        labels: LabelStore | None = None,
+        scores_dir: Path | None = None,
+        busy_timeout_s: float = 60.0,
+    ) -> None:
+        temp_dir = path.parent / "cache" / "duckdb_tmp" if path is not None else None
+        self.path = path
+        self.db = ConnectionFactory(path, busy_timeout_s=busy_timeout_s, temp_dir=temp_dir)
+        self.labels = labels if labels is not None else LabelStore(None)
+        self.scores_dir = scores_dir
+
+    def connect(self, write: bool = False) -> Any:
+        """A context manager yielding a DuckDB connection (see ConnectionFactory.open)."""
+        return self.db.open(write=write)
+
+    def create_schema(self) -> None:
+        """Create the tables of a new audit (idempotent)."""
+        with self.connect(write=True) as conn:
+            for statement in DDL:
+                conn.execute(statement)
+            conn.execute(
+                "INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT (key) DO NOTHING",
+                [str(SCHEMA_VERSION)],
+            )
+
+    def query(self, sql: str, params: Sequence[Any] = (), with_labels: bool = False) -> pa.Table:
+        """Run a read query and return Arrow; ``with_labels`` registers label views first."""
+        with self.connect() as conn:
+            if with_labels:
+                self.register_labels(conn)
+            try:
+                return conn.execute(sql, list(params)).fetch_arrow_table()
+            except duckdb.Error as exc:
+                raise ReviewerError(f"query failed: {_first_line(exc)}") from exc
+
+    def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        """Run a query that returns one value."""
+        with self.connect() as conn:
+            row = conn.execute(sql, list(params)).fetchone()
+        return None if row is None else row[0]
+
+    def register_labels(self, conn: duckdb.DuckDBPyConnection) -> None:
+        """Expose the label store to a DuckDB connection as ``labels_current``,
+        ``label_events`` and ``quarantine`` relations."""
+        conn.register("labels_current", self.labels.current_labels())
+        conn.register("label_events", self.labels.events())
+        quarantined = sorted(self.labels.quarantined_ids())
+        conn.register("quarantine", pa.table({"sample_id": pa.array(quarantined, pa.string())}))
+
+    def close(self) -> None:
+        """Release the in-memory database if any (file connections are short-lived)."""
+        self.db.close()
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

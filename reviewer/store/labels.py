@@ -1,0 +1,421 @@
+"""The human side of an audit: decisions, exposure and quarantine, in SQLite (WAL).
+
+Why not DuckDB: DuckDB lets one process write a file and then locks everyone
+else out, even readers. Reviewers work in parallel processes, each pressing a
+key every few seconds, while a flag job or ``reviewer stats`` runs. SQLite in
+WAL mode gives many concurrent writers (serialised by a busy timeout measured in
+milliseconds) and readers that never block, and with ``synchronous=FULL`` a
+committed decision survives ``kill -9`` and power loss. Label data is small
+(one row per keypress), so statistics read it into Arrow and join it in DuckDB.
+
+Labels are append-only events. Undo is a new event that names the event it
+undoes; the current label of (sample, reviewer, category) is the latest event
+that is neither an undo nor undone.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyarrow as pa
+
+from reviewer.errors import ReviewerError
+
+VERDICTS = ("confirm", "reject", "unsure", "skip", "escalate")
+EXPOSURE_KINDS = (
+    "session_start",
+    "session_end",
+    "reveal",
+    "revealed_seconds",
+    "confirmed_harmful",
+    "break_taken",
+    "break_snoozed",
+    "cap_reached",
+)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    event_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    sample_id TEXT NOT NULL,
+    reviewer TEXT NOT NULL,
+    category TEXT NOT NULL,
+    verdict TEXT NOT NULL CHECK (verdict IN
+        ('confirm', 'reject', 'unsure', 'skip', 'escalate', 'undo')),
+    subtags TEXT,
+    undoes INTEGER REFERENCES events(event_id),
+    created_at TEXT NOT NULL,
+    seconds_on_item REAL,
+    reveal_depth INTEGER NOT NULL DEFAULT 0,
+    note TEXT,
+    session_id TEXT,
+    queue TEXT
+);
+CREATE INDEX IF NOT EXISTS events_by_reviewer ON events(reviewer, event_id);
+CREATE INDEX IF NOT EXISTS events_by_sample ON events(sample_id);
+CREATE TABLE IF NOT EXISTS exposure (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    reviewer TEXT NOT NULL,
+    session_id TEXT,
+    kind TEXT NOT NULL,
+    sample_id TEXT,
+    depth INTEGER,
+    seconds REAL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS exposure_by_reviewer ON exposure(reviewer, created_at);
+CREATE TABLE IF NOT EXISTS quarantine (
+    sample_id TEXT PRIMARY KEY,
+    reviewer TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS reviewers (
+    name TEXT PRIMARY KEY,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS positions (
+    reviewer TEXT NOT NULL,
+    queue TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (reviewer, queue)
+);
+"""
+
+_CURRENT_SQL = """
+SELECT e.sample_id, e.reviewer, e.category, e.verdict, e.subtags, e.created_at,
+       e.seconds_on_item, e.reveal_depth, e.note, e.session_id, e.queue, e.event_id
+FROM events e
+WHERE e.verdict != 'undo'
+  AND NOT EXISTS (SELECT 1 FROM events u WHERE u.verdict = 'undo' AND u.undoes = e.event_id)
+  AND e.event_id = (
+      SELECT MAX(e2.event_id) FROM events e2
+      WHERE e2.sample_id = e.sample_id AND e2.reviewer = e.reviewer
+        AND e2.category = e.category AND e2.verdict != 'undo'
+        AND NOT EXISTS (SELECT 1 FROM events u2 WHERE u2.verdict = 'undo'
+                        AND u2.undoes = e2.event_id))
+"""
+
+LABEL_COLUMNS = {
+    "sample_id": pa.string(),
+    "reviewer": pa.string(),
+    "category": pa.string(),
+    "verdict": pa.string(),
+    "subtags": pa.string(),
+    "created_at": pa.string(),
+    "seconds_on_item": pa.float64(),
+    "reveal_depth": pa.int64(),
+    "note": pa.string(),
+    "session_id": pa.string(),
+    "queue": pa.string(),
+    "event_id": pa.int64(),
+}
+
+
+def utc_now() -> datetime:
+    """The current time in UTC; the default clock of the label store."""
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One reviewer decision on one sample, as written when the key is pressed."""
+
+    sample_id: str
+    reviewer: str
+    category: str
+    verdict: str
+    subtags: tuple[str, ...] = ()
+    seconds_on_item: float | None = None
+    reveal_depth: int = 0
+    note: str | None = None
+    session_id: str | None = None
+    queue: str | None = None
+
+
+@dataclass(frozen=True)
+class LabelEvent:
+    """A stored decision event."""
+
+    event_id: int
+    sample_id: str
+    reviewer: str
+    category: str
+    verdict: str
+    created_at: str
+
+
+class LabelStore:
+    """Owns ``labels/labels.sqlite`` and every SQL statement on it.
+
+    Args:
+        path: The SQLite file; ``None`` keeps everything in memory (tests).
+        clock: Returns the current time; tests pass a fake one.
+    """
+
+    def __init__(self, path: Path | None, clock: Callable[[], datetime] = utc_now) -> None:
+        self.path = path
+        self.clock = clock
+        self._lock = threading.RLock()
+        target = ":memory:" if path is None else str(path)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._conn = sqlite3.connect(
+                target, timeout=30.0, isolation_level=None, check_same_thread=False
+            )
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=FULL")
+            self._conn.execute("PRAGMA busy_timeout=30000")
+            self._conn.executescript(_SCHEMA)
+        except sqlite3.Error as exc:
+            raise ReviewerError(
+                f"{target}: cannot open the label store ({exc})",
+                "check the audit folder is writable and not on a full disk",
+            ) from exc
+
+    def close(self) -> None:
+        """Close the connection."""
+        with self._lock:
+            self._conn.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One immediate transaction: durable on commit, nothing half-written on error."""
+        with self._lock:
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                raise ReviewerError(
+                    f"label store is busy or unwritable ({exc})", "retry; check free disk space"
+                ) from exc
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            else:
+                try:
+                    self._conn.execute("COMMIT")
+                except sqlite3.OperationalError as exc:
+                    self._conn.execute("ROLLBACK")
+                    raise ReviewerError(
+                        f"could not save to the label store ({exc})",
+                        "free disk space and retry; nothing was saved",
+                    ) from exc
+
+    def _now(self) -> str:
+        return self.clock().astimezone(UTC).isoformat(timespec="microseconds")
+
+    # ---- reviewers -------------------------------------------------------------
+
+    def add_reviewer(self, name: str) -> None:
+        """Register a reviewer (idempotent)."""
+        if not name.strip():
+            raise ReviewerError("reviewer name is empty", "pass --reviewer NAME")
+        with self._write() as conn:
+            conn.execute(
+                "INSERT OR IGNORE INTO reviewers(name, created_at) VALUES (?, ?)",
+                (name, self._now()),
+            )
+
+    def reviewers(self) -> list[str]:
+        """Known reviewers, sorted."""
+        with self._lock:
+            rows = self._conn.execute("SELECT name FROM reviewers ORDER BY name").fetchall()
+        return [r[0] for r in rows]
+
+    def require_reviewer(self, name: str) -> None:
+        """Raise a user error naming the known reviewers when ``name`` is unknown."""
+        known = self.reviewers()
+        if name not in known:
+            raise ReviewerError(
+                f"unknown reviewer '{name}'",
+                f"known reviewers: {', '.join(known) or 'none yet'}",
+            )
+
+    # ---- decisions -------------------------------------------------------------
+
+    def record(self, decision: Decision) -> LabelEvent:
+        """Append a decision; it is durable when this returns. Escalations quarantine at once."""
+        if decision.verdict not in VERDICTS:
+            raise ReviewerError(
+                f"unknown verdict '{decision.verdict}'", f"use one of {', '.join(VERDICTS)}"
+            )
+        now = self._now()
+        with self._write() as conn:
+            conn.execute(
+                "INSERT OR IGNORE INTO reviewers(name, created_at) VALUES (?, ?)",
+                (decision.reviewer, now),
+            )
+            cur = conn.execute(
+                "INSERT INTO events(sample_id, reviewer, category, verdict, subtags, created_at,"
+                " seconds_on_item, reveal_depth, note, session_id, queue)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    decision.sample_id,
+                    decision.reviewer,
+                    decision.category,
+                    decision.verdict,
+                    ",".join(decision.subtags) or None,
+                    now,
+                    decision.seconds_on_item,
+                    decision.reveal_depth,
+                    decision.note,
+                    decision.session_id,
+                    decision.queue,
+                ),
+            )
+            if decision.verdict == "escalate":
+                conn.execute(
+                    "INSERT OR IGNORE INTO quarantine(sample_id, reviewer, created_at)"
+                    " VALUES (?, ?, ?)",
+                    (decision.sample_id, decision.reviewer, now),
+                )
+            event_id = int(cur.lastrowid or 0)
+        return LabelEvent(
+            event_id, decision.sample_id, decision.reviewer, decision.category,
+            decision.verdict, now,
+        )
+
+    def undo_last(self, reviewer: str, session_id: str | None = None) -> LabelEvent | None:
+        """Undo the reviewer's latest standing decision (optionally within one session).
+
+        Escalations are not undone: the quarantine is final, by design, so an item
+        that was possibly illegal is never shown again.
+
+        Returns:
+            The event that was undone, or ``None`` when there is nothing to undo.
+        """
+        query = (
+            "SELECT event_id, sample_id, reviewer, category, verdict, created_at FROM events e"
+            " WHERE reviewer = ? AND verdict NOT IN ('undo', 'escalate')"
+            " AND NOT EXISTS (SELECT 1 FROM events u WHERE u.verdict = 'undo'"
+            "                 AND u.undoes = e.event_id)"
+        )
+        params: list[object] = [reviewer]
+        if session_id is not None:
+            query += " AND session_id = ?"
+            params.append(session_id)
+        query += " ORDER BY event_id DESC LIMIT 1"
+        with self._write() as conn:
+            row = conn.execute(query, params).fetchone()
+            if row is None:
+                return None
+            target = LabelEvent(*row)
+            conn.execute(
+                "INSERT INTO events(sample_id, reviewer, category, verdict, undoes, created_at,"
+                " session_id) VALUES (?, ?, ?, 'undo', ?, ?, ?)",
+                (target.sample_id, reviewer, target.category, target.event_id, self._now(),
+                 session_id),
+            )
+        return target
+
+    def current_labels(self) -> pa.Table:
+        """Current label per (sample, reviewer, category), as Arrow."""
+        return self._table(_CURRENT_SQL + " ORDER BY e.event_id", ())
+
+    def events(self) -> pa.Table:
+        """Every decision event, undo events included (``verdict='undo'``)."""
+        return self._table(
+            "SELECT sample_id, reviewer, category, verdict, subtags, created_at,"
+            " seconds_on_item, reveal_depth, note, session_id, queue, event_id"
+            " FROM events ORDER BY event_id",
+            (),
+        )
+
+    def labelled_ids(self, reviewer: str) -> set[str]:
+        """Samples this reviewer has a standing decision on, in any category."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT sample_id FROM (" + _CURRENT_SQL + ") WHERE reviewer = ?", (reviewer,)
+            ).fetchall()
+        return {r[0] for r in rows}
+
+    def _table(self, sql: str, params: tuple[object, ...]) -> pa.Table:
+        with self._lock:
+            rows = self._conn.execute(sql, params).fetchall()
+        columns = list(zip(*rows, strict=True)) if rows else [[] for _ in LABEL_COLUMNS]
+        return pa.table(
+            {
+                name: pa.array(list(col), type=typ)
+                for (name, typ), col in zip(LABEL_COLUMNS.items(), columns, strict=True)
+            }
+        )
+
+    # ---- quarantine ------------------------------------------------------------
+
+    def quarantined_ids(self) -> set[str]:
+        """Samples escalated by anyone: never shown again."""
+        with self._lock:
+            rows = self._conn.execute("SELECT sample_id FROM quarantine").fetchall()
+        return {r[0] for r in rows}
+
+    # ---- exposure --------------------------------------------------------------
+
+    def log_exposure(
+        self,
+        reviewer: str,
+        kind: str,
+        session_id: str | None = None,
+        sample_id: str | None = None,
+        depth: int | None = None,
+        seconds: float | None = None,
+    ) -> None:
+        """Append one exposure event (a reveal, seconds revealed, a break, …)."""
+        if kind not in EXPOSURE_KINDS:
+            raise ValueError(f"unknown exposure kind {kind!r}")
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO exposure(reviewer, session_id, kind, sample_id, depth, seconds,"
+                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (reviewer, session_id, kind, sample_id, depth, seconds, self._now()),
+            )
+
+    def exposure(self, reviewer: str | None = None, since: str | None = None) -> pa.Table:
+        """Exposure events, optionally for one reviewer and since an ISO timestamp."""
+        sql = (
+            "SELECT reviewer, session_id, kind, sample_id, depth, seconds, created_at"
+            " FROM exposure WHERE 1=1"
+        )
+        params: list[object] = []
+        if reviewer is not None:
+            sql += " AND reviewer = ?"
+            params.append(reviewer)
+        if since is not None:
+            sql += " AND created_at >= ?"
+            params.append(since)
+        with self._lock:
+            rows = self._conn.execute(sql + " ORDER BY id", params).fetchall()
+        names = ["reviewer", "session_id", "kind", "sample_id", "depth", "seconds", "created_at"]
+        types = [pa.string(), pa.string(), pa.string(), pa.string(), pa.int64(), pa.float64(),
+                 pa.string()]
+        cols = list(zip(*rows, strict=True)) if rows else [[] for _ in names]
+        return pa.table(
+            {n: pa.array(list(c), type=t) for n, t, c in zip(names, types, cols, strict=True)}
+        )
+
+    # ---- positions ---------------------------------------------------------------
+
+    def save_position(self, reviewer: str, queue: str, position: int) -> None:
+        """Remember where the reviewer is in a queue, to resume there."""
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO positions(reviewer, queue, position, updated_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT(reviewer, queue) DO UPDATE SET position = excluded.position,"
+                " updated_at = excluded.updated_at",
+                (reviewer, queue, position, self._now()),
+            )
+
+    def position(self, reviewer: str, queue: str) -> int:
+        """The saved position in a queue, 0 when none."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT position FROM positions WHERE reviewer = ? AND queue = ?", (reviewer, queue)
+            ).fetchone()
+        return int(row[0]) if row else 0

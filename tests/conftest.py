@@ -1,0 +1,68 @@
+"""Fixtures shared by every test: tiny audits built on disk, offline model hubs."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pytest
+
+from reviewer.audit import Audit
+
+# No model hub is reachable from these machines: never wait for one.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+
+
+SampleRows = list[dict[str, Any]]
+
+
+def sample_rows(n: int, dataset: str = "laion400m", **overrides: Any) -> SampleRows:
+    """``n`` LAION-400M-shaped rows with predictable, innocent values."""
+    tags = ["UNLIKELY", "UNSURE", "NSFW"]
+    rows = []
+    for i in range(n):
+        row: dict[str, Any] = {
+            "sample_id": f"s{i:05d}",
+            "url": f"https://example.org/img/{i}.jpg",
+            "text": f"caption number {i}",
+            "license": "?",
+            "nsfw": tags[i % 3],
+            "punsafe": None,
+            "pwatermark": None,
+            "similarity": 0.3,
+            "width": 64,
+            "height": 64,
+            "hash": None,
+            "dataset": dataset,
+            "source_file": "fixture.parquet",
+            "source_row": i,
+            "image_ref": None,
+        }
+        row.update(overrides)
+        rows.append(row)
+    return rows
+
+
+@pytest.fixture
+def audit(tmp_path: Path) -> Iterator[Audit]:
+    """A new, empty audit folder on disk."""
+    a = Audit.init(tmp_path / "audit")
+    yield a
+    a.close()
+
+
+@pytest.fixture
+def add_samples(audit: Audit) -> Callable[[SampleRows], int]:
+    """Insert canonical rows straight into the audit's samples table."""
+
+    def add(rows: SampleRows) -> int:
+        table = pa.Table.from_pylist(rows)
+        with audit.store.connect(write=True) as conn:
+            return audit.store.insert_samples(conn, table)
+
+    return add

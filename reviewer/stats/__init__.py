@@ -1,0 +1,1 @@
+"""Statistics of an audit: intervals, agreement, precision, hate content rates."""

@@ -11,6 +11,6 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from reviewer.api import AuditHandle, open_audit  # noqa: E402
+from reviewer.api import AuditHandle, open_audit
 
 __all__ = ["AuditHandle", "__version__", "open_audit"]

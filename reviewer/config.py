@@ -91,13 +91,14 @@ class FlagsSection:
     keyword_list: str = ""
     """Path of a keyword file; empty means the 2021 audit's list shipped in ``assets/``."""
     hate_threshold: float = 0.5
-    """P_hateful / P_targeted / P_aggressive above this flag a caption (the hate-scaling audit's 0.5)."""
+    """P_hateful / P_targeted / P_aggressive above this flag a caption (hate-scaling audit: 0.5)."""
     punsafe_cuts: list[float] = field(default_factory=lambda: [0.5, 0.9])
     """punsafe below the first cut bins as UNLIKELY, below the second as UNSURE, else NSFW."""
     clip_nsfw_threshold: float = 0.5
     """Zero-shot CLIP NSFW probability above which an image is flagged."""
     clip_similarity_threshold: float = 0.28
-    """Image-caption cosine similarity below which a pair is flagged as mismatched (LAION used 0.28-0.3)."""
+    """Image-caption cosine similarity below which a pair is flagged as mismatched
+    (LAION used 0.28-0.3)."""
 
 
 @dataclass

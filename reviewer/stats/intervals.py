@@ -60,7 +60,9 @@ def proportion_ci(k: int, n: int, method: str = "wilson", confidence: float = 0.
         confidence: Two-sided confidence level, e.g. 0.95.
     """
     if method not in METHODS:
-        raise ReviewerError(f"unknown interval method '{method}'", f"use one of {', '.join(METHODS)}")
+        raise ReviewerError(
+            f"unknown interval method '{method}'", f"use one of {', '.join(METHODS)}"
+        )
     if not 0 < confidence < 1:
         raise ReviewerError(f"confidence {confidence} must be between 0 and 1")
     if n < 0 or k < 0 or k > n:

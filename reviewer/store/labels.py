@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 
@@ -340,7 +341,9 @@ class LabelStore:
     def _table(self, sql: str, params: tuple[object, ...]) -> pa.Table:
         with self._lock:
             rows = self._conn.execute(sql, params).fetchall()
-        columns = list(zip(*rows, strict=True)) if rows else [[] for _ in LABEL_COLUMNS]
+        columns: list[Sequence[Any]] = (
+            list(zip(*rows, strict=True)) if rows else [[] for _ in LABEL_COLUMNS]
+        )
         return pa.table(
             {
                 name: pa.array(list(col), type=typ)
@@ -395,7 +398,7 @@ class LabelStore:
         names = ["reviewer", "session_id", "kind", "sample_id", "depth", "seconds", "created_at"]
         types = [pa.string(), pa.string(), pa.string(), pa.string(), pa.int64(), pa.float64(),
                  pa.string()]
-        cols = list(zip(*rows, strict=True)) if rows else [[] for _ in names]
+        cols: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [[] for _ in names]
         return pa.table(
             {n: pa.array(list(c), type=t) for n, t, c in zip(names, types, cols, strict=True)}
         )

@@ -1,0 +1,1 @@
+"""Export of labelled subsets and removal lists (issue 5)."""

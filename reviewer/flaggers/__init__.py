@@ -1,0 +1,1 @@
+"""Automated flaggers: keyword, NSFW field, hate speech, CLIP (issue 3)."""

@@ -1,0 +1,1 @@
+"""Reading LAION-style sources into an audit (issue 2)."""

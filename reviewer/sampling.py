@@ -1,0 +1,1 @@
+"""Stratified sampling plans with inclusion probabilities (issue 4)."""

@@ -1,0 +1,1 @@
+"""The Textual review app (issue 6)."""

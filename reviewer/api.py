@@ -1,16 +1,46 @@
 """The notebook API: an audit's samples, scores and labels as Arrow or pandas, no TUI.
 
 Researchers estimating filter precision work in notebooks; this module gives
-them the same numbers the CLI prints, as tables.
+them the same numbers the CLI prints, as tables::
+
+    import reviewer
+    audit = reviewer.open_audit("my-audit")
+    audit.samples(where="nsfw = ?", params=["NSFW"], as_pandas=True)
+    audit.flags(only_flagged=True)
+    audit.labels(as_pandas=True)
+
+Every method returns a :class:`pyarrow.Table`, or a pandas ``DataFrame`` with
+``as_pandas=True`` (pandas is imported only then). Reads open short-lived
+read-only connections, so a notebook never blocks reviewers or a flag job.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import asdict
 from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
 from reviewer.audit import Audit
+from reviewer.errors import ReviewerError
+
+if TYPE_CHECKING:
+    from reviewer.ingest import IngestReport
+    from reviewer.store import Store
+
+
+def _frame(table: pa.Table, as_pandas: bool) -> Any:
+    """The table itself, or a pandas DataFrame of it."""
+    if not as_pandas:
+        return table
+    try:
+        import pandas  # noqa: F401
+    except ImportError as exc:
+        raise ReviewerError("pandas is not installed", "pip install pandas, or use Arrow") from exc
+    return table.to_pandas()
 
 
 class AuditHandle:
@@ -23,30 +53,95 @@ class AuditHandle:
     def __init__(self, audit: Audit) -> None:
         self.audit = audit
 
+    def __enter__(self) -> AuditHandle:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
     @property
-    def store(self):  # type: ignore[no-untyped-def]
+    def store(self) -> Store:
         """The underlying :class:`reviewer.store.Store`."""
         return self.audit.store
 
-    def samples(self, limit: int | None = None) -> pa.Table:
-        """All samples (or the first ``limit``) as an Arrow table."""
-        sql = "SELECT * FROM samples ORDER BY dataset, source_file, source_row"
-        if limit is not None:
-            sql += f" LIMIT {int(limit)}"
-        return self.audit.store.query(sql)
+    def summary(self) -> dict[str, Any]:
+        """Counts by dataset, NSFW tag, files, images and labels, as a dict."""
+        return asdict(self.audit.store.summary())
 
-    def labels(self) -> pa.Table:
+    def samples(
+        self,
+        columns: list[str] | None = None,
+        where: str | None = None,
+        params: list[Any] | None = None,
+        limit: int | None = None,
+        as_pandas: bool = False,
+    ) -> Any:
+        """Samples in ingest order; ``where`` is an SQL condition with ``?`` placeholders."""
+        table = self.audit.store.samples_table(columns, where, params, limit)
+        return _frame(table, as_pandas)
+
+    def sample(self, sample_id: str) -> dict[str, Any] | None:
+        """One sample as a dict, or ``None`` if the id is unknown."""
+        return self.audit.store.get_samples([sample_id]).get(sample_id)
+
+    def flags(
+        self,
+        only_flagged: bool = False,
+        flag_names: Iterable[str] | None = None,
+        as_pandas: bool = False,
+    ) -> Any:
+        """Flags (``sample_id, flagger, flag, score, flagged, reason, run_id``) from the newest
+        complete flag runs, with the thresholds in ``reviewer.toml``."""
+        table = self.audit.store.flags(self.audit.settings, only_flagged, flag_names)
+        return _frame(table, as_pandas)
+
+    def scores(
+        self,
+        flagger: str,
+        sample_columns: Iterable[str] = ("dataset", "source_file"),
+        as_pandas: bool = False,
+    ) -> Any:
+        """Raw scores of a flagger's newest complete run, joined with some sample columns."""
+        return _frame(self.audit.store.scores_with_samples(flagger, sample_columns), as_pandas)
+
+    def flag_runs(self) -> list[dict[str, Any]]:
+        """Provenance of every flag run (flagger, version, model, parameters, time)."""
+        return [asdict(run) for run in self.audit.store.flag_runs()]
+
+    def labels(self, as_pandas: bool = False) -> Any:
         """Current labels: one row per (sample, reviewer, category)."""
-        return self.audit.labels.current_labels()
+        return _frame(self.audit.labels.current_labels(), as_pandas)
 
-    def label_events(self) -> pa.Table:
+    def label_events(self, as_pandas: bool = False) -> Any:
         """Every decision event, undos included."""
-        return self.audit.labels.events()
+        return _frame(self.audit.labels.events(), as_pandas)
 
-    def sql(self, query: str) -> pa.Table:
+    def sql(self, query: str, params: list[Any] | None = None, as_pandas: bool = False) -> Any:
         """Run read-only SQL over ``samples`` and the label relations
         (``labels_current``, ``label_events``, ``quarantine``)."""
-        return self.audit.store.query(query, with_labels=True)
+        return _frame(self.audit.store.query(query, params or [], with_labels=True), as_pandas)
+
+    def ingest(
+        self, *sources: str | Path, dataset: str | None = None, images: str | Path | None = None
+    ) -> IngestReport:
+        """Ingest files into the audit, as ``reviewer ingest`` does (no progress bar)."""
+        from reviewer.ingest import ingest
+
+        return ingest(
+            self.audit.store,
+            [str(s) for s in sources],
+            dataset=dataset,
+            images=Path(images) if images is not None else None,
+        )
+
+    def close(self) -> None:
+        """Release the audit's label store."""
+        self.audit.close()
 
 
 def open_audit(path: str | Path) -> AuditHandle:

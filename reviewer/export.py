@@ -1,1 +1,244 @@
-"""Export of labelled subsets and removal lists (issue 5)."""
+"""Labelled subsets and removal lists: ``reviewer export`` without the command line.
+
+Audits end in artefacts: a labelled subset to study or to train a better
+filter, and removal lists for dataset maintainers. This module checks the
+options against what the audit holds (so a typo is an error naming the valid
+values, not an empty file), writes the export atomically (a temporary file
+renamed into place, so a failure never leaves half a file) and records how it
+was made in a ``FILE.meta.json`` sidecar. The SQL runs in
+:class:`reviewer.store.exporting.ExportQueries`.
+
+Escalated (quarantined) samples appear only in removal lists, as bare
+identifiers; every other export leaves them out entirely.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from reviewer import __version__
+from reviewer.audit import Audit
+from reviewer.errors import ReviewerError
+from reviewer.store.export_sql import CONSENSUS_RULES, JUDGED_VERDICTS, ExportSpec
+from reviewer.store.exporting import FORMATS, ExportCatalogue
+from reviewer.store.labels import utc_now
+
+_EXTENSIONS = {".parquet": "parquet", ".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+_NOT_WITH_REMOVAL = ("labelled", "verdict", "disagreements", "reviewer", "long")
+
+
+@dataclass
+class ExportOptions:
+    """Everything ``reviewer export`` accepts. See docs/export.md for the semantics."""
+
+    out: Path | None = None
+    fmt: str | None = None
+    force: bool = False
+    removal_list: bool = False
+    long: bool = False
+    consensus: str = "majority"
+    labelled: bool = False
+    verdict: str | None = None
+    category: str | None = None
+    flagged_by: tuple[str, ...] = ()
+    not_flagged_by: tuple[str, ...] = ()
+    disagreements: bool = False
+    dataset: str | None = None
+    queue: str | None = None
+    reviewer: str | None = None
+
+    def filters(self) -> dict[str, Any]:
+        """The filters that were set, for the sidecar."""
+        names = ("labelled", "verdict", "category", "flagged_by", "not_flagged_by",
+                 "disagreements", "dataset", "queue", "reviewer")
+        values = {n: getattr(self, n) for n in names}
+        return {n: list(v) if isinstance(v, tuple) else v for n, v in values.items() if v}
+
+
+@dataclass
+class ExportResult:
+    """What was written."""
+
+    path: Path
+    sidecar: Path
+    format: str
+    rows: int
+    columns: list[tuple[str, str]] = field(default_factory=list)
+    withheld_escalated: int = 0
+
+    @property
+    def empty(self) -> bool:
+        """True when no row matched (the file still carries the schema, except JSON lines)."""
+        return self.rows == 0
+
+
+def sidecar_path(out: Path) -> Path:
+    """Where the ``.meta.json`` of an export goes."""
+    return out.with_name(out.name + ".meta.json")
+
+
+def resolve_format(out: Path, fmt: str | None) -> str:
+    """The output format: ``fmt`` if given, else from the file extension."""
+    if fmt is not None:
+        if fmt not in FORMATS:
+            raise ReviewerError(f"unknown format '{fmt}'", f"use one of {', '.join(FORMATS)}")
+        return fmt
+    ext = out.suffix.lower()
+    if ext not in _EXTENSIONS:
+        raise ReviewerError(
+            f"{out}: cannot tell the format from the extension '{ext or '(none)'}'",
+            "name the file .parquet, .csv or .jsonl, or pass --format",
+        )
+    return _EXTENSIONS[ext]
+
+
+def default_out(audit: Audit, options: ExportOptions, now: datetime) -> Path:
+    """``exports/<kind>-<UTC time>.<ext>`` inside the audit, when --out is not given."""
+    kind = "removal-list" if options.removal_list else "long" if options.long else "export"
+    ext = {"parquet": "parquet", "csv": "csv", "jsonl": "jsonl"}[options.fmt or "parquet"]
+    return audit.paths.exports / f"{kind}-{now.strftime('%Y%m%dT%H%M%SZ')}.{ext}"
+
+
+def check_target(out: Path, force: bool) -> None:
+    """Refuse to overwrite without ``force``; make sure the folder exists and is writable."""
+    for path in (out, sidecar_path(out)):
+        if path.exists() and not force:
+            raise ReviewerError(f"{path}: already exists", "pass --force to overwrite it")
+        if path.is_dir():
+            raise ReviewerError(f"{path}: is a folder", "give a file name")
+    folder = out.parent
+    if not folder.is_dir():
+        raise ReviewerError(f"{folder}: no such folder", "create it first or choose another path")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ReviewerError(f"{folder}: not writable", "choose a folder you can write to")
+
+
+def _choose(value: str | None, valid: list[str], what: str) -> None:
+    if value is not None and value not in valid:
+        raise ReviewerError(
+            f"unknown {what} '{value}'", f"valid: {', '.join(valid) or 'none in this audit'}"
+        )
+
+
+def validate(audit: Audit, options: ExportOptions, catalogue: ExportCatalogue) -> None:
+    """Check every filter against what the audit holds; raise a user error naming valid values."""
+    if options.removal_list:
+        clashing = [n for n in _NOT_WITH_REMOVAL if getattr(options, n)]
+        if clashing:
+            raise ReviewerError(
+                f"--removal-list cannot be combined with --{clashing[0].replace('_', '-')}",
+                "a removal list holds confirmed (by --consensus) and escalated samples;"
+                " narrow it with --dataset, --queue, --category or --flagged-by",
+            )
+    _choose(options.consensus, list(CONSENSUS_RULES), "consensus rule")
+    _choose(options.verdict, list(JUDGED_VERDICTS), "verdict")
+    _choose(options.category, categories(audit, catalogue), "category")
+    if options.dataset is not None:
+        _choose(options.dataset, catalogue.datasets, "dataset")
+    if options.queue is not None:
+        _choose(options.queue, catalogue.queues, "queue")
+    for name in (*options.flagged_by, *options.not_flagged_by):
+        if name.replace("-", "_") not in catalogue.flag_names():
+            ran = ", ".join(
+                f"{flagger} ({', '.join(flags)})" for flagger, flags in catalogue.flags.items()
+            )
+            raise ReviewerError(
+                f"flagger '{name}' has not run on this audit",
+                f"flaggers that ran: {ran}" if ran else "no flagger has run: use `reviewer flag`",
+            )
+    if options.reviewer is not None:
+        audit.labels.require_reviewer(options.reviewer)
+
+
+def categories(audit: Audit, catalogue: ExportCatalogue) -> list[str]:
+    """Categories from the settings, then any other category found in the labels."""
+    configured = list(audit.settings.review.categories)
+    return configured + [c for c in catalogue.label_categories if c not in configured]
+
+
+def export(
+    audit: Audit,
+    options: ExportOptions,
+    progress: Callable[[int, int | None], None] | None = None,
+    clock: Callable[[], datetime] = utc_now,
+) -> ExportResult:
+    """Write an export and its sidecar; see :class:`ExportOptions`.
+
+    Raises:
+        ReviewerError: A bad option, an existing file without ``force``, an unwritable path.
+    """
+    now = clock()
+    out = Path(options.out) if options.out is not None else default_out(audit, options, now)
+    out = out.expanduser().absolute()
+    fmt = resolve_format(out, options.fmt)
+    check_target(out, options.force)
+    catalogue = audit.store.export_catalogue(audit.settings)
+    validate(audit, options, catalogue)
+    spec = ExportSpec(
+        mode="removal" if options.removal_list else "long" if options.long else "wide",
+        consensus=options.consensus,
+        categories=tuple(categories(audit, catalogue)),
+        labelled=options.labelled,
+        verdict=options.verdict,
+        category=options.category,
+        flagged_by=tuple(n.replace("-", "_") for n in options.flagged_by),
+        not_flagged_by=tuple(n.replace("-", "_") for n in options.not_flagged_by),
+        disagreements=options.disagreements,
+        dataset=options.dataset,
+        queue=options.queue,
+        reviewer=options.reviewer,
+    )
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    meta_tmp = out.with_name(f".{out.name}.meta.{os.getpid()}.tmp")
+    try:
+        counts = audit.store.run_export(spec, audit.settings, tmp, fmt, progress)
+        result = ExportResult(out, sidecar_path(out), fmt, counts.rows, counts.columns,
+                              counts.withheld_escalated)
+        meta_tmp.write_text(
+            json.dumps(sidecar(audit, options, spec, result, now), indent=2), encoding="utf-8"
+        )
+        os.replace(tmp, out)
+        os.replace(meta_tmp, result.sidecar)
+    finally:
+        for leftover in (tmp, meta_tmp):
+            leftover.unlink(missing_ok=True)
+    return result
+
+
+def sidecar(
+    audit: Audit, options: ExportOptions, spec: ExportSpec, result: ExportResult, now: datetime
+) -> dict[str, Any]:
+    """The content of ``FILE.meta.json``: how the export was made and what it holds."""
+    return {
+        "tool": "reviewer",
+        "version": __version__,
+        "created_at": now.isoformat(timespec="seconds"),
+        "audit": str(audit.root),
+        "file": result.path.name,
+        "format": result.format,
+        "kind": {"removal": "removal-list", "long": "long", "wide": "wide"}[spec.mode],
+        "consensus": spec.consensus,
+        "categories": list(spec.categories),
+        "filters": options.filters(),
+        "counts": {
+            "rows": result.rows,
+            "withheld_escalated": result.withheld_escalated,
+        },
+        "columns": [{"name": n, "type": t} for n, t in result.columns],
+    }
+
+
+__all__ = [
+    "ExportOptions",
+    "ExportResult",
+    "check_target",
+    "export",
+    "resolve_format",
+    "sidecar_path",
+]

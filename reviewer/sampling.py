@@ -1,1 +1,182 @@
-"""Stratified sampling plans with inclusion probabilities (issue 4)."""
+"""Stratified review samples with known inclusion probabilities, and sample-size planning.
+
+Precision estimated from a convenience sample (the first items flagged, or the
+items someone happened to open) means nothing for the dataset. A plan draws a
+simple random sample of ``n_h`` items from every stratum ``h`` (a flag set, an
+NSFW tag, a punsafe band, a score band), records ``N_h`` and the inclusion
+probability ``n_h / N_h``, and so lets :mod:`reviewer.stats.precision` weight
+each label back to the population. A control stratum of *unflagged* items
+estimates what the filters miss.
+
+The draw itself runs in DuckDB (:meth:`reviewer.store.plans.PlanQueries.create_plan`),
+seeded by hashing ``sample_id`` with the seed: the same seed gives the same queue.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from scipy.stats import norm
+
+from reviewer.audit import Audit
+from reviewer.errors import ReviewerError
+from reviewer.store.plans import DrawRequest, PlanInfo, stratum_expression
+
+DEFAULT_BANDS = (0.5, 0.7, 0.9)
+
+
+@dataclass(frozen=True)
+class SampleSpec:
+    """The options of ``reviewer sample``.
+
+    Attributes:
+        name: Plan (and queue) name.
+        strata: Stratification keys, crossed: ``flag``, ``nsfw``, ``punsafe``, ``dataset``,
+            ``score:FLAG``.
+        per_stratum: Items drawn per stratum (all of a smaller stratum).
+        control: Unflagged items drawn as a control stratum; with a control, the other
+            strata are drawn from flagged items only, so strata and control partition
+            the dataset.
+        seed: Seed of the draw and of the queue order.
+        reviewers: Reviewers to share the queue among (empty: everybody sees it all).
+        overlap: How many reviewers see each overlap item (for agreement statistics).
+        overlap_share: Share of the queue (from its start) that is overlapped.
+        bands: Score band cut points for ``score:FLAG`` strata.
+    """
+
+    name: str
+    strata: tuple[str, ...] = ("flag",)
+    per_stratum: int = 100
+    control: int = 0
+    seed: int = 0
+    reviewers: tuple[str, ...] = ()
+    overlap: int = 1
+    overlap_share: float = 1.0
+    bands: tuple[float, ...] = DEFAULT_BANDS
+
+    def check(self) -> None:
+        """Raise a user error for inconsistent options."""
+        if not self.name.strip():
+            raise ReviewerError("--name is empty", "name the plan, e.g. --name pilot")
+        if self.per_stratum < 1:
+            raise ReviewerError(f"--per-stratum {self.per_stratum}: must be at least 1")
+        if self.control < 0:
+            raise ReviewerError(f"--control {self.control}: must be 0 or more")
+        if not self.strata:
+            raise ReviewerError("--strata is empty", "e.g. --strata flag or --strata nsfw")
+        if len(set(self.reviewers)) != len(self.reviewers):
+            raise ReviewerError("--reviewers lists a name twice")
+        if self.overlap < 1 or (self.reviewers and self.overlap > len(self.reviewers)):
+            raise ReviewerError(
+                f"--overlap {self.overlap}: must be between 1 and the number of reviewers",
+                "list the reviewers with --reviewers a,b,c",
+            )
+        if self.overlap > 1 and not self.reviewers:
+            raise ReviewerError("--overlap needs --reviewers", "e.g. --reviewers ana,ben")
+        if not 0 <= self.overlap_share <= 1:
+            raise ReviewerError(f"--overlap-share {self.overlap_share}: must be in [0, 1]")
+        if any(not 0 < b < 1 for b in self.bands):
+            raise ReviewerError("--bands: cut points must lie strictly between 0 and 1")
+
+
+def stratum_sql(audit: Audit, strata: Sequence[str], bands: Sequence[float]) -> str:
+    """The SQL label of a sample's stratum: the keys' labels joined with `` | ``."""
+    parts = [stratum_expression(key, audit.settings, bands) for key in strata]
+    return " || ' | ' || ".join(f"({p})" for p in parts)
+
+
+def draw_plan(audit: Audit, spec: SampleSpec, replace: bool = False) -> PlanInfo:
+    """Draw and store a plan; return it as listed by ``store.plans()``."""
+    spec.check()
+    flagged_only = spec.control > 0 or "flag" in spec.strata
+    request = DrawRequest(
+        name=spec.name,
+        seed=spec.seed,
+        stratum_sql=stratum_sql(audit, spec.strata, spec.bands),
+        per_stratum=spec.per_stratum,
+        flagged_only=flagged_only,
+        control=spec.control,
+        spec=_spec_dict(spec, flagged_only),
+    )
+    audit.store.create_plan(request, spec.strata, audit.settings, replace=replace)
+    return audit.store.plan(spec.name)
+
+
+def _spec_dict(spec: SampleSpec, flagged_only: bool) -> dict[str, object]:
+    return {
+        "strata": list(spec.strata),
+        "per_stratum": spec.per_stratum,
+        "control": spec.control,
+        "seed": spec.seed,
+        "reviewers": list(spec.reviewers),
+        "overlap": spec.overlap,
+        "overlap_share": spec.overlap_share,
+        "bands": list(spec.bands),
+        "flagged_only": flagged_only,
+    }
+
+
+# ---- sample size ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SizeNeed:
+    """Labels needed in one stratum for a ±margin interval."""
+
+    stratum: str
+    population: int
+    n_infinite: float
+    needed: int
+
+
+def z_value(confidence: float) -> float:
+    """The two-sided normal quantile z_{1-α/2} (1.95996… for 95 %)."""
+    if not 0 < confidence < 1:
+        raise ReviewerError(f"--confidence {confidence}: must be between 0 and 1")
+    return float(norm.ppf(1 - (1 - confidence) / 2))
+
+
+def sample_size(
+    margin: float, confidence: float = 0.95, expected: float = 0.5, population: int | None = None
+) -> tuple[float, int]:
+    """Labels needed to estimate a proportion within ±margin (Cochran 1977, eqs. 4.1-4.2).
+
+    n0 = z² p (1 − p) / m², and with a finite population N the correction
+    n = n0 / (1 + (n0 − 1) / N), rounded up. p = 0.5 is the conservative choice.
+
+    Returns:
+        (n0 unrounded, n rounded up and capped at N).
+    """
+    if not 0 < margin < 1:
+        raise ReviewerError(f"--margin {margin}: must be between 0 and 1", "e.g. --margin 0.05")
+    if not 0 < expected < 1:
+        raise ReviewerError(f"--expected {expected}: must be strictly between 0 and 1")
+    z = z_value(confidence)
+    n0 = z * z * expected * (1 - expected) / (margin * margin)
+    if population is None:
+        return n0, math.ceil(n0 - 1e-9)
+    if population <= 0:
+        return n0, 0
+    n = n0 / (1 + (n0 - 1) / population)
+    return n0, min(population, math.ceil(n - 1e-9))
+
+
+def plan_sizes(
+    audit: Audit,
+    strata: Sequence[str],
+    margin: float,
+    confidence: float,
+    expected: float,
+    flagged_only: bool,
+    bands: Sequence[float] = DEFAULT_BANDS,
+) -> list[SizeNeed]:
+    """Labels needed per stratum of the audit for a ±margin interval on its proportion."""
+    sql = stratum_sql(audit, strata, bands)
+    populations = audit.store.stratum_populations(sql, strata, audit.settings, flagged_only)
+    needs = []
+    for stratum, population in populations:
+        n0, needed = sample_size(margin, confidence, expected, population)
+        needs.append(SizeNeed(stratum, population, n0, needed))
+    return needs

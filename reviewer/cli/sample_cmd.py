@@ -1,7 +1,140 @@
-"""`reviewer sample` (not yet built)."""
+"""``reviewer sample`` (draw a stratified review queue) and ``reviewer plan`` (how many labels)."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import click
 
-COMMANDS: list[click.Command] = []
+STRATA_HELP = (
+    "Comma-separated stratification keys, crossed: flag (set of flags raised), nsfw (LAION tag), "
+    "punsafe (banded at [flags] punsafe_cuts), dataset, score:FLAG (that flag's score in --bands)."
+)
+
+
+def _split(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def _bands(text: str) -> tuple[float, ...]:
+    from reviewer.errors import ReviewerError
+
+    try:
+        return tuple(float(b) for b in _split(text))
+    except ValueError as exc:
+        raise ReviewerError(
+            f"--bands {text}: not a list of numbers", "e.g. --bands 0.5,0.7,0.9"
+        ) from exc
+
+
+@click.command("sample")
+@click.argument("directory", type=click.Path(path_type=Path))
+@click.option("--name", required=True, help="Plan name; reviewers open it with --queue NAME.")
+@click.option("--strata", default="flag", show_default=True, help=STRATA_HELP)
+@click.option("--per-stratum", default=100, show_default=True, help="Items drawn per stratum.")
+@click.option(
+    "--control", default=0, show_default=True,
+    help="Unflagged items drawn as a control stratum (to estimate misses and recall).",
+)
+@click.option("--seed", default=0, show_default=True, help="Same seed, same queue.")
+@click.option("--reviewers", default="", help="Share the queue among these reviewers: a,b,c.")
+@click.option(
+    "--overlap", default=1, show_default=True,
+    help="How many of --reviewers see each overlap item (for agreement statistics).",
+)
+@click.option(
+    "--overlap-share", default=1.0, show_default=True,
+    help="Share of the queue (from its start) that is overlapped.",
+)
+@click.option("--bands", default="0.5,0.7,0.9", show_default=True, help="Cuts for score:FLAG.")
+@click.option("--replace", is_flag=True, help="Draw again over an existing plan of this name.")
+@click.option("--json", "as_json", is_flag=True, help="Print the strata as JSON.")
+def sample_command(
+    directory: Path, name: str, strata: str, per_stratum: int, control: int, seed: int,
+    reviewers: str, overlap: int, overlap_share: float, bands: str, replace: bool, as_json: bool,
+) -> None:
+    """Draw a stratified random review queue NAME from the audit DIRECTORY.
+
+    Each stratum h contributes min(N, N_h) items drawn at random with inclusion
+    probability n_h / N_h, recorded for weighted estimates; positions are shuffled.
+    """
+    from reviewer.audit import Audit
+    from reviewer.sampling import SampleSpec, draw_plan
+
+    audit = Audit.open(directory)
+    spec = SampleSpec(
+        name=name, strata=_split(strata), per_stratum=per_stratum, control=control, seed=seed,
+        reviewers=_split(reviewers), overlap=overlap, overlap_share=overlap_share,
+        bands=_bands(bands),
+    )
+    info = draw_plan(audit, spec, replace=replace)
+    rows = audit.store.plan_strata(name).to_pylist()
+    if as_json:
+        click.echo(json.dumps({"plan": name, "items": info.items, "strata": rows}, indent=2))
+        return
+    click.echo(f"plan {name}: {info.items:,} items in {info.strata} strata (seed {seed})")
+    click.echo(f"  {'stratum':<48} {'N_h':>11} {'n_h':>7} {'n_h/N_h':>9}")
+    for row in rows:
+        click.echo(
+            f"  {row['stratum'][:48]:<48} {row['population']:>11,} {row['drawn']:>7,}"
+            f" {row['inclusion_prob']:>9.4g}"
+        )
+    for reviewer in info.reviewers:
+        count = len(audit.store.queue_sample_ids(name, reviewer))
+        click.echo(f"  reviewer {reviewer}: {count:,} items")
+    click.echo(f"next: reviewer review {directory} --queue {name}")
+
+
+@click.command("plan")
+@click.argument("directory", type=click.Path(path_type=Path))
+@click.option("--margin", default=0.05, show_default=True, help="Half-width m of the interval.")
+@click.option("--confidence", default=0.95, show_default=True, help="Confidence level c.")
+@click.option(
+    "--expected", default=0.5, show_default=True,
+    help="Expected proportion p (0.5 is the safe, largest choice).",
+)
+@click.option("--strata", default="flag", show_default=True, help=STRATA_HELP)
+@click.option("--bands", default="0.5,0.7,0.9", show_default=True, help="Cuts for score:FLAG.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def plan_command(
+    directory: Path, margin: float, confidence: float, expected: float, strata: str, bands: str,
+    as_json: bool,
+) -> None:
+    """How many labels each stratum needs for a ±MARGIN interval at CONFIDENCE.
+
+    n0 = z² p (1 − p) / m², then n = n0 / (1 + (n0 − 1) / N_h) (finite population
+    correction, Cochran 1977), rounded up.
+    """
+    from reviewer.audit import Audit
+    from reviewer.sampling import plan_sizes, sample_size, z_value
+
+    audit = Audit.open(directory)
+    keys = _split(strata)
+    needs = plan_sizes(
+        audit, keys, margin, confidence, expected, flagged_only="flag" in keys,
+        bands=_bands(bands),
+    )
+    n0, _ = sample_size(margin, confidence, expected)
+    z = z_value(confidence)
+    if as_json:
+        click.echo(json.dumps({
+            "margin": margin, "confidence": confidence, "expected": expected, "z": z, "n0": n0,
+            "strata": [
+                {"stratum": s.stratum, "population": s.population, "needed": s.needed}
+                for s in needs
+            ],
+        }, indent=2))
+        return
+    click.echo(f"n0 = z² p(1−p) / m² = {z:.4f}² × {expected:g} × {1 - expected:g} / {margin:g}²"
+               f" = {n0:.2f}")
+    click.echo("n  = n0 / (1 + (n0 − 1) / N_h), rounded up (finite population correction)")
+    click.echo(f"  {'stratum':<58} {'N_h':>13} {'labels':>8}")
+    for need in needs:
+        click.echo(f"  {need.stratum[:58]:<58} {need.population:>13,} {need.needed:>8,}")
+    if not needs:
+        click.echo("  (no samples in any stratum: ingest first, or flag for --strata flag)")
+    click.echo(f"  total {sum(n.needed for n in needs):,} labels")
+
+
+COMMANDS: list[click.Command] = [sample_command, plan_command]

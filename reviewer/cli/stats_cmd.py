@@ -1,7 +1,161 @@
-"""`reviewer stats` (not yet built)."""
+"""``reviewer stats``: precision of every filter, agreement with the tag and among reviewers."""
 
 from __future__ import annotations
 
+import json
+import textwrap
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
 import click
 
-COMMANDS: list[click.Command] = []
+if TYPE_CHECKING:
+    from reviewer.stats.audit_stats import AuditStats
+
+
+@click.command("stats")
+@click.argument("directory", type=click.Path(path_type=Path))
+@click.option(
+    "--plan", default=None, help="Plan whose strata weight the estimates (default: newest)."
+)
+@click.option("--category", default="nsfw", show_default=True,
+              help="Label category of the tag table, prevalence and reviewer agreement.")
+@click.option("--confidence", default=0.95, show_default=True, help="Level of every interval.")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+def stats_command(
+    directory: Path, plan: str | None, category: str, confidence: float, as_json: bool
+) -> None:
+    """Filter precision with intervals, miss rate, agreement, per-reviewer load for DIRECTORY.
+
+    Verdicts: confirm (and escalate) = harmful, reject = benign; unsure and skip are
+    left out of every binary statistic and counted separately.
+    """
+    from reviewer.audit import Audit
+    from reviewer.errors import ReviewerError
+    from reviewer.stats.audit_stats import compute_stats
+
+    if not 0 < confidence < 1:
+        raise ReviewerError(f"--confidence {confidence}: must be between 0 and 1", "e.g. 0.95")
+    audit = Audit.open(directory)
+    stats = compute_stats(audit, plan=plan, category=category, confidence=confidence)
+    if as_json:
+        click.echo(json.dumps(stats.as_dict(), indent=2, default=str))
+    else:
+        click.echo("\n".join(text_lines(stats)))
+
+
+def text_lines(stats: AuditStats) -> list[str]:
+    """The statistics as plain text, at most 100 columns wide."""
+    from reviewer.stats import formatting as fmt
+
+    t = stats.totals
+    v = t["verdicts"]
+    lines = [
+        f"audit {stats.audit}",
+        f"plan {stats.plan or '(none)'} · category {stats.category} · "
+        f"{stats.confidence:.0%} intervals",
+        f"samples {t['samples']:,} (flagged {t['flagged']:,}, unflagged {t['unflagged']:,})",
+        f"labels {t['labels']:,} on {t['labelled_items']:,} items by {t['reviewers']} reviewer(s):"
+        f" confirm {v['confirm']:,}, reject {v['reject']:,}, unsure {v['unsure']:,},"
+        f" skip {v['skip']:,}, escalate {v['escalate']:,}",
+        "",
+        "People vs the LAION NSFW tag (items; rows: majority verdict, unsure = unsure or tie)",
+        f"  {'':<14}{'UNLIKELY':>10}{'UNSURE':>10}{'NSFW':>10}",
+    ]
+    for row in stats.field_table:
+        lines.append(f"  {row['human']:<14}{row['UNLIKELY']:>10,}{row['UNSURE']:>10,}"
+                     f"{row['NSFW']:>10,}")
+    for row in stats.field_by_tag:
+        share = fmt.pct_range(row["low"], row["high"])
+        lines.append(f"  tag {row['tag']:<9} confirmed {row['confirmed']:>6,}/{row['judged']:<6,}"
+                     f" {fmt.pct(row['share']):>7}  Wilson {share}")
+    for key, label in fmt.FIELD_LABELS.items():
+        if key in stats.field_agreement:
+            lines.append(f"  {label:<34} {fmt.estimate(stats.field_agreement[key])}")
+    lines += ["", *precision_lines(stats), "", *agreement_lines(stats), "",
+              *reviewer_lines(stats)]
+    if stats.notes:
+        lines += ["", "Notes"]
+        for note in stats.notes:
+            lines += textwrap.wrap(note, 98, initial_indent="  - ", subsequent_indent="    ")
+    return lines
+
+
+def precision_lines(stats: AuditStats) -> list[str]:
+    """Per-flag precision, weighted estimates, recall, miss rate, overlap."""
+    from reviewer.stats import formatting as fmt
+
+    lines = [
+        "Filter precision = P(confirmed | flagged)",
+        f"  {'flag':<18}{'flagged':>10}{'judged':>8}{'conf':>6}{'prec':>8}"
+        f"{'Wilson':>14}{'Clopper-P.':>14}{'weighted':>9}{'recall':>8}",
+    ]
+    for r in stats.precision:
+        lines.append(
+            f"  {r['flag'][:18]:<18}{r['flagged']:>10,}{r['judged']:>8,}{r['confirmed']:>6,}"
+            f"{fmt.pct(r['precision']):>8}{fmt.pct_range(r['wilson_low'], r['wilson_high']):>14}"
+            f"{fmt.pct_range(r['cp_low'], r['cp_high']):>14}{fmt.pct(r['weighted']):>9}"
+            f"{fmt.pct(r['recall']):>8}"
+        )
+        if r["weighted"] is not None:
+            weighted = fmt.pct_range(r["weighted_low"], r["weighted_high"])
+            recall = fmt.pct_range(r["recall_low"], r["recall_high"])
+            lines.append(f"  {'':<18} weighted CI {weighted} · recall CI {recall}")
+        for note in r["notes"]:
+            lines += textwrap.wrap(note, 98, initial_indent=" " * 21 + "note: ",
+                                   subsequent_indent=" " * 27)
+    if not stats.precision:
+        lines.append("  (no flags yet)")
+    if stats.prevalence:
+        p = stats.prevalence
+        lines.append(f"Harmful share of the plan's population (stratified):"
+                     f" {fmt.pct(p['estimate'])} ({fmt.pct_range(p['low'], p['high'])},"
+                     f" {p['labelled']:,} items)")
+    if stats.miss_rate:
+        m = stats.miss_rate
+        wilson = fmt.pct_range(m["wilson_low"], m["wilson_high"])
+        lines.append(f"Miss rate (control, unflagged): {m['harmful']:,}/{m['judged']:,} ="
+                     f" {fmt.pct(m['rate'])} · Wilson {wilson}"
+                     f" · CP {fmt.pct_range(m['cp_low'], m['cp_high'])}")
+    if stats.overlap:
+        lines.append("Flag overlap (items raised by both)")
+        lines += [f"  {o['flag_a']} & {o['flag_b']}: {o['items']:,}" for o in stats.overlap]
+    return lines
+
+
+def agreement_lines(stats: AuditStats) -> list[str]:
+    """Agreement among reviewers on shared items."""
+    from reviewer.stats import formatting as fmt
+
+    a: dict[str, Any] = stats.agreement
+    lines = [f"Reviewer agreement ({a['n_items']:,} items judged by ≥ 2 of {a['n_raters']}"
+             " reviewers; binary verdicts)"]
+    if a.get("note"):
+        lines.append(f"  {a['note']}")
+    for key, label in fmt.AGREEMENT_LABELS.items():
+        if key in a["overall"]:
+            lines.append(f"  {label:<26} {fmt.estimate(a['overall'][key])}")
+    for pair in a["pairs"]:
+        lines.append(f"  Cohen κ {pair['a']} / {pair['b']}: {fmt.estimate(pair)}")
+    return lines
+
+
+def reviewer_lines(stats: AuditStats) -> list[str]:
+    """Per-reviewer workload and exposure."""
+    from reviewer.stats import formatting as fmt
+
+    lines = ["Reviewers",
+             f"  {'reviewer':<16}{'items':>8}{'conf':>6}{'rej':>6}{'uns':>5}{'skip':>5}{'esc':>4}"
+             f"{'s/item':>8}{'reveals':>8}{'rev. s':>8}{'breaks':>7}{'snoozed':>8}"]
+    for r in stats.reviewers:
+        lines.append(
+            f"  {r['reviewer'][:16]:<16}{r['items']:>8,}{r['confirm']:>6,}{r['reject']:>6,}"
+            f"{r['unsure']:>5,}{r['skip']:>5,}{r['escalate']:>4,}"
+            f"{fmt.seconds(r['median_seconds']):>8}"
+            f"{r['reveals']:>8,}{r['revealed_seconds']:>8.0f}{r['breaks_taken']:>7,}"
+            f"{r['breaks_snoozed']:>8,}"
+        )
+    return lines
+
+
+COMMANDS: list[click.Command] = [stats_command]

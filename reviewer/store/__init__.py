@@ -9,12 +9,15 @@ from __future__ import annotations
 from reviewer.store.exporting import ExportQueries
 from reviewer.store.labels import Decision, LabelEvent, LabelStore
 from reviewer.store.plans import PlanQueries
+from reviewer.store.review import ReviewQueries
 from reviewer.store.samples import AuditSummary, SampleQueries
 from reviewer.store.scores import ScoreQueries
 from reviewer.store.statistics import StatsQueries
 
 
-class Store(SampleQueries, ScoreQueries, PlanQueries, ExportQueries, StatsQueries):
+class Store(
+    SampleQueries, ScoreQueries, PlanQueries, ExportQueries, StatsQueries, ReviewQueries
+):
     """Owns the audit's DuckDB file and every SQL statement run on it."""
 
 

@@ -63,7 +63,7 @@ class StoreBase:
             if with_labels:
                 self.register_labels(conn)
             try:
-                return conn.execute(sql, list(params)).fetch_arrow_table()
+                return conn.execute(sql, list(params)).to_arrow_table()
             except duckdb.Error as exc:
                 raise ReviewerError(f"query failed: {_first_line(exc)}") from exc
 

@@ -1,9 +1,404 @@
-"""SQL on sampling plans and review queues (issue 4)."""
+"""SQL on sampling plans and review queues (issue 4).
+
+A plan is drawn entirely inside DuckDB: every sample gets a stratum label from a
+SQL expression, a seeded hash ranks the samples within each stratum, and the
+first ``n_h`` are kept. Hashing ``sample_id`` with the seed makes the draw
+reproducible (same seed, same queue) and independent of storage order, with no
+Python loop over millions of rows. Queue positions come from a second seeded
+hash, so reviewers never see items grouped by stratum or source file.
+
+:mod:`reviewer.sampling` decides *what* to draw (the spec); this module holds the
+SQL that draws it and reads it back.
+"""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from reviewer.config import Settings
+from reviewer.errors import ReviewerError
 from reviewer.store.core import StoreBase
+from reviewer.store.schema import NSFW_LEVELS
+
+_ASSIGNMENTS_DDL = (
+    "CREATE TABLE IF NOT EXISTS plan_assignments (plan VARCHAR, sample_id VARCHAR,"
+    " reviewer VARCHAR)"
+)
+_EMPTY_FLAGS = (
+    "CREATE OR REPLACE TEMP VIEW flags AS SELECT NULL::VARCHAR AS sample_id,"
+    " NULL::VARCHAR AS flagger, NULL::VARCHAR AS flag, NULL::DOUBLE AS score,"
+    " NULL::BOOLEAN AS flagged, NULL::VARCHAR AS reason, NULL::VARCHAR AS run_id WHERE false"
+)
+
+
+@dataclass(frozen=True)
+class PlanInfo:
+    """A stored sampling plan, as listed by :meth:`PlanQueries.plans`."""
+
+    name: str
+    created_at: datetime | None
+    seed: int
+    items: int
+    strata: int
+    reviewers: tuple[str, ...]
+    spec: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class DrawRequest:
+    """What the SQL draw needs; built by :func:`reviewer.sampling.draw_plan`.
+
+    Attributes:
+        name: Plan name (also the queue name reviewers open).
+        seed: Seed of the hash ranking and of the queue order.
+        stratum_sql: SQL expression over ``s`` (samples) and ``f`` (per-sample flags)
+            giving each sample's stratum label.
+        per_stratum: Items drawn from each stratum (all of a smaller stratum).
+        flagged_only: Draw the strata from flagged samples only (the rest form the control).
+        control: Unflagged items to draw as the control stratum (0: none).
+        spec: The user's options, stored with the plan for the report.
+    """
+
+    name: str
+    seed: int
+    stratum_sql: str
+    per_stratum: int
+    flagged_only: bool
+    control: int
+    spec: dict[str, Any]
+
+
+CONTROL_STRATUM = "control (unflagged)"
+
+
+def install_flags(store: Any, conn: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    """Expose the ``flags`` temp view (the flags contract) in ``conn``.
+
+    Uses the flaggers' ``install_flag_views`` (a Store method or a function of
+    :mod:`reviewer.store.scores`); before any flag run exists, an empty view with
+    the contract's columns, so every query here works on an unflagged audit.
+    """
+    method = getattr(store, "install_flag_views", None)
+    if callable(method):
+        method(conn, settings)
+        return
+    from reviewer.store import scores
+
+    function = getattr(scores, "install_flag_views", None)
+    if callable(function):
+        function(conn, settings)
+        return
+    conn.execute(_EMPTY_FLAGS)
+
+
+def stratum_expression(key: str, settings: Settings, bands: Sequence[float]) -> str:
+    """The SQL expression labelling a sample's stratum for one ``--strata`` key.
+
+    Keys: ``flag`` (the set of flags raised, e.g. ``keyword+nsfw_field``), ``nsfw``
+    (the LAION tag), ``punsafe`` (banded at the configured cut points), ``score:FLAG``
+    (that flag's score in ``bands``) and ``dataset``.
+    """
+    if key == "flag":
+        return "coalesce(f.flagset, 'unflagged')"
+    if key == "nsfw":
+        levels = ", ".join(f"'{lvl}'" for lvl in NSFW_LEVELS)
+        return f"'nsfw=' || CASE WHEN s.nsfw IN ({levels}) THEN s.nsfw ELSE 'N/A' END"
+    if key == "punsafe":
+        low, high = (float(c) for c in settings.flags.punsafe_cuts[:2])
+        return (
+            "'punsafe=' || CASE WHEN s.punsafe IS NULL THEN 'N/A'"
+            f" WHEN s.punsafe < {low!r} THEN 'UNLIKELY' WHEN s.punsafe < {high!r}"
+            " THEN 'UNSURE' ELSE 'NSFW' END"
+        )
+    if key == "dataset":
+        return "'dataset=' || coalesce(s.dataset, '?')"
+    if key.startswith("score:"):
+        flag = key.split(":", 1)[1]
+        if not flag.replace("_", "").isalnum():
+            raise ReviewerError(f"--strata {key}: bad flag name", "e.g. score:hate_hateful")
+        cuts = sorted(float(b) for b in bands)
+        cases = " ".join(
+            f"WHEN f.score_{flag} < {hi!r} THEN '[{lo:g},{hi:g})'"
+            for lo, hi in zip([0.0, *cuts], cuts, strict=False)
+        )
+        last = cuts[-1] if cuts else 0.0
+        return (
+            f"'{flag}=' || CASE WHEN f.score_{flag} IS NULL THEN 'none' {cases}"
+            f" ELSE '[{last:g},1]' END"
+        )
+    raise ReviewerError(
+        f"--strata: unknown key '{key}'", "use flag, nsfw, punsafe, dataset or score:FLAG"
+    )
+
+
+def _flag_columns(keys: Sequence[str]) -> str:
+    scores = [k.split(":", 1)[1] for k in keys if k.startswith("score:")]
+    extra = "".join(
+        f", max(score) FILTER (WHERE flag = '{flag}') AS score_{flag}" for flag in scores
+    )
+    return (
+        "SELECT sample_id, string_agg(DISTINCT flag, '+' ORDER BY flag)"
+        " FILTER (WHERE flagged) AS flagset" + extra + " FROM flags GROUP BY sample_id"
+    )
 
 
 class PlanQueries(StoreBase):
-    """Methods on ``plans``, ``plan_strata`` and ``plan_items``."""
+    """Methods on ``plans``, ``plan_strata``, ``plan_items`` and ``plan_assignments``."""
+
+    # ---- reading (used by the TUI) ---------------------------------------------------
+
+    def plans(self) -> list[PlanInfo]:
+        """Every stored plan, newest first."""
+        with self.connect() as conn:
+            rows = conn.execute(
+                "SELECT p.name, p.created_at, p.seed, p.spec,"
+                " (SELECT count(*) FROM plan_items i WHERE i.plan = p.name),"
+                " (SELECT count(*) FROM plan_strata t WHERE t.plan = p.name)"
+                " FROM plans p ORDER BY p.created_at DESC, p.name"
+            ).fetchall()
+        result = []
+        for name, created, seed, spec, items, strata in rows:
+            spec_dict = json.loads(spec) if spec else {}
+            result.append(
+                PlanInfo(
+                    name=name,
+                    created_at=created,
+                    seed=int(seed or 0),
+                    items=int(items),
+                    strata=int(strata),
+                    reviewers=tuple(spec_dict.get("reviewers") or ()),
+                    spec=spec_dict,
+                )
+            )
+        return result
+
+    def plan(self, name: str) -> PlanInfo:
+        """One plan by name; a user error naming the known plans when it does not exist."""
+        for info in self.plans():
+            if info.name == name:
+                return info
+        known = ", ".join(p.name for p in self.plans()) or "none yet"
+        raise ReviewerError(
+            f"unknown plan '{name}'", f"known plans: {known}; draw one with `reviewer sample`"
+        )
+
+    def queue_sample_ids(self, plan: str, reviewer: str | None = None) -> list[str]:
+        """The plan's queue in review order, without quarantined (escalated) items.
+
+        Args:
+            plan: The plan name.
+            reviewer: When the plan assigns items to named reviewers, that reviewer's
+                share; ``None`` (or a plan without assignments) gives the whole queue.
+        """
+        info = self.plan(plan)
+        quarantined = pa.table(
+            {"sample_id": pa.array(sorted(self.labels.quarantined_ids()), pa.string())}
+        )
+        with self.connect() as conn:
+            conn.register("_quarantine", quarantined)
+            sql = (
+                "SELECT i.sample_id FROM plan_items i WHERE i.plan = ?"
+                " AND i.sample_id NOT IN (SELECT sample_id FROM _quarantine)"
+            )
+            params: list[Any] = [plan]
+            if reviewer is not None and info.reviewers:
+                if reviewer not in info.reviewers:
+                    raise ReviewerError(
+                        f"plan '{plan}' has no items for reviewer '{reviewer}'",
+                        f"its reviewers: {', '.join(info.reviewers)}",
+                    )
+                sql += (
+                    " AND i.sample_id IN (SELECT sample_id FROM plan_assignments"
+                    " WHERE plan = ? AND reviewer = ?)"
+                )
+                params += [plan, reviewer]
+            rows = conn.execute(sql + " ORDER BY i.position", params).fetchall()
+        return [r[0] for r in rows]
+
+    def plan_strata(self, plan: str) -> pa.Table:
+        """Strata of a plan: population N_h, drawn n_h, inclusion probability, control flag."""
+        self.plan(plan)
+        with self.connect() as conn:
+            return conn.sql(
+                "SELECT stratum, population, drawn, inclusion_prob, is_control FROM plan_strata"
+                " WHERE plan = ? ORDER BY is_control, stratum",
+                params=[plan],
+            ).to_arrow_table()
+
+    def plan_items(self, plan: str) -> pa.Table:
+        """Items of a plan in queue order with stratum and inclusion probability."""
+        self.plan(plan)
+        with self.connect() as conn:
+            return conn.sql(
+                "SELECT position, sample_id, stratum, inclusion_prob FROM plan_items"
+                " WHERE plan = ? ORDER BY position",
+                params=[plan],
+            ).to_arrow_table()
+
+    def plan_assignments(self, plan: str) -> pa.Table:
+        """(sample_id, reviewer) rows of a plan that assigns items to named reviewers."""
+        with self.connect() as conn:
+            if not _has_table(conn, "plan_assignments"):
+                return pa.table({"sample_id": pa.array([], pa.string()),
+                                 "reviewer": pa.array([], pa.string())})
+            return conn.sql(
+                "SELECT sample_id, reviewer FROM plan_assignments WHERE plan = ?"
+                " ORDER BY sample_id, reviewer",
+                params=[plan],
+            ).to_arrow_table()
+
+    # ---- populations (used by `reviewer plan`) -------------------------------------
+
+    def stratum_populations(
+        self, stratum_sql: str, keys: Sequence[str], settings: Settings, flagged_only: bool
+    ) -> list[tuple[str, int]]:
+        """Population size N_h of each stratum (quarantined items excluded)."""
+        with self.connect() as conn:
+            self._prepare(conn, settings)
+            rows = conn.execute(
+                f"SELECT stratum, count(*) FROM ({self._population_sql(stratum_sql, keys)})"
+                + (" WHERE flagged" if flagged_only else "")
+                + " GROUP BY 1 ORDER BY 1"
+            ).fetchall()
+        return [(str(s), int(n)) for s, n in rows]
+
+    # ---- drawing -----------------------------------------------------------------------
+
+    def create_plan(
+        self,
+        request: DrawRequest,
+        keys: Sequence[str],
+        settings: Settings,
+        replace: bool = False,
+    ) -> None:
+        """Draw a plan and store its strata, items and assignments in one transaction.
+
+        Args:
+            request: What to draw (and, in ``spec``, the reviewers and overlap).
+            keys: The ``--strata`` keys (to know which flag scores to pivot).
+            settings: The audit settings (flag thresholds).
+            replace: Delete an existing plan of the same name first.
+        """
+        with self.connect(write=True) as conn:
+            conn.execute(_ASSIGNMENTS_DDL)
+            exists = conn.execute(
+                "SELECT count(*) FROM plans WHERE name = ?", [request.name]
+            ).fetchall()[0]
+            if exists and exists[0]:
+                if not replace:
+                    raise ReviewerError(
+                        f"plan '{request.name}' already exists",
+                        "choose another --name, or pass --replace to draw it again",
+                    )
+                for table in ("plans", "plan_strata", "plan_items", "plan_assignments"):
+                    column = "name" if table == "plans" else "plan"
+                    conn.execute(f"DELETE FROM {table} WHERE {column} = ?", [request.name])
+            self._prepare(conn, settings)
+            self._draw(conn, request, keys)
+            self._assign(conn, request)
+            conn.execute(
+                "INSERT INTO plans VALUES (?, now()::TIMESTAMP, ?, ?)",
+                [request.name, request.seed, json.dumps(request.spec)],
+            )
+
+    @staticmethod
+    def _assign(conn: duckdb.DuckDBPyConnection, request: DrawRequest) -> None:
+        """Deal queue positions to reviewers round-robin; overlap items go to K of them.
+
+        Item at position p goes to reviewer slots p, p+1, ..., p+k-1 (mod R), where k is
+        the overlap K for the first ``overlap_share`` of positions and 1 after: every
+        reviewer gets a fair share, and each overlap item is seen by exactly K people.
+        """
+        reviewers = list(request.spec.get("reviewers") or [])
+        if not reviewers:
+            return
+        size = len(reviewers)
+        overlap = int(request.spec.get("overlap") or 1)
+        share = float(request.spec.get("overlap_share", 1.0))
+        conn.register(
+            "_reviewers",
+            pa.table({"slot": pa.array(range(size), pa.int64()),
+                      "reviewer": pa.array(reviewers, pa.string())}),
+        )
+        conn.execute(
+            "INSERT INTO plan_assignments SELECT ?, i.sample_id, r.reviewer"
+            " FROM plan_items i JOIN _reviewers r"
+            " ON ((r.slot - i.position % ?) + ?) % ? < CASE WHEN i.position < ?"
+            " * (SELECT count(*) FROM plan_items WHERE plan = ?) THEN ? ELSE 1 END"
+            " WHERE i.plan = ?",
+            [request.name, size, size, size, share, request.name, overlap, request.name],
+        )
+
+    def _prepare(self, conn: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+        install_flags(self, conn, settings)
+        quarantined = sorted(self.labels.quarantined_ids())
+        conn.register("_quarantine", pa.table({"sample_id": pa.array(quarantined, pa.string())}))
+
+    @staticmethod
+    def _population_sql(stratum_sql: str, keys: Sequence[str]) -> str:
+        return (
+            f"SELECT s.sample_id, {stratum_sql} AS stratum, f.flagset IS NOT NULL AS flagged"
+            f" FROM samples s LEFT JOIN ({_flag_columns(keys)}) f USING (sample_id)"
+            " WHERE s.sample_id NOT IN (SELECT sample_id FROM _quarantine)"
+        )
+
+    def _draw(
+        self, conn: duckdb.DuckDBPyConnection, request: DrawRequest, keys: Sequence[str]
+    ) -> None:
+        seed = str(int(request.seed))
+        conn.execute(
+            "CREATE TEMP TABLE _pop AS SELECT sample_id,"
+            " CASE WHEN flagged OR NOT ? THEN stratum ELSE ? END AS stratum,"
+            " CASE WHEN flagged OR NOT ? THEN false ELSE true END AS is_control"
+            f" FROM ({self._population_sql(request.stratum_sql, keys)})",
+            [request.flagged_only, CONTROL_STRATUM, request.flagged_only],
+        )
+        if not request.flagged_only or request.control <= 0:
+            conn.execute("DELETE FROM _pop WHERE is_control")
+        conn.execute(
+            "CREATE TEMP TABLE _sizes AS SELECT stratum, any_value(is_control) AS is_control,"
+            " count(*) AS population,"
+            " least(count(*), CASE WHEN any_value(is_control) THEN ? ELSE ? END) AS drawn"
+            " FROM _pop GROUP BY stratum",
+            [request.control, request.per_stratum],
+        )
+        conn.execute(
+            "CREATE TEMP TABLE _drawn AS SELECT p.sample_id, p.stratum,"
+            " z.drawn / z.population AS inclusion_prob FROM _pop p JOIN _sizes z USING (stratum)"
+            " QUALIFY row_number() OVER (PARTITION BY p.stratum"
+            f" ORDER BY hash(p.sample_id || ':draw:{seed}'), p.sample_id) <= z.drawn"
+        )
+        total = conn.execute("SELECT count(*) FROM _drawn").fetchall()[0]
+        if not total or not total[0]:
+            raise ReviewerError(
+                f"plan '{request.name}': no samples to draw",
+                "ingest samples first; strata by flag need `reviewer flag` first"
+                " (or use --strata nsfw)",
+            )
+        conn.execute(
+            "INSERT INTO plan_strata SELECT ?, stratum, population, drawn,"
+            " drawn / population, is_control FROM _sizes",
+            [request.name],
+        )
+        conn.execute(
+            "INSERT INTO plan_items SELECT ?, row_number() OVER"
+            f" (ORDER BY hash(sample_id || ':order:{seed}'), sample_id) - 1,"
+            " sample_id, stratum, inclusion_prob, NULL FROM _drawn",
+            [request.name],
+        )
+        for temp in ("_drawn", "_sizes", "_pop"):
+            conn.execute(f"DROP TABLE {temp}")
+
+
+def _has_table(conn: duckdb.DuckDBPyConnection, name: str) -> bool:
+    row = conn.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
+    ).fetchall()[0]
+    return bool(row and row[0])

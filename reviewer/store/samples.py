@@ -9,7 +9,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from reviewer.store.core import StoreBase
+from reviewer.errors import ReviewerError
+from reviewer.store.ingested import IngestQueries
 from reviewer.store.schema import CANONICAL_COLUMNS, NSFW_LEVELS
 
 _SAFE_NAME = re.compile(r"[^a-z0-9_]+")
@@ -45,7 +46,7 @@ class AuditSummary:
     reviewers: int = 0
 
 
-class SampleQueries(StoreBase):
+class SampleQueries(IngestQueries):
     """Methods on ``samples``."""
 
     def sample_columns(self, conn: duckdb.DuckDBPyConnection | None = None) -> list[str]:
@@ -90,10 +91,43 @@ class SampleQueries(StoreBase):
         ids = pa.table({"sample_id": pa.array(sample_ids, pa.string())})
         with self.connect() as conn:
             conn.register("_ids", ids)
-            rows = conn.execute(
+            rows = conn.sql(
                 "SELECT s.* FROM samples s SEMI JOIN _ids USING (sample_id)"
-            ).fetch_arrow_table()
+            ).to_arrow_table()
         return {row["sample_id"]: row for row in rows.to_pylist()}
+
+    def samples_table(
+        self,
+        columns: list[str] | None = None,
+        where: str | None = None,
+        params: list[Any] | None = None,
+        limit: int | None = None,
+    ) -> pa.Table:
+        """Samples in ingest order (dataset, file, row) as Arrow, for the notebook API.
+
+        Args:
+            columns: Columns to return (default all); names are checked against the table.
+            where: An SQL condition on ``samples`` with ``?`` placeholders.
+            params: Values for the placeholders.
+            limit: At most this many rows.
+
+        Raises:
+            ReviewerError: An unknown column or a failing condition.
+        """
+        known = self.sample_columns()
+        wanted = columns or known
+        unknown = [c for c in wanted if c not in known]
+        if unknown:
+            raise ReviewerError(
+                f"unknown sample column(s): {', '.join(unknown)}", f"known: {', '.join(known)}"
+            )
+        sql = "SELECT " + ", ".join(f'"{c}"' for c in wanted) + " FROM samples"
+        if where:
+            sql += f" WHERE {where}"
+        sql += " ORDER BY dataset, source_file, source_row"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        return self.query(sql, params or [])
 
     def summary(self) -> AuditSummary:
         """Counts by dataset, NSFW tag and source files."""

@@ -46,4 +46,8 @@ DDL = [
     " population BIGINT, drawn BIGINT, inclusion_prob DOUBLE, is_control BOOLEAN)",
     "CREATE TABLE IF NOT EXISTS plan_items (plan VARCHAR, position BIGINT, sample_id VARCHAR,"
     " stratum VARCHAR, inclusion_prob DOUBLE, reviewer_slot INTEGER)",
+    # Which reviewer sees which plan item when a plan splits or overlaps its queue among
+    # named reviewers; a plan without rows here is one queue everybody shares.
+    "CREATE TABLE IF NOT EXISTS plan_assignments (plan VARCHAR, sample_id VARCHAR,"
+    " reviewer VARCHAR)",
 ]

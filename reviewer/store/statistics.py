@@ -1,9 +1,95 @@
-"""SQL that gathers (item, rater, value) triples and strata for the statistics (issue 4)."""
+"""SQL that gathers labels with their samples, flags and plan strata for the statistics (issue 4).
+
+Statistics take plain tables: one row per current label, carrying what each
+analysis needs (the LAION tag, the set of flags raised, the plan stratum and
+inclusion probability). Labels live in SQLite and are exposed to DuckDB by
+:meth:`StoreBase.register_labels`; flags come from the flags contract view.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from reviewer.config import Settings
+from reviewer.store import plans as plan_sql
 from reviewer.store.core import StoreBase
+from reviewer.store.schema import NSFW_LEVELS
+
+_FLAGSETS = (
+    "SELECT sample_id, string_agg(DISTINCT flag, '+' ORDER BY flag) AS flagset"
+    " FROM flags WHERE flagged GROUP BY sample_id"
+)
 
 
 class StatsQueries(StoreBase):
-    """Methods feeding reviewer.stats."""
+    """Methods feeding :mod:`reviewer.stats`."""
+
+    def _stats_connection(self, conn: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+        self.register_labels(conn)
+        plan_sql.install_flags(self, conn, settings)
+
+    def labelled_items(self, settings: Settings, plan: str | None = None) -> pa.Table:
+        """One row per current label with the sample's tag, punsafe band, flags and stratum.
+
+        Columns: ``sample_id, reviewer, category, verdict, seconds_on_item, reveal_depth,
+        created_at, nsfw`` (UNLIKELY / UNSURE / NSFW / N/A), ``punsafe_band``, ``flagset``
+        (flags raised joined with ``+``, NULL when none), ``stratum`` and
+        ``inclusion_prob`` (NULL unless the item belongs to ``plan``).
+        """
+        if plan is not None:
+            self.plan(plan)  # type: ignore[attr-defined]
+        levels = ", ".join(f"'{lvl}'" for lvl in NSFW_LEVELS)
+        low, high = (float(c) for c in settings.flags.punsafe_cuts[:2])
+        plan_join = (
+            "LEFT JOIN (SELECT sample_id, any_value(stratum) AS stratum,"
+            " any_value(inclusion_prob) AS inclusion_prob FROM plan_items WHERE plan = ?"
+            " GROUP BY sample_id) p USING (sample_id)"
+            if plan is not None
+            else "LEFT JOIN (SELECT NULL::VARCHAR AS sample_id, NULL::VARCHAR AS stratum,"
+            " NULL::DOUBLE AS inclusion_prob) p USING (sample_id)"
+        )
+        sql = (
+            "SELECT l.sample_id, l.reviewer, l.category, l.verdict, l.seconds_on_item,"
+            " l.reveal_depth, l.created_at,"
+            f" CASE WHEN s.nsfw IN ({levels}) THEN s.nsfw ELSE 'N/A' END AS nsfw,"
+            " CASE WHEN s.punsafe IS NULL THEN 'N/A'"
+            f" WHEN s.punsafe < {low!r} THEN 'UNLIKELY' WHEN s.punsafe < {high!r} THEN 'UNSURE'"
+            " ELSE 'NSFW' END AS punsafe_band,"
+            " f.flagset, p.stratum, p.inclusion_prob"
+            " FROM labels_current l LEFT JOIN samples s USING (sample_id)"
+            f" LEFT JOIN ({_FLAGSETS}) f USING (sample_id) {plan_join}"
+            " ORDER BY l.sample_id, l.reviewer, l.category"
+        )
+        params: list[Any] = [plan] if plan is not None else []
+        with self.connect() as conn:
+            self._stats_connection(conn, settings)
+            return conn.sql(sql, params=params).to_arrow_table()
+
+    def flag_population(self, settings: Settings) -> pa.Table:
+        """Items flagged by each flag, and by each pair of flags (``flag_a <= flag_b``).
+
+        The diagonal (``flag_a = flag_b``) is each flag's own count.
+        """
+        sql = (
+            "WITH raised AS (SELECT DISTINCT sample_id, flag FROM flags WHERE flagged)"
+            " SELECT a.flag AS flag_a, b.flag AS flag_b, count(*) AS items"
+            " FROM raised a JOIN raised b USING (sample_id) WHERE a.flag <= b.flag"
+            " GROUP BY 1, 2 ORDER BY 1, 2"
+        )
+        with self.connect() as conn:
+            plan_sql.install_flags(self, conn, settings)
+            return conn.sql(sql).to_arrow_table()
+
+    def population_counts(self, settings: Settings) -> dict[str, int]:
+        """Dataset size, flagged items (any flag) and unflagged items."""
+        with self.connect() as conn:
+            plan_sql.install_flags(self, conn, settings)
+            row = conn.execute(
+                "SELECT count(*), count(f.sample_id) FROM samples s"
+                f" LEFT JOIN ({_FLAGSETS}) f USING (sample_id)"
+            ).fetchall()[0]
+        total, flagged = (int(row[0]), int(row[1])) if row else (0, 0)
+        return {"samples": total, "flagged": flagged, "unflagged": total - flagged}

@@ -1,0 +1,324 @@
+"""CLIP scores for image-caption pairs: cosine similarity and a zero-shot NSFW probability.
+
+LAION kept a pair when its CLIP image-caption similarity passed 0.28 (0.3 for
+LAION-400M); re-scoring ``similarity`` lets an audit check that filter, and a
+zero-shot NSFW probability from an explicit prompt set gives a second opinion on
+the dataset's own NSFW tags. The 2023 audit ran one forward pass per image; here
+images are decoded by a thread pool while the model encodes earlier ones in
+batches, and the prompt embeddings are computed once per run.
+
+``p_nsfw`` = sum over unsafe prompts of ``softmax(logit_scale * cos(image, prompts))``
+taken over all prompts (safe and unsafe). Prompt sets live in
+``assets/prompts/*.toml`` (``safe = [...]``, ``unsafe = [...]``) or ``.txt``
+files (``safe: ...`` / ``unsafe: ...`` lines).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+import pyarrow as pa
+
+from reviewer.errors import ImageUnavailableError, ReviewerError
+from reviewer.flaggers.base import SCORE_COLUMNS, Flagger
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+    from reviewer.audit import Audit
+    from reviewer.flaggers.models import ClipBundle
+
+PROMPTS_DIR = Path(__file__).resolve().parents[2] / "assets" / "prompts"
+DEFAULT_PROMPTS = PROMPTS_DIR / "nsfw_default.toml"
+
+
+@dataclass(frozen=True)
+class PromptSet:
+    """Safe and unsafe prompts; ``p_nsfw`` is the softmax mass on the unsafe ones."""
+
+    safe: tuple[str, ...]
+    unsafe: tuple[str, ...]
+    source: str = ""
+
+    @property
+    def prompts(self) -> list[str]:
+        return [*self.safe, *self.unsafe]
+
+
+def load_prompts(path: str | Path | None = None) -> PromptSet:
+    """Read a prompt set (``.toml`` or ``.txt``); both lists must be non-empty.
+
+    Raises:
+        ReviewerError: missing or malformed file.
+    """
+    file = Path(path).expanduser() if path else DEFAULT_PROMPTS
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ReviewerError(f"--prompts {file}: cannot read ({exc.strerror})") from exc
+    if file.suffix == ".toml":
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ReviewerError(f"--prompts {file}: not valid TOML ({exc})") from exc
+    else:
+        data = {"safe": [], "unsafe": []}
+        for line in text.splitlines():
+            kind, sep, prompt = line.partition(":")
+            if sep and kind.strip() in data and prompt.strip():
+                data[kind.strip()].append(prompt.strip())
+    safe, unsafe = data.get("safe") or [], data.get("unsafe") or []
+    if not _strings(safe) or not _strings(unsafe):
+        raise ReviewerError(
+            f"--prompts {file}: needs non-empty lists of strings 'safe' and 'unsafe'",
+            "see assets/prompts/nsfw_default.toml",
+        )
+    return PromptSet(tuple(safe), tuple(unsafe), str(file))
+
+
+def _strings(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(v, str) for v in value)
+
+
+@dataclass
+class ClipScores:
+    """Per item: cosine similarity (NaN without caption or image), p_nsfw, error reason."""
+
+    similarity: np.ndarray
+    p_nsfw: np.ndarray
+    reasons: list[str | None]
+
+
+class ClipScorer:
+    """Batched open_clip scoring with prompt embeddings computed once.
+
+    Args:
+        bundle: From :func:`reviewer.flaggers.models.load_clip`.
+        prompts: The zero-shot prompt set.
+        device: Torch device string.
+        batch_size: Images per forward pass.
+        workers: Threads decoding and transforming images ahead of the model.
+    """
+
+    def __init__(
+        self,
+        bundle: ClipBundle,
+        prompts: PromptSet,
+        device: str = "cpu",
+        batch_size: int = 32,
+        workers: int = 2,
+    ) -> None:
+        self.bundle = bundle
+        self.prompts = prompts
+        self.device = device
+        self.batch_size = batch_size
+        self.workers = max(1, workers)
+        self.prompt_features = self.encode_texts(prompts.prompts)
+        self.unsafe = np.arange(len(prompts.safe), len(prompts.prompts))
+
+    def encode_texts(self, texts: Sequence[str]) -> Any:
+        """L2-normalised text embeddings (torch tensor on the device)."""
+        import torch
+
+        tokens = self.bundle.tokenizer(list(texts)).to(self.device)
+        with torch.inference_mode():
+            features = self.bundle.model.encode_text(tokens).float()
+        return features / features.norm(dim=-1, keepdim=True)
+
+    def encode_images(self, pixels: Any) -> Any:
+        """L2-normalised image embeddings of a preprocessed ``(n, 3, H, W)`` batch."""
+        import torch
+
+        with torch.inference_mode():
+            features = self.bundle.model.encode_image(pixels.to(self.device)).float()
+        return features / features.norm(dim=-1, keepdim=True)
+
+    def score(
+        self, loaders: Sequence[Callable[[], Image.Image]], captions: Sequence[str | None]
+    ) -> ClipScores:
+        """Score items whose images come from ``loaders`` (called in worker threads).
+
+        A loader raising :class:`ImageUnavailableError` leaves its item unscored with
+        the error's reason; a missing caption leaves only ``similarity`` unscored.
+        """
+        import torch
+
+        n = len(loaders)
+        similarity = np.full(n, np.nan)
+        p_nsfw = np.full(n, np.nan)
+        reasons: list[str | None] = [None] * n
+        for rows, pixels, errors in self._decoded_batches(loaders):
+            for row, reason in errors.items():
+                reasons[row] = reason
+            if not rows:
+                continue
+            with torch.inference_mode():
+                images = self.encode_images(pixels)
+                p_nsfw[rows] = self._p_nsfw(images)
+                similarity[rows] = self._similarity(images, [captions[r] for r in rows])
+        return ClipScores(similarity, p_nsfw, reasons)
+
+    def _decoded_batches(
+        self, loaders: Sequence[Callable[[], Image.Image]]
+    ) -> Iterator[tuple[list[int], Any, dict[int, str]]]:
+        """Decode in the thread pool (all submitted up front) and group into batches."""
+        import torch
+
+        with ThreadPoolExecutor(self.workers) as pool:
+            futures = [pool.submit(self._pixels, load) for load in loaders]
+            for start in range(0, len(futures), self.batch_size):
+                rows, tensors, errors = [], [], {}
+                for row in range(start, min(start + self.batch_size, len(futures))):
+                    result = futures[row].result()
+                    if isinstance(result, str):
+                        errors[row] = result
+                    else:
+                        rows.append(row)
+                        tensors.append(result)
+                yield rows, torch.stack(tensors) if tensors else None, errors
+
+    def _pixels(self, load: Callable[[], Image.Image]) -> Any:
+        """The preprocessed tensor of one image, or the reason it is unavailable."""
+        try:
+            image = load()
+            return self.bundle.preprocess(image.convert("RGB"))
+        except ImageUnavailableError as exc:
+            return exc.reason
+        except (OSError, ValueError) as exc:
+            return f"not an image ({type(exc).__name__})"
+
+    def _p_nsfw(self, images: Any) -> np.ndarray:
+        scale = self.bundle.model.logit_scale.exp().float()
+        probs = (scale * images @ self.prompt_features.T).softmax(dim=-1)
+        result: np.ndarray = probs[:, self.unsafe].sum(dim=-1).cpu().numpy()
+        return result.astype(np.float64)
+
+    def _similarity(self, images: Any, captions: list[str | None]) -> np.ndarray:
+        out = np.full(len(captions), np.nan)
+        keep = [i for i, c in enumerate(captions) if c is not None and c.strip()]
+        if keep:
+            texts = self.encode_texts([str(captions[i]) for i in keep])
+            out[keep] = (images[keep] * texts).sum(dim=-1).cpu().numpy()
+        return out
+
+
+class ClipFlagger(Flagger):
+    """``reviewer flag --flagger clip``: image-caption similarity and zero-shot p_nsfw."""
+
+    name: ClassVar[str] = "clip"
+    version: ClassVar[str] = "1"
+    inputs: ClassVar[tuple[str, ...]] = ("sample_id", "text", "url", "image_ref")
+    columns: ClassVar[dict[str, pa.DataType]] = SCORE_COLUMNS["clip"]
+    batch_size: ClassVar[int] = 512
+    """Rows per part; the thread pool decodes a part's images ahead of the model."""
+
+    def __init__(
+        self,
+        audit: Audit | None = None,
+        model: str | None = None,
+        pretrained: str | None = None,
+        model_config: str | None = None,
+        prompts: str | None = None,
+        device: str = "auto",
+        forward_batch: int = 32,
+        workers: int = 2,
+    ) -> None:
+        self.audit = audit
+        self.arch = model or "ViT-B-32"
+        self.pretrained = pretrained
+        self.model_config = model_config
+        self.prompt_set = load_prompts(prompts)
+        self.model_id = f"open_clip:{self.arch}/{pretrained}"
+        self.device = device
+        self.forward_batch = forward_batch
+        self.workers = workers
+        self.scorer: ClipScorer | None = None
+        self.unscored: dict[str, int] = {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled without the loaded model: Ray actors load their own in ``prepare``."""
+        state = dict(vars(self))
+        state["scorer"] = None
+        return state
+
+    def params(self) -> dict[str, Any]:
+        """The prompts change p_nsfw; batch size, workers and device do not change scores."""
+        return {"safe": list(self.prompt_set.safe), "unsafe": list(self.prompt_set.unsafe)}
+
+    def unavailable(self) -> str | None:
+        """Missing extra or weights (checked locally, without a network wait)."""
+        try:
+            import open_clip  # noqa: F401
+        except ImportError:
+            return "needs the [ml] extra (torch, open_clip)"
+        from reviewer.flaggers.models import add_clip_config, clip_weights
+
+        try:
+            if self.model_config:
+                add_clip_config(self.model_config)
+            clip_weights(self.arch, self.pretrained)
+        except ReviewerError as exc:
+            return exc.one_line()
+        return None
+
+    def prepare(self) -> None:
+        """Load the model once (device and weights checked first, so errors come fast)."""
+        if self.scorer is not None:
+            return
+        from reviewer.flaggers.models import add_clip_config, load_clip, resolve_device
+
+        device = resolve_device(self.device)
+        if self.model_config:
+            add_clip_config(self.model_config)
+        bundle = load_clip(self.arch, self.pretrained, device)
+        self.scorer = ClipScorer(bundle, self.prompt_set, device, self.forward_batch, self.workers)
+
+    def score_batch(self, batch: pa.Table) -> pa.Table:
+        """Score a batch; unreadable images get NULL scores and their reason in ``error``."""
+        self.prepare()
+        assert self.scorer is not None
+        rows = batch.to_pylist()
+        scores = self.scorer.score(
+            [self._loader(row) for row in rows], [r.get("text") for r in rows]
+        )
+        for reason in scores.reasons:
+            if reason is not None:
+                self.unscored[reason] = self.unscored.get(reason, 0) + 1
+        return pa.table(
+            {
+                "sample_id": batch.column("sample_id"),
+                "p_nsfw": pa.array(scores.p_nsfw, pa.float64(), mask=np.isnan(scores.p_nsfw)),
+                "similarity": pa.array(
+                    scores.similarity, pa.float64(), mask=np.isnan(scores.similarity)
+                ),
+                "error": pa.array(scores.reasons, pa.string()),
+            }
+        )
+
+    def _loader(self, row: dict[str, Any]) -> Callable[[], Image.Image]:
+        audit = self.audit
+        if audit is None:
+            raise ReviewerError(
+                "clip: no audit to read images from", "run it through `reviewer flag`"
+            )
+
+        def load() -> Image.Image:
+            from reviewer.images.resolve import load_image
+
+            return load_image(audit, row)
+
+        return load
+
+    def extra_provenance(self) -> dict[str, Any]:
+        """Device, prompt file and counts of unscored images by reason (for ``run.json``)."""
+        return {
+            "device": self.scorer.device if self.scorer else None,
+            "prompts_file": self.prompt_set.source,
+            "unscored_images": dict(self.unscored),
+        }

@@ -1,0 +1,149 @@
+"""Keyword flagger: the 2021 LAION-400M audit's substring rule, vectorised in DuckDB.
+
+Birhane, Prabhu & Kahembwe (2021) lower-cased each caption and URL and flagged a
+sample when either contained one of seven substrings (``'porn'``, ``'hot '``,
+``'adult'``, ``'xxx'``, ``'sex'``, ``'fuck'``, ``' rape '``), one row at a time
+with pandas ``df.apply``. ``substring`` mode reproduces that rule exactly (so
+"Essex" matches ``sex``, and ``'hot '`` needs its trailing space); ``word`` mode
+strips the terms and requires word boundaries, which removes false positives
+such as "Essex" or "hotel".
+
+Speed: a case-insensitive alternation regex is a cheap pre-filter that DuckDB
+runs on all cores; only rows it passes are re-checked term by term with the
+exact ``contains(lower(x), term)`` rule, so the pre-filter can never change the
+result (case folding only widens it, e.g. the Kelvin sign).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pyarrow as pa
+
+from reviewer.errors import ReviewerError
+from reviewer.flaggers.base import SCORE_COLUMNS, Flagger
+
+MODES = ("substring", "word")
+DEFAULT_LIST = Path(__file__).resolve().parents[2] / "assets" / "keywords" / "laion400m_2021.txt"
+AUDIT_2021_TERMS = ("porn", "hot ", "adult", "xxx", "sex", "fuck", " rape ")
+"""The 2021 audit's terms, in its order; also the content of the shipped list."""
+
+_REGEX_SPECIAL = set("\\.^$|?*+()[]{}")
+
+
+def read_keyword_file(path: Path) -> list[str]:
+    """Read a keyword list: one term per line, ``#`` comments, blank lines skipped.
+
+    Leading and trailing spaces are part of a term (``'hot '``), and editors strip
+    them silently, so a term may be written as a JSON-style double-quoted string:
+    ``"hot "``. Terms are lower-cased, as the rule compares lower-cased text.
+    """
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ReviewerError(
+            f"{path}: cannot read the keyword list ({exc})", "pass a UTF-8 text file"
+        ) from exc
+    terms: list[str] = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        stripped = line.strip()
+        if stripped.startswith('"'):
+            if len(stripped) < 3 or not stripped.endswith('"'):
+                raise ReviewerError(f"{path}:{number}: unterminated quoted term", 'write "term"')
+            term = stripped[1:-1].replace('\\"', '"')
+        else:
+            term = line
+        if term.lower() not in terms:
+            terms.append(term.lower())
+    if not terms:
+        raise ReviewerError(f"{path}: the keyword list is empty", "add one term per line")
+    return terms
+
+
+def _regex_escape(term: str) -> str:
+    return "".join(f"\\{c}" if c in _REGEX_SPECIAL else c for c in term)
+
+
+def _sql_string(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+class KeywordFlagger(Flagger):
+    """Matched keyword terms per sample, in caption and URL separately.
+
+    Args:
+        keywords: Path of a keyword list; ``None`` uses the shipped 2021 list.
+        mode: ``substring`` (2021 rule, default) or ``word`` (word boundaries).
+        terms: Terms given directly (tests, notebooks); overrides ``keywords``.
+    """
+
+    name: ClassVar[str] = "keyword"
+    version: ClassVar[str] = "1"
+    batch_size: ClassVar[int] = 1_000_000
+    inputs: ClassVar[tuple[str, ...]] = ("sample_id", "text", "url")
+    columns: ClassVar[dict[str, pa.DataType]] = SCORE_COLUMNS["keyword"]
+
+    def __init__(
+        self,
+        keywords: str | Path | None = None,
+        mode: str = "substring",
+        terms: list[str] | None = None,
+    ) -> None:
+        if mode not in MODES:
+            raise ReviewerError(f"keyword mode '{mode}' is unknown", f"use one of {MODES}")
+        self.mode = mode
+        self.list_path = Path(keywords).expanduser() if keywords else DEFAULT_LIST
+        self.terms: list[str] = [t.lower() for t in terms] if terms else []
+        if not self.terms:
+            if not self.list_path.exists() and not keywords:
+                self.terms = list(AUDIT_2021_TERMS)
+            else:
+                self.terms = read_keyword_file(self.list_path)
+
+    def params(self) -> dict[str, Any]:
+        """Mode and the terms themselves (not the path: the same list in two files is one run)."""
+        return {"mode": self.mode, "terms": self.terms}
+
+    def _patterns(self) -> list[str]:
+        """One RE2 pattern per term (word mode), or the plain terms (substring mode)."""
+        if self.mode == "substring":
+            return self.terms
+        out = []
+        for term in self.terms:
+            core = term.strip()
+            if not core:
+                raise ReviewerError("keyword list: a term is only spaces", "remove it")
+            out.append(r"\b" + _regex_escape(core) + r"\b")
+        return out
+
+    def _hits(self, column: str) -> str:
+        """SQL: the list of terms found in one column, lower-cased (empty list for NULL)."""
+        patterns = self._patterns()
+        lowered = f"lower({column})"
+        if self.mode == "substring":
+            checks = [f"contains({lowered}, {_sql_string(t)})" for t in patterns]
+            prefilter = "|".join(_regex_escape(t) for t in patterns)
+        else:
+            checks = [f"regexp_matches({lowered}, {_sql_string(p)})" for p in patterns]
+            # No \b in the pre-filter: case folding may turn a non-word character
+            # (the Kelvin sign) into a letter, so only the exact check may use it.
+            prefilter = "|".join(_regex_escape(t.strip()) for t in self.terms)
+        items = ", ".join(
+            f"CASE WHEN {check} THEN {_sql_string(term)} END"
+            for check, term in zip(checks, self.terms, strict=True)
+        )
+        return (
+            f"CASE WHEN regexp_matches({column}, {_sql_string('(?i)(?:' + prefilter + ')')}) "
+            f"THEN list_filter([{items}], lambda x: x IS NOT NULL) "
+            f"ELSE []::VARCHAR[] END"
+        )
+
+    def duckdb_select(self, todo: str) -> str:
+        """Score the whole work list in one vectorised DuckDB query."""
+        return (
+            f"SELECT sample_id, {self._hits('text')} AS caption_terms, "
+            f"{self._hits('url')} AS url_terms FROM {todo}"
+        )

@@ -1,0 +1,213 @@
+"""Running a flagger over an audit: snapshot, score in parts, resume, mark complete.
+
+The runner is the only place that decides when scores become usable. It holds
+the audit's DuckDB file for one short read (the work-list snapshot), then works
+only on files in the run folder, so reviewers and ``reviewer stats`` keep working
+while a flag job runs. Any failure (an exception, Ctrl-C, a killed process)
+leaves the run ``failed`` or ``running`` with its finished parts on disk; the
+next invocation with the same flagger and parameters resumes it, and flags only
+ever read runs marked ``complete``.
+
+Engines: ``local`` scores part by part in this process. ``ray`` hands the run
+folder to ``reviewer.flaggers.ray_engine.run_on_ray(flagger, run, progress=...)``,
+which must write the missing ``part-NNNNN.parquet`` files (slices of
+``run.info.batch_size`` rows of ``todo.parquet``, see :meth:`RunDir.iter_todo`)
+through :meth:`RunDir.write_part`; this runner then checks and completes the run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from reviewer.errors import ReviewerError
+from reviewer.flaggers.base import Flagger
+from reviewer.flaggers.registry import canonical_name, create_flagger
+from reviewer.flaggers.runs import COMPLETE, FAILED, RunDir, RunInfo
+
+if TYPE_CHECKING:
+    from reviewer.audit import Audit
+
+Progress = Callable[[int, int | None], None]
+ENGINES = ("local", "ray")
+
+
+def build_flagger(audit: Audit, name: str, **options: Any) -> Flagger:
+    """Create a flagger, filling keyword defaults from ``reviewer.toml``.
+
+    A relative keyword-list path in the settings is taken relative to the audit folder.
+    """
+    flags = audit.settings.flags
+    if canonical_name(name) == "keyword":
+        if options.get("mode") is None:
+            options["mode"] = flags.keyword_mode
+        if options.get("keywords") is None and flags.keyword_list:
+            path = Path(flags.keyword_list).expanduser()
+            options["keywords"] = path if path.is_absolute() else audit.root / path
+    return create_flagger(name, audit=audit, settings=audit.settings, **options)
+
+
+def run_flagger(
+    audit: Audit,
+    flagger: str | Flagger,
+    *,
+    progress: Progress | None = None,
+    batch_size: int | None = None,
+    engine: str = "local",
+    resume: bool = True,
+    **options: Any,
+) -> RunInfo:
+    """Score every sample of the audit with one flagger and record a complete run.
+
+    Args:
+        audit: The open audit.
+        flagger: A registry name (``keyword``, ``nsfw-field``, ``hate``, ``clip``) or an
+            instance.
+        progress: ``progress(done_rows, total_rows)`` callback.
+        batch_size: Rows per part; default the flagger's ``batch_size``. A resumed run
+            keeps the batch size it started with (parts are slices of the work list).
+        engine: ``local`` or ``ray``.
+        resume: Continue an unfinished run with the same provenance when there is one.
+        **options: Flagger options (``mode``, ``keywords``, ``model``, ``device`` ...).
+
+    Returns:
+        The provenance of the completed run.
+
+    Raises:
+        ReviewerError: Unknown flagger or engine, flagger unavailable, bad options.
+    """
+    if engine not in ENGINES:
+        raise ReviewerError(f"unknown engine '{engine}'", f"use one of {', '.join(ENGINES)}")
+    if isinstance(flagger, str):
+        flagger = build_flagger(audit, flagger, **options)
+    reason = flagger.unavailable()
+    if reason:
+        raise ReviewerError(f"flagger '{flagger.name}' is not available: {reason}")
+    if batch_size is not None and batch_size < 1:
+        raise ReviewerError(f"--batch-size {batch_size}: must be at least 1")
+    flagger.prepare()
+    run = _open_run(audit, flagger, batch_size or flagger.batch_size, resume)
+    try:
+        run.info.engine = engine
+        run.mark("running")
+        if engine == "ray":
+            _score_on_ray(flagger, run, progress)
+        else:
+            _score_locally(flagger, run, progress)
+        _complete(flagger, run)
+    except BaseException as exc:
+        message = "interrupted" if isinstance(exc, KeyboardInterrupt) else str(exc) or repr(exc)
+        run.mark(FAILED, error=message.splitlines()[0][:500])
+        raise
+    finally:
+        run.unlock()
+    return run.info
+
+
+def _open_run(audit: Audit, flagger: Flagger, batch_size: int, resume: bool) -> RunDir:
+    """Resume a matching unfinished run, or snapshot the work list into a new one."""
+    scores_dir = audit.paths.scores
+    provenance = flagger.provenance()
+    run = RunDir.find_resumable(scores_dir, provenance) if resume else None
+    if run is not None:
+        return run
+    run = RunDir.create(scores_dir, provenance, batch_size)
+    if not run.try_lock():  # pragma: no cover - a fresh folder is ours alone
+        raise ReviewerError(f"{run.path}: locked by another process")
+    try:
+        run.info.todo_rows = audit.store.snapshot_work_list(list(flagger.inputs), run.todo_path)
+        run.save()
+    except BaseException as exc:
+        run.mark(FAILED, error=f"snapshot failed: {exc}")
+        run.unlock()
+        raise
+    return run
+
+
+def _score_locally(flagger: Flagger, run: RunDir, progress: Progress | None) -> None:
+    """Score each missing part in this process, writing it atomically."""
+    total = run.info.todo_rows
+    done_parts = run.done_parts()
+    done_rows = 0
+    if progress:
+        progress(0, total)
+    for index, batch in run.iter_todo(columns=list(flagger.inputs)):
+        if index not in done_parts:
+            scores = conform_scores(flagger, batch, flagger.score_batch(batch))
+            run.write_part(index, scores)
+        done_rows += batch.num_rows
+        if progress:
+            progress(done_rows, total)
+
+
+def _score_on_ray(flagger: Flagger, run: RunDir, progress: Progress | None) -> None:
+    try:
+        from reviewer.flaggers import ray_engine  # type: ignore[attr-defined]
+    except ImportError as exc:
+        raise ReviewerError(
+            f"the Ray engine is not available ({exc})", "install the extra: pip install 'reviewer[ray]'"
+        ) from exc
+    ray_engine.run_on_ray(flagger, run, progress=progress)
+
+
+def conform_scores(flagger: Flagger, batch: pa.Table, scores: pa.Table) -> pa.Table:
+    """Check a flagger's output against its contract and cast it to the part schema.
+
+    Keeps ``sample_id``, the declared score columns and an optional ``error`` column.
+
+    Raises:
+        ReviewerError: rows or columns do not match the input batch (a flagger bug
+            must not be recorded as scores).
+    """
+    missing = [c for c in ("sample_id", *flagger.columns) if c not in scores.column_names]
+    if missing:
+        raise ReviewerError(f"flagger '{flagger.name}' returned no column(s) {missing}")
+    if scores.num_rows != batch.num_rows:
+        raise ReviewerError(
+            f"flagger '{flagger.name}' returned {scores.num_rows} rows for {batch.num_rows}"
+        )
+    schema = flagger.output_schema()
+    if "error" in scores.column_names:
+        schema = schema.append(pa.field("error", pa.string()))
+    return scores.select(schema.names).cast(schema)
+
+
+def _complete(flagger: Flagger, run: RunDir) -> None:
+    """Verify every part is present and row counts add up, then mark the run complete."""
+    expected = run.part_count()
+    done = run.done_parts()
+    missing = sorted(set(range(expected)) - done)
+    if missing:
+        raise ReviewerError(
+            f"run {run.info.run_id}: parts {missing[:5]} missing", "run the same command again"
+        )
+    rows = unscored = 0
+    for path in run.part_files():
+        table = pq.read_table(path, columns=list(flagger.columns))
+        rows += table.num_rows
+        unscored += _all_null_rows(table)
+    if rows != run.info.todo_rows:
+        raise ReviewerError(
+            f"run {run.info.run_id}: {rows} scored rows for {run.info.todo_rows} samples",
+            "delete the run folder and flag again",
+        )
+    run.info.parts = expected
+    run.info.scored_rows = rows - unscored
+    run.info.unscored_rows = unscored
+    run.info.extra.update(flagger.extra_provenance())
+    run.mark(COMPLETE)
+
+
+def _all_null_rows(table: pa.Table) -> int:
+    """Rows whose every score column is NULL (not scored: empty caption, unreadable image)."""
+    if table.num_rows == 0 or table.num_columns == 0:
+        return 0
+    mask = pc.is_null(table.column(0))
+    for column in table.columns[1:]:
+        mask = pc.and_(mask, pc.is_null(column))
+    return int(pc.sum(pc.cast(mask, pa.int64())).as_py() or 0)

@@ -1,0 +1,256 @@
+"""Run folders: where a flag job keeps its work list, score parts and provenance.
+
+A run lives in ``scores/<flagger>/<run_id>/``::
+
+    todo.parquet        the work list, snapshotted from the audit in one short read
+    part-00000.parquet  scores of todo rows [0, batch_size), written atomically (tmp + rename)
+    part-00001.parquet  ...
+    run.json            provenance and status (running | complete | failed)
+    run.lock            flock held while a process works on the run
+
+Why files and not the database: DuckDB lets one writer lock out every other
+process, and a flag job runs for hours while reviewers keep working. Parts are
+numbered by their slice of ``todo.parquet`` so an interrupted run resumes by
+skipping parts already on disk; a part is either complete or absent (rename is
+atomic), so a crash never leaves half a batch. Only runs whose ``run.json`` says
+``complete`` feed flags. The Ray engine writes the same part files from its
+workers (:meth:`RunDir.write_part` is safe from any process).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from reviewer.errors import ReviewerError
+
+RUNNING, COMPLETE, FAILED = "running", "complete", "failed"
+_PART = re.compile(r"^part-(\d{5,})\.parquet$")
+
+
+def now_iso() -> str:
+    """The current UTC time as ISO 8601 with seconds."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def identity_hash(provenance: dict[str, Any]) -> str:
+    """A short stable hash of a flagger's provenance: equal hashes mean resumable runs."""
+    text = json.dumps(provenance, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:10]
+
+
+@dataclass
+class RunInfo:
+    """Provenance and status of one flag run, as stored in ``run.json``."""
+
+    flagger: str
+    version: str
+    model_id: str | None
+    params: dict[str, Any]
+    run_id: str
+    identity: str
+    status: str = RUNNING
+    engine: str = "local"
+    batch_size: int = 0
+    started: str = field(default_factory=now_iso)
+    finished: str | None = None
+    todo_rows: int = 0
+    parts: int = 0
+    scored_rows: int = 0
+    unscored_rows: int = 0
+    error: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+    """Flagger-specific provenance (e.g. int8 deviation from fp32)."""
+    path: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain values for JSON."""
+        return asdict(self)
+
+
+class RunDir:
+    """One run folder: atomic part writes, resume bookkeeping, ``run.json`` updates."""
+
+    def __init__(self, path: Path, info: RunInfo) -> None:
+        self.path = path
+        self.info = info
+        self._lock_fd: int | None = None
+
+    # -- creation and discovery -------------------------------------------------
+
+    @classmethod
+    def create(cls, scores_dir: Path, provenance: dict[str, Any], batch_size: int) -> RunDir:
+        """Make a new run folder for a flagger's provenance (see Flagger.provenance)."""
+        identity = identity_hash(provenance)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        run_id = f"{stamp}-{identity}"
+        path = scores_dir / provenance["flagger"] / run_id
+        path.mkdir(parents=True, exist_ok=False)
+        info = RunInfo(
+            flagger=provenance["flagger"],
+            version=str(provenance["version"]),
+            model_id=provenance.get("model_id"),
+            params=dict(provenance.get("params") or {}),
+            run_id=run_id,
+            identity=identity,
+            batch_size=batch_size,
+            path=str(path),
+        )
+        run = cls(path, info)
+        run.save()
+        return run
+
+    @classmethod
+    def load(cls, path: Path) -> RunDir:
+        """Open an existing run folder from its ``run.json``."""
+        try:
+            data = json.loads((path / "run.json").read_text(encoding="utf-8"))
+            info = RunInfo(**data)
+        except (OSError, ValueError, TypeError) as exc:
+            raise ReviewerError(f"{path}: unreadable run.json ({exc})", "delete the folder") from exc
+        info.path = str(path)
+        return cls(path, info)
+
+    @classmethod
+    def find_resumable(cls, scores_dir: Path, provenance: dict[str, Any]) -> RunDir | None:
+        """The newest unfinished run with the same identity that no process is working on."""
+        identity = identity_hash(provenance)
+        for run in reversed(list_runs(scores_dir, provenance["flagger"])):
+            if run.info.identity == identity and run.info.status != COMPLETE:
+                if run.try_lock():
+                    return run
+        return None
+
+    # -- locking ---------------------------------------------------------------
+
+    def try_lock(self) -> bool:
+        """Take the run's flock; ``False`` when another process holds it."""
+        fd = os.open(self.path / "run.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            return False
+        self._lock_fd = fd
+        return True
+
+    def unlock(self) -> None:
+        """Release the flock taken by :meth:`try_lock`."""
+        if self._lock_fd is not None:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+    # -- files -----------------------------------------------------------------
+
+    @property
+    def todo_path(self) -> Path:
+        return self.path / "todo.parquet"
+
+    def part_path(self, index: int) -> Path:
+        """Where the scores of todo slice ``index`` go."""
+        return self.path / f"part-{index:05d}.parquet"
+
+    def done_parts(self) -> set[int]:
+        """Indexes of parts already written (complete by construction)."""
+        return {int(m.group(1)) for p in self.path.iterdir() if (m := _PART.match(p.name))}
+
+    def part_files(self) -> list[Path]:
+        """All part files in index order."""
+        return [self.part_path(i) for i in sorted(self.done_parts())]
+
+    def write_part(self, index: int, table: pa.Table) -> None:
+        """Write one part atomically: a crash leaves the part either whole or absent."""
+        final = self.part_path(index)
+        tmp = final.with_name(f".{final.name}.{os.getpid()}.tmp")
+        pq.write_table(table, tmp)
+        os.replace(tmp, final)
+
+    def todo_rows(self) -> int:
+        """Rows in the work list."""
+        return int(pq.ParquetFile(self.todo_path).metadata.num_rows)
+
+    def iter_todo(self, columns: list[str] | None = None) -> Iterator[tuple[int, pa.Table]]:
+        """Yield ``(part index, rows)`` slices of exactly ``batch_size`` rows (last may be short).
+
+        Slices are cut by position, so the same index always means the same rows.
+        """
+        size = self.info.batch_size
+        pending: list[pa.RecordBatch] = []
+        buffered = 0
+        index = 0
+        reader = pq.ParquetFile(self.todo_path)
+        for batch in reader.iter_batches(batch_size=min(size, 65_536), columns=columns):
+            pending.append(batch)
+            buffered += batch.num_rows
+            while buffered >= size:
+                table = pa.Table.from_batches(pending).combine_chunks()
+                yield index, table.slice(0, size)
+                rest = table.slice(size)
+                pending = rest.to_batches() if rest.num_rows else []
+                buffered = rest.num_rows
+                index += 1
+        if buffered:
+            yield index, pa.Table.from_batches(pending)
+
+    def part_count(self) -> int:
+        """How many parts the work list splits into."""
+        rows = self.todo_rows()
+        return -(-rows // self.info.batch_size) if rows else 0
+
+    # -- status ----------------------------------------------------------------
+
+    def save(self) -> None:
+        """Write ``run.json`` atomically."""
+        tmp = self.path / ".run.json.tmp"
+        tmp.write_text(json.dumps(self.info.as_dict(), indent=2, default=str), encoding="utf-8")
+        os.replace(tmp, self.path / "run.json")
+
+    def mark(self, status: str, error: str | None = None) -> None:
+        """Set the status (and the finish time when it is final) and save."""
+        self.info.status = status
+        self.info.error = error
+        if status != RUNNING:
+            self.info.finished = now_iso()
+        self.save()
+
+
+def list_runs(scores_dir: Path | None, flagger: str | None = None) -> list[RunDir]:
+    """Every run folder (of one flagger, or all), oldest first by run id."""
+    if scores_dir is None or not scores_dir.exists():
+        return []
+    roots = [scores_dir / flagger] if flagger else sorted(p for p in scores_dir.iterdir())
+    runs = []
+    for root in roots:
+        if not root.is_dir():
+            continue
+        for path in sorted(root.iterdir()):
+            if (path / "run.json").exists():
+                with contextlib.suppress(ReviewerError):
+                    runs.append(RunDir.load(path))
+    return sorted(runs, key=lambda r: r.info.run_id)
+
+
+def latest_complete(scores_dir: Path | None) -> dict[str, RunDir]:
+    """The newest complete run of each flagger (by finish time, then run id)."""
+    best: dict[str, RunDir] = {}
+    for run in list_runs(scores_dir):
+        if run.info.status != COMPLETE:
+            continue
+        key = (run.info.finished or "", run.info.run_id)
+        current = best.get(run.info.flagger)
+        if current is None or key >= (current.info.finished or "", current.info.run_id):
+            best[run.info.flagger] = run
+    return best

@@ -1,0 +1,71 @@
+"""Decoding untrusted image bytes with Pillow, refusing bombs and broken files.
+
+Images in web-scale datasets are hostile input: truncated downloads, HTML error
+pages served as ``.jpg``, and decompression bombs (a few KB that expand to
+gigapixels). Every image is verified, size-checked *before* its pixels are
+decoded, then fully loaded and converted to RGB, so later steps never touch
+the original bytes again.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+
+from PIL import Image, UnidentifiedImageError
+
+from reviewer.errors import ImageUnavailableError
+
+
+def decode_image(data: bytes, max_pixels: int) -> Image.Image:
+    """Decode ``data`` into a fully loaded RGB image.
+
+    Args:
+        data: The encoded image (JPEG, PNG, WebP, ...).
+        max_pixels: Images with more pixels are refused as possible bombs.
+
+    Raises:
+        ImageUnavailableError: ``not an image``, ``too large`` or ``corrupt``.
+    """
+    if not data:
+        raise ImageUnavailableError("corrupt", "image unavailable (empty file)")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            _check(data, max_pixels)
+            with Image.open(io.BytesIO(data)) as img:
+                img.load()
+                return _to_rgb(img)
+        except ImageUnavailableError:
+            raise
+        except UnidentifiedImageError as exc:
+            raise ImageUnavailableError("not an image") from exc
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            raise ImageUnavailableError("too large") from exc
+        except (OSError, SyntaxError, ValueError, EOFError, MemoryError) as exc:
+            raise ImageUnavailableError("corrupt") from exc
+
+
+def _check(data: bytes, max_pixels: int) -> None:
+    """Verify the file structure and refuse huge dimensions before any pixel is decoded."""
+    with Image.open(io.BytesIO(data)) as img:
+        width, height = img.size
+        if width <= 0 or height <= 0:
+            raise ImageUnavailableError("corrupt")
+        if width * height > max_pixels:
+            raise ImageUnavailableError(
+                "too large", f"image unavailable (too large: {width}x{height} pixels)"
+            )
+        img.verify()
+
+
+def _to_rgb(img: Image.Image) -> Image.Image:
+    """RGB, with transparency flattened onto white (a black background hides shapes)."""
+    if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
+        rgba = img.convert("RGBA")
+        background = Image.new("RGB", rgba.size, (255, 255, 255))
+        background.paste(rgba, mask=rgba.getchannel("A"))
+        return background
+    rgb = img.convert("RGB")
+    rgb.load()
+    return rgb

@@ -1,0 +1,295 @@
+"""Ingest: stream each source into the audit, one transaction per file.
+
+A file is either ingested whole or not at all: its batches are staged inside one
+write transaction, duplicates are skipped with one query, and a read error
+(truncated parquet, bad CSV) rolls the file back while files ingested before it
+stay. A file already ingested (same size and fingerprint) adds nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import duckdb
+import pyarrow as pa
+
+from reviewer.errors import ReviewerError
+from reviewer.ingest.columns import ColumnMap, map_columns
+from reviewer.ingest.images import ImageIndex, build_index, image_roots_of, list_images, safe_member
+from reviewer.ingest.normalize import BatchContext, Warnings, normalize
+from reviewer.ingest.readers import MEMBER_COLUMN, open_reader
+from reviewer.ingest.sources import Unit, expand_sources, fingerprint
+
+if TYPE_CHECKING:
+    from reviewer.store import Store
+
+ProgressCallback = Callable[[int, int | None], None]
+
+
+@dataclass
+class FileReport:
+    """The outcome of one source file."""
+
+    path: Path
+    kind: str
+    dataset: str = ""
+    flavour: str = ""
+    rows_read: int = 0
+    inserted: int = 0
+    skipped: str | None = None
+    warnings: Warnings = field(default_factory=Warnings)
+
+
+@dataclass
+class IngestReport:
+    """The outcome of one ``reviewer ingest``."""
+
+    files: list[FileReport] = field(default_factory=list)
+
+    @property
+    def inserted(self) -> int:
+        return sum(f.inserted for f in self.files)
+
+    @property
+    def warnings(self) -> int:
+        return sum(f.warnings.total for f in self.files)
+
+
+@dataclass
+class _Images:
+    """Image linking state of one file: its own shard root and ``--images`` roots."""
+
+    shard_root: int | None = None
+    shard_members: dict[str, str] | None = None
+    path_root: int | None = None
+    path_root_dir: Path | None = None
+    index: ImageIndex | None = None
+
+
+def ingest(
+    store: Store,
+    sources: list[str],
+    dataset: str | None = None,
+    images: Path | None = None,
+    progress: ProgressCallback | None = None,
+) -> IngestReport:
+    """Ingest every source into ``store``; see the module docstring for the guarantees.
+
+    Raises:
+        ReviewerError: A source is missing or a file is unreadable; files
+            ingested before the failing one are kept.
+    """
+    units = expand_sources(sources)
+    external = _register_external(store, images) if images is not None else []
+    index = build_index(images, external) if images is not None else None
+    total = _total_rows(units)
+    report = IngestReport()
+    done = 0
+
+    def advance(rows: int) -> None:
+        nonlocal done
+        done += rows
+        if progress is not None:
+            progress(done, total)
+
+    for unit in units:
+        report.files.append(_ingest_unit(store, unit, dataset, images, index, external, advance))
+    return report
+
+
+def _register_external(store: Store, images: Path) -> list[tuple[int, Path, str]]:
+    roots = image_roots_of(images)
+    with store.transaction() as conn:
+        return [(store.image_root_id(conn, str(p), k), p, k) for p, k in roots]
+
+
+def _total_rows(units: list[Unit]) -> int | None:
+    """Total rows when every unit is parquet (footers are cheap to read), else unknown."""
+    if not all(u.kind == "parquet" for u in units):
+        return None
+    import pyarrow.parquet as pq
+
+    try:
+        return sum(pq.ParquetFile(u.path).metadata.num_rows for u in units)
+    except (pa.ArrowException, OSError):
+        return None
+
+
+def infer_dataset(unit: Unit, flavour: str) -> str:
+    """A dataset name from the file's layout and name, when ``--dataset`` is not given."""
+    name = str(unit.path).lower()
+    if flavour == "laion400m":
+        return "laion400m"
+    if flavour == "laion2b":
+        for marker, ds in (
+            ("2b-en", "laion2b-en"),
+            ("2b-multi", "laion2b-multi"),
+            ("1b-nolang", "laion1b-nolang"),
+        ):
+            if marker in name:
+                return ds
+        return "laion5b"
+    if unit.kind in ("tar", "sidecars") or unit.image_root is not None:
+        return unit.path.parent.name or unit.path.stem
+    return unit.path.stem
+
+
+def _ingest_unit(
+    store: Store,
+    unit: Unit,
+    dataset: str | None,
+    images: Path | None,
+    index: ImageIndex | None,
+    external: list[tuple[int, Path, str]],
+    advance: Callable[[int], None],
+) -> FileReport:
+    size, fp = fingerprint(unit.path)
+    file_report = FileReport(unit.path, unit.kind)
+    with store.transaction() as conn:
+        previous = store.find_ingested(conn, size, fp)
+        if previous is not None:
+            file_report.skipped = f"already ingested (as {previous})"
+            return file_report
+        reader = open_reader(unit)
+        cmap = map_columns([c for c in reader.columns if c != MEMBER_COLUMN], unit.path)
+        file_report.flavour = cmap.flavour
+        file_report.dataset = ds = dataset or infer_dataset(unit, cmap.flavour)
+        links = _links(store, conn, unit, cmap, images, index, external)
+        warnings = file_report.warnings
+        row = 0
+        try:
+            for batch in reader.batches:
+                table = batch if isinstance(batch, pa.Table) else pa.Table.from_batches([batch])
+                ctx = BatchContext(ds, str(unit.path), f"{ds}:{unit.path.stem}", row)
+                canon = _batch(table, cmap, ctx, warnings, links)
+                store.stage_batch(conn, canon)
+                row += table.num_rows
+                advance(table.num_rows)
+        except (pa.ArrowException, OSError, EOFError, duckdb.ConversionException) as exc:
+            raise ReviewerError(
+                f"{unit.path}: unreadable after row {row:,} ({_short(exc)})",
+                "the file is truncated or corrupt: fetch it again; nothing of it was ingested,"
+                " files before it were",
+            ) from exc
+        result = store.commit_stage(conn)
+        file_report.rows_read = row
+        file_report.inserted = result.inserted
+        example = f"sample_id {result.duplicate_example!r}"
+        warnings.add(
+            "duplicate sample_id in the file (later rows skipped)",
+            result.duplicates_in_file,
+            example,
+        )
+        warnings.add(
+            "sample_id already in the audit (skipped)", result.duplicates_existing, example
+        )
+        store.record_ingested(conn, str(unit.path), size, fp, ds, result.inserted, warnings.total)
+    return file_report
+
+
+def _links(
+    store: Store,
+    conn: duckdb.DuckDBPyConnection,
+    unit: Unit,
+    cmap: ColumnMap,
+    images: Path | None,
+    index: ImageIndex | None,
+    external: list[tuple[int, Path, str]],
+) -> _Images:
+    links = _Images(index=index)
+    if unit.image_root is not None:
+        path, kind = unit.image_root
+        links.shard_root = store.image_root_id(conn, str(path), kind)
+        if unit.kind not in ("tar", "sidecars"):
+            links.shard_members = list_images(path, kind)
+    if cmap.image_path is not None:
+        folder = next((p for _, p, k in external if k == "dir"), None) or unit.path.parent
+        links.path_root_dir = folder
+        links.path_root = store.image_root_id(conn, str(folder), "dir")
+    return links
+
+
+def _batch(
+    table: pa.Table, cmap: ColumnMap, ctx: BatchContext, warnings: Warnings, links: _Images
+) -> pa.Table:
+    member = None
+    if MEMBER_COLUMN in table.column_names:
+        member = table.column(MEMBER_COLUMN).to_pylist()
+        table = table.drop_columns([MEMBER_COLUMN])
+        cmap = map_columns(table.column_names, Path(ctx.source_file))
+    refs = _refs(table, cmap, ctx, warnings, links, member)
+    return normalize(table, cmap, ctx, warnings, refs)
+
+
+def _column(table: pa.Table, name: str | None) -> list[str | None]:
+    if name is None or name not in table.column_names:
+        return [None] * table.num_rows
+    return [None if v is None else str(v) for v in table.column(name).to_pylist()]
+
+
+def _source_name(cmap: ColumnMap, canonical: str) -> str | None:
+    return next((s for s, c in cmap.canonical.items() if c == canonical), None)
+
+
+def _refs(
+    table: pa.Table,
+    cmap: ColumnMap,
+    ctx: BatchContext,
+    warnings: Warnings,
+    links: _Images,
+    member: list[str | None] | None,
+) -> pa.Array | None:
+    """``image_ref`` of each row, or ``None`` when this file has no images to link."""
+    n = table.num_rows
+    if member is not None:
+        refs = [None if m is None else f"{links.shard_root}:{m}" for m in member]
+        return pa.array(refs, pa.string())
+    if links.shard_members is None and cmap.image_path is None and not links.index:
+        return None
+    out: list[str | None] = [None] * n
+    if links.shard_members is not None:
+        for i, key in enumerate(_column(table, cmap.key)):
+            found = links.shard_members.get(key) if key is not None else None
+            out[i] = f"{links.shard_root}:{found}" if found else None
+    if cmap.image_path is not None:
+        _path_refs(_column(table, cmap.image_path), out, ctx, warnings, links)
+    if links.index:
+        keys = _column(table, cmap.key)
+        urls = _column(table, _source_name(cmap, "url"))
+        ids = _column(table, _source_name(cmap, "sample_id"))
+        for i in range(n):
+            if out[i] is None:
+                out[i] = links.index.lookup(keys[i], urls[i], ids[i])
+    return pa.array(out, pa.string())
+
+
+def _path_refs(
+    paths: list[str | None],
+    out: list[str | None],
+    ctx: BatchContext,
+    warnings: Warnings,
+    links: _Images,
+) -> None:
+    bad, first = 0, -1
+    for i, raw in enumerate(paths):
+        if raw is None or raw == "":
+            continue
+        member = safe_member(raw)
+        if member is None:
+            bad += 1
+            first = i if first < 0 else first
+            continue
+        out[i] = f"{links.path_root}:{member}"
+    warnings.add(
+        f"image path outside its root {links.path_root_dir} (ignored)",
+        bad,
+        f"row {ctx.first_row + first}",
+    )
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return (text.splitlines()[0] if text else type(exc).__name__)[:200]

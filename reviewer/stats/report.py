@@ -1,0 +1,245 @@
+"""The audit report: one self-contained HTML file (or Markdown) a reader can trust.
+
+Self-contained means no network, no JavaScript, no external stylesheet or font:
+inline CSS and inline SVG only, so the file opens the same years later, offline,
+attached to an email. Every string that came from users or data (reviewer
+names, flag names, plan names, notes) is escaped. The method notes say how each
+number was computed, because a precision without its estimator and interval
+method cannot be checked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from html import escape
+from pathlib import Path
+
+from reviewer.errors import ReviewerError
+from reviewer.stats import formatting as fmt
+from reviewer.stats.audit_stats import TAG_LEVELS, AuditStats
+from reviewer.stats.report_svg import Whisker, heat_map, whisker_chart
+
+CSS = """
+body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2rem auto;max-width:1100px;
+color:#1f2933;line-height:1.45;padding:0 1rem}
+h1{font-size:1.6rem;margin-bottom:.2rem}h2{font-size:1.2rem;border-bottom:1px solid #d9e2ec;
+padding-bottom:.2rem;margin-top:2rem}
+table{border-collapse:collapse;margin:.6rem 0;font-size:.9rem}
+th,td{border:1px solid #d9e2ec;padding:.25rem .55rem;text-align:right}
+th:first-child,td:first-child{text-align:left}th{background:#f0f4f8}
+.meta{color:#52606d}.note{color:#8a4b08}figure{margin:1rem 0}
+code{background:#f0f4f8;padding:0 .2rem}
+"""
+
+METHOD_NOTES = [
+    ("Verdict mapping", "confirm (and escalate) = harmful, reject = benign. unsure and skip are "
+     "not judgements of the item: they are left out of every binary statistic and counted "
+     "separately. An item judged by several reviewers takes the majority verdict; a tie counts "
+     "as unsure."),
+    ("Precision among labelled items", "k confirmed out of n judged items that the flag raised, "
+     "with Wilson score and Clopper–Pearson (exact) intervals (Newcombe 1998). At k = 0 the "
+     "lower bound is 0 and at k = n the upper bound is 1."),
+    ("Weighted to the dataset", "Each labelled item of stratum h stands for N_h / m_h items "
+     "(N_h: stratum size, m_h: items of h with a binary verdict). Precision and recall are "
+     "ratio (Hájek) estimators with Taylor-linearised variance; for a flag whose strata lie "
+     "inside it this is the standard stratified estimator p = Σ W_h p_h, "
+     "Var = Σ W_h² (1 − f_h) p_h (1 − p_h) / (m_h − 1), W_h = N_h / N, f_h = m_h / N_h "
+     "(Cochran 1977). Interval: estimate ± z·SE, clipped to [0, 1]. Strata without labels are "
+     "left out and named in the notes."),
+    ("Miss rate and recall", "The control stratum is a simple random sample of items no flag "
+     "raised; its harmful share (Wilson, Clopper–Pearson) is the miss rate. Recall of a flag is "
+     "the estimated harmful items it raised over all estimated harmful items, strata and control "
+     "together. With no harmful item in the control, the recall interval's lower end is "
+     "T_F / (T + N_control × upper miss rate)."),
+    ("Agreement", "People against the LAION NSFW tag: each label is paired with the item's tag, "
+     "binarised at UNSURE and at NSFW for Cohen's κ, Gwet's AC1 and PABAK, and on a 3-level "
+     "ordinal scale for weighted κ. Among reviewers: items judged by two or more, binary "
+     "verdicts; Fleiss' κ uses items with the full number of ratings, Krippendorff's α handles "
+     "missing ratings as Krippendorff defines. κ is undefined (shown as such, never NaN) when "
+     "chance agreement is 1. AC1 and PABAK stay informative when harmful items are rare, "
+     "where κ can be low despite high agreement (the kappa paradox)."),
+    ("Sampling", "Within each stratum items are ranked by a seeded hash of their id and the first "
+     "n_h kept: a simple random sample, reproducible from the seed. Inclusion probability "
+     "n_h / N_h is stored per item. Escalated (quarantined) items are excluded."),
+]
+
+
+def write_report(stats: AuditStats, out: Path) -> Path:
+    """Write the report as HTML (``.html``/``.htm``) or Markdown (``.md``) and return the path."""
+    suffix = out.suffix.lower()
+    if suffix in (".html", ".htm"):
+        text = render_html(stats)
+    elif suffix in (".md", ".markdown"):
+        text = render_markdown(stats)
+    else:
+        raise ReviewerError(f"--out {out}: unknown report format", "use a .html or .md file")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ReviewerError(f"{out}: cannot write the report ({exc.strerror})") from exc
+    return out
+
+
+# ---- shared table content ------------------------------------------------------------
+
+
+def _tables(stats: AuditStats) -> list[tuple[str, list[str], list[list[str]]]]:
+    """(title, header, rows) of every table, shared by HTML and Markdown."""
+    t = stats.totals
+    out = [("Overview", ["", "count"], [
+        ["samples", f"{t['samples']:,}"], ["flagged (any flag)", f"{t['flagged']:,}"],
+        ["labels", f"{t['labels']:,}"], ["labelled items", f"{t['labelled_items']:,}"],
+        ["reviewers", f"{t['reviewers']:,}"],
+        *[[k, f"{v:,}"] for k, v in t["verdicts"].items()],
+    ])]
+    out.append(("People vs the LAION NSFW tag (items)", ["human verdict", *TAG_LEVELS],
+                [[r["human"], *(f"{r[c]:,}" for c in TAG_LEVELS)] for r in stats.field_table]))
+    out.append(("Share confirmed per tag level", ["tag", "confirmed / judged", "share", "Wilson"],
+                [[r["tag"], f"{r['confirmed']:,} / {r['judged']:,}", fmt.pct(r["share"]),
+                  fmt.pct_range(r["low"], r["high"])] for r in stats.field_by_tag]))
+    out.append(("Agreement with the tag", ["statistic", "value [CI]"],
+                [[label, fmt.estimate(stats.field_agreement.get(key))]
+                 for key, label in fmt.FIELD_LABELS.items() if key in stats.field_agreement]))
+    out.append(("Filter precision", ["flag", "flagged", "judged", "confirmed", "precision",
+                                     "Wilson", "Clopper–Pearson", "weighted [CI]", "recall [CI]"],
+                [[r["flag"], f"{r['flagged']:,}", f"{r['judged']:,}", f"{r['confirmed']:,}",
+                  fmt.pct(r["precision"]), fmt.pct_range(r["wilson_low"], r["wilson_high"]),
+                  fmt.pct_range(r["cp_low"], r["cp_high"]),
+                  _with_range(r["weighted"], r["weighted_low"], r["weighted_high"]),
+                  _with_range(r["recall"], r["recall_low"], r["recall_high"])]
+                 for r in stats.precision]))
+    out.append(("Prevalence and misses", ["estimate", "value", "interval"],
+                _prevalence_rows(stats)))
+    out.append(("Flag overlap", ["flags", "items raised by both"],
+                [[f"{o['flag_a']} & {o['flag_b']}", f"{o['items']:,}"] for o in stats.overlap]))
+    a = stats.agreement
+    out.append((f"Reviewer agreement ({a['n_items']:,} shared items)", ["statistic", "value [CI]"],
+                [[label, fmt.estimate(a["overall"].get(key))]
+                 for key, label in fmt.AGREEMENT_LABELS.items() if key in a["overall"]]
+                + [[f"Cohen κ {p['a']} / {p['b']}", fmt.estimate(p)] for p in a["pairs"]]))
+    out.append(("Reviewers", ["reviewer", "items", "confirm", "reject", "unsure", "skip",
+                              "escalate", "median s/item", "reveals", "revealed s", "breaks"],
+                [[r["reviewer"], f"{r['items']:,}", f"{r['confirm']:,}", f"{r['reject']:,}",
+                  f"{r['unsure']:,}", f"{r['skip']:,}", f"{r['escalate']:,}",
+                  fmt.seconds(r["median_seconds"]), f"{r['reveals']:,}",
+                  f"{r['revealed_seconds']:.0f}", f"{r['breaks_taken']:,}"]
+                 for r in stats.reviewers]))
+    out.append((f"Sampling plan {stats.plan or '(none)'}", ["stratum", "N_h", "n_h", "n_h / N_h",
+                                                           "control"],
+                [[s["stratum"], f"{s['population']:,}", f"{s['drawn']:,}",
+                  f"{s['inclusion_prob']:.4g}", "yes" if s["is_control"] else ""]
+                 for s in stats.strata]))
+    return out
+
+
+def _with_range(value: float | None, low: float | None, high: float | None) -> str:
+    return f"{fmt.pct(value)} {fmt.pct_range(low, high)}" if value is not None else fmt.DASH
+
+
+def _prevalence_rows(stats: AuditStats) -> list[list[str]]:
+    rows = []
+    if stats.prevalence:
+        p = stats.prevalence
+        rows.append(["harmful share of the plan's population (stratified)",
+                     fmt.pct(p["estimate"]), fmt.pct_range(p["low"], p["high"])])
+    if stats.miss_rate:
+        m = stats.miss_rate
+        rows.append([f"miss rate: {m['harmful']:,} / {m['judged']:,} unflagged items harmful",
+                     fmt.pct(m["rate"]),
+                     f"Wilson {fmt.pct_range(m['wilson_low'], m['wilson_high'])}"
+                     f"; CP {fmt.pct_range(m['cp_low'], m['cp_high'])}"])
+    return rows
+
+
+def _precision_whiskers(stats: AuditStats) -> list[Whisker]:
+    return [Whisker(r["flag"], r["precision"], r["wilson_low"], r["wilson_high"],
+                    r["weighted"], r["weighted_low"], r["weighted_high"]) for r in stats.precision]
+
+
+def _agreement_whiskers(stats: AuditStats) -> list[Whisker]:
+    rows = [Whisker(label, e.get("value"), e.get("low"), e.get("high"))
+            for key, label in fmt.AGREEMENT_LABELS.items()
+            if (e := stats.agreement["overall"].get(key))]
+    rows += [Whisker(label, e.get("value"), e.get("low"), e.get("high"))
+             for key, label in fmt.FIELD_LABELS.items()
+             if "kappa" in key or "ac1" in key
+             if (e := stats.field_agreement.get(key))]
+    return rows
+
+
+# ---- HTML ------------------------------------------------------------------------------
+
+
+def _html_table(title: str, header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    if not rows:
+        return f"<h2>{escape(title)}</h2><p class=meta>none</p>"
+    head = "".join(f"<th>{escape(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>"
+                   for row in rows)
+    return f"<h2>{escape(title)}</h2><table><tr>{head}</tr>{body}</table>"
+
+
+def render_html(stats: AuditStats) -> str:
+    """The whole report as one self-contained HTML document."""
+    charts: list[str] = []
+    if stats.precision:
+        charts.append(whisker_chart(_precision_whiskers(stats), 0, 1,
+                                    f"Filter precision, {stats.confidence:.0%} intervals"))
+    charts.append(heat_map(stats.field_table, "human", TAG_LEVELS,
+                           "People (rows) vs LAION NSFW tag (columns)"))
+    agreement = _agreement_whiskers(stats)
+    if agreement:
+        charts.append(whisker_chart(agreement, -1, 1, "Agreement coefficients",
+                                    legend=("coefficient with interval", "")))
+    body = [f"<h1>Audit report</h1><p class=meta>{escape(stats.audit)} · generated "
+            f"{escape(stats.generated_at)} · plan {escape(stats.plan or '(none)')} · "
+            f"category {escape(stats.category)}</p>"]
+    body += [f"<figure>{chart}</figure>" for chart in charts]
+    body += [_html_table(*table) for table in _tables(stats)]
+    if stats.plan_spec:
+        spec = ", ".join(f"{k}={v}" for k, v in stats.plan_spec.items())
+        body.append(f"<p class=meta>plan options: {escape(spec)}</p>")
+    body.append("<h2>Notes</h2><ul>" + "".join(
+        f"<li class=note>{escape(n)}</li>" for n in _all_notes(stats)) + "</ul>")
+    body.append("<h2>Methods</h2><dl>" + "".join(
+        f"<dt><b>{escape(t)}</b></dt><dd>{escape(d)}</dd>" for t, d in METHOD_NOTES) + "</dl>")
+    return ("<!DOCTYPE html><html lang=en><head><meta charset=utf-8>"
+            "<meta name=viewport content='width=device-width'>"
+            f"<title>Audit report</title><style>{CSS}</style></head><body>"
+            + "\n".join(body) + "</body></html>\n")
+
+
+def _all_notes(stats: AuditStats) -> list[str]:
+    notes = list(stats.notes) or ["none"]
+    for row in stats.precision:
+        notes += [f"{row['flag']}: {n}" for n in row["notes"]]
+    if stats.agreement.get("note"):
+        notes.append(f"reviewer agreement: {stats.agreement['note']}")
+    return notes
+
+
+# ---- Markdown --------------------------------------------------------------------------
+
+
+def _md_cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(stats: AuditStats) -> str:
+    """The report as Markdown tables (no charts)."""
+    lines = ["# Audit report", "",
+             f"{_md_cell(stats.audit)} · generated {stats.generated_at} · plan "
+             f"{_md_cell(stats.plan or '(none)')} · category {_md_cell(stats.category)}", ""]
+    for title, header, rows in _tables(stats):
+        lines += [f"## {_md_cell(title)}", ""]
+        if not rows:
+            lines += ["none", ""]
+            continue
+        lines.append("| " + " | ".join(_md_cell(h) or " " for h in header) + " |")
+        lines.append("|" + "|".join("---" for _ in header) + "|")
+        lines += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in rows]
+        lines.append("")
+    lines += ["## Notes", "", *(f"- {_md_cell(n)}" for n in _all_notes(stats)), ""]
+    lines += ["## Methods", "", *(f"- **{t}.** {d}" for t, d in METHOD_NOTES), ""]
+    return "\n".join(lines)

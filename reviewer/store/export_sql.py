@@ -1,0 +1,345 @@
+"""SQL text behind ``reviewer export``: consensus, wide flags, filters, the three shapes.
+
+Pure string building, no connection: :mod:`reviewer.store.exporting` runs it.
+Labels are small (one row per keypress) and registered as Arrow relations
+(``labels_current``, ``label_events``, ``quarantine``); samples and flags may be
+billions of rows, so every query here is shaped so that DuckDB streams the
+samples side and only builds hash tables over labels, quarantine and the ids a
+filter names.
+
+Consensus per (sample, category) is computed from the current label of each
+reviewer. ``skip`` is an abstention: it counts in ``n_reviewers`` but never
+votes. Rules (ties are ``unsure``):
+
+- ``majority``: the verdict with strictly more votes than each other verdict.
+- ``unanimous``: the verdict every voter gave, else ``unsure``.
+- ``any``: ``confirm`` when at least one reviewer confirmed, else ``majority``.
+
+An item only skipped has consensus ``skip``. ``agreement`` is the share of
+voters whose verdict equals the consensus (1.0 for ``skip``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+CONSENSUS_RULES = ("majority", "unanimous", "any")
+JUDGED_VERDICTS = ("confirm", "reject", "unsure", "skip")
+
+
+@dataclass(frozen=True)
+class ExportSpec:
+    """What to export: the shape and every filter, already validated.
+
+    Attributes:
+        mode: ``wide`` (one row per sample), ``long`` (one row per decision event)
+            or ``removal`` (identifiers of confirmed or escalated samples).
+        consensus: One of :data:`CONSENSUS_RULES`.
+        categories: Label categories that get columns (settings first, then any
+            other category found in the labels).
+        labelled: Keep samples with a standing decision (in ``category`` if given).
+        verdict: Keep samples whose consensus is this verdict (in ``category`` if given).
+        category: Restrict label filters to this category.
+        flagged_by: Flagger or flag names that must all have flagged the sample.
+        not_flagged_by: Flagger or flag names that must not have flagged it.
+        disagreements: Keep samples where reviewers disagree or consensus and flags do.
+        dataset: Keep samples of this dataset.
+        queue: Keep samples of this sampling plan (queue).
+        reviewer: Keep samples this reviewer decided on (``long``: their events only).
+    """
+
+    mode: str = "wide"
+    consensus: str = "majority"
+    categories: tuple[str, ...] = ()
+    labelled: bool = False
+    verdict: str | None = None
+    category: str | None = None
+    flagged_by: tuple[str, ...] = ()
+    not_flagged_by: tuple[str, ...] = ()
+    disagreements: bool = False
+    dataset: str | None = None
+    queue: str | None = None
+    reviewer: str | None = None
+
+
+@dataclass(frozen=True)
+class OutputColumns:
+    """Names of the computed columns, and sample columns renamed to make room for them."""
+
+    sample: list[tuple[str, str]] = field(default_factory=list)
+    """(source column, output name) for each exported sample column."""
+    flags: list[tuple[str, str]] = field(default_factory=list)
+    """(flag name, column stem) for each flag that ran."""
+
+
+def lit(value: str) -> str:
+    """A SQL string literal (single quotes doubled)."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def ident(name: str) -> str:
+    """A quoted SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _in_list(values: Iterable[str]) -> str:
+    return ", ".join(lit(v) for v in values)
+
+
+def _majority() -> str:
+    return (
+        "CASE WHEN n_votes = 0 THEN 'skip'"
+        " WHEN n_confirm > greatest(n_reject, n_unsure) THEN 'confirm'"
+        " WHEN n_reject > greatest(n_confirm, n_unsure) THEN 'reject'"
+        " ELSE 'unsure' END"
+    )
+
+
+def consensus_expr(rule: str) -> str:
+    """The SQL expression of the consensus verdict over vote counts ``n_*``."""
+    if rule == "majority":
+        return _majority()
+    if rule == "unanimous":
+        return (
+            "CASE WHEN n_votes = 0 THEN 'skip' WHEN n_confirm = n_votes THEN 'confirm'"
+            " WHEN n_reject = n_votes THEN 'reject' ELSE 'unsure' END"
+        )
+    if rule == "any":
+        return f"CASE WHEN n_confirm > 0 THEN 'confirm' ELSE {_majority()} END"
+    raise ValueError(f"unknown consensus rule {rule!r}")
+
+
+def consensus_view(rule: str) -> str:
+    """``export_consensus``: one row per labelled (sample, category), quarantine excluded."""
+    verdicts = _in_list(JUDGED_VERDICTS)
+    return f"""
+CREATE OR REPLACE TEMP VIEW export_consensus AS
+WITH votes AS (
+    SELECT sample_id, category,
+           count(*) FILTER (WHERE verdict = 'confirm') AS n_confirm,
+           count(*) FILTER (WHERE verdict = 'reject') AS n_reject,
+           count(*) FILTER (WHERE verdict = 'unsure') AS n_unsure,
+           count(*) FILTER (WHERE verdict = 'skip') AS n_skip
+    FROM labels_current l
+    WHERE verdict IN ({verdicts})
+      AND NOT EXISTS (SELECT 1 FROM quarantine q WHERE q.sample_id = l.sample_id)
+    GROUP BY sample_id, category
+), counted AS (
+    SELECT *, n_confirm + n_reject + n_unsure AS n_votes,
+           n_confirm + n_reject + n_unsure + n_skip AS n_reviewers
+    FROM votes
+), decided AS (
+    SELECT *, {consensus_expr(rule)} AS verdict FROM counted
+)
+SELECT sample_id, category, verdict, n_reviewers,
+       CASE verdict WHEN 'skip' THEN 1.0
+            WHEN 'confirm' THEN n_confirm / n_votes
+            WHEN 'reject' THEN n_reject / n_votes
+            ELSE n_unsure / n_votes END AS agreement,
+       ((n_confirm > 0)::INT + (n_reject > 0)::INT + (n_unsure > 0)::INT) > 1
+           AS reviewers_disagree
+FROM decided
+"""
+
+
+def label_wide_view(categories: Sequence[str]) -> str:
+    """``export_labels``: one row per labelled sample, three columns per category."""
+    parts = ["sample_id"]
+    for cat in categories:
+        where = f"FILTER (WHERE category = {lit(cat)})"
+        stem = label_stem(cat)
+        parts += [
+            f"any_value(verdict) {where} AS {ident(stem + '_verdict')}",
+            f"sum(n_reviewers) {where} AS {ident(stem + '_n_reviewers')}",
+            f"any_value(agreement) {where} AS {ident(stem + '_agreement')}",
+        ]
+    return (
+        "CREATE OR REPLACE TEMP VIEW export_labels AS SELECT "
+        + ", ".join(parts)
+        + " FROM export_consensus GROUP BY sample_id"
+    )
+
+
+def label_stem(category: str) -> str:
+    """Column stem of a category (lower case, safe characters)."""
+    from reviewer.store.samples import column_name
+
+    return column_name(category)
+
+
+def label_columns(categories: Sequence[str]) -> list[str]:
+    """Names of the label columns a wide export has, in order."""
+    names = []
+    for cat in categories:
+        stem = label_stem(cat)
+        names += [f"{stem}_verdict", f"{stem}_n_reviewers", f"{stem}_agreement"]
+    return names
+
+
+def flag_wide_view(flags: Sequence[tuple[str, str]]) -> str:
+    """``export_flags``: one row per scored sample; flag/score per flag and the reasons."""
+    parts = ["sample_id"]
+    for flag, stem in flags:
+        where = f"FILTER (WHERE flag = {lit(flag)})"
+        parts += [
+            f"bool_or(flagged) {where} AS {ident('flag_' + stem)}",
+            f"max(score) {where} AS {ident('score_' + stem)}",
+        ]
+    parts.append("string_agg(reason, '; ' ORDER BY flag) FILTER (WHERE flagged) AS flag_reasons")
+    return (
+        "CREATE OR REPLACE TEMP VIEW export_flags AS SELECT "
+        + ", ".join(parts)
+        + " FROM flags GROUP BY sample_id"
+    )
+
+
+def flag_columns(flags: Sequence[tuple[str, str]]) -> list[str]:
+    """Names of the flag columns a wide export has, in order."""
+    names = []
+    for _flag, stem in flags:
+        names += [f"flag_{stem}", f"score_{stem}"]
+    return [*names, "flag_reasons"] if flags else []
+
+
+def _flag_match(name: str) -> str:
+    return f"f.flagged AND (f.flagger = {lit(name)} OR f.flag = {lit(name)})"
+
+
+def disagreement_view(category: str | None) -> str:
+    """``export_disagreements``: labelled samples where reviewers, or humans and flags, differ.
+
+    Human and flag disagree when the consensus is ``confirm`` but no flag that ran
+    on the sample raised, or ``reject`` while one did. Samples no flagger scored
+    only count when reviewers disagree.
+    """
+    cat = f"AND c.category = {lit(category)}" if category else ""
+    return f"""
+CREATE OR REPLACE TEMP VIEW export_disagreements AS
+WITH flagged AS (
+    SELECT f.sample_id, bool_or(f.flagged) AS any_flag
+    FROM flags f SEMI JOIN export_consensus c ON c.sample_id = f.sample_id
+    GROUP BY f.sample_id
+)
+SELECT DISTINCT c.sample_id
+FROM export_consensus c LEFT JOIN flagged g ON g.sample_id = c.sample_id
+WHERE (c.reviewers_disagree
+       OR (c.verdict = 'confirm' AND g.any_flag = false)
+       OR (c.verdict = 'reject' AND g.any_flag)) {cat}
+"""
+
+
+def sample_filters(spec: ExportSpec, id_expr: str, dataset_expr: str) -> list[str]:
+    """WHERE conditions selecting samples; ``id_expr`` names the sample id column."""
+    conds = [f"NOT EXISTS (SELECT 1 FROM quarantine q WHERE q.sample_id = {id_expr})"]
+    if spec.dataset is not None:
+        conds.append(f"{dataset_expr} = {lit(spec.dataset)}")
+    if spec.queue is not None:
+        conds.append(
+            f"{id_expr} IN (SELECT sample_id FROM plan_items WHERE plan = {lit(spec.queue)})"
+        )
+    conds += _flag_filters(spec, id_expr)
+    if spec.mode == "long":
+        return conds
+    cat = f" AND category = {lit(spec.category)}" if spec.category else ""
+    if spec.labelled or spec.category:
+        conds.append(f"{id_expr} IN (SELECT sample_id FROM export_consensus WHERE true{cat})")
+    if spec.verdict is not None:
+        conds.append(
+            f"{id_expr} IN (SELECT sample_id FROM export_consensus"
+            f" WHERE verdict = {lit(spec.verdict)}{cat})"
+        )
+    if spec.reviewer is not None:
+        conds.append(
+            f"{id_expr} IN (SELECT sample_id FROM labels_current"
+            f" WHERE reviewer = {lit(spec.reviewer)}{cat})"
+        )
+    if spec.disagreements:
+        conds.append(f"{id_expr} IN (SELECT sample_id FROM export_disagreements)")
+    return conds
+
+
+def _flag_filters(spec: ExportSpec, id_expr: str) -> list[str]:
+    conds = []
+    for name in spec.flagged_by:
+        conds.append(
+            f"{id_expr} IN (SELECT f.sample_id FROM flags f WHERE {_flag_match(name)})"
+        )
+    for name in spec.not_flagged_by:
+        conds.append(
+            f"NOT EXISTS (SELECT 1 FROM flags f WHERE f.sample_id = {id_expr}"
+            f" AND {_flag_match(name)})"
+        )
+    return conds
+
+
+def wide_select(spec: ExportSpec, cols: OutputColumns) -> str:
+    """One row per sample: sample columns, flag columns, label columns."""
+    select = [f"s.{ident(src)} AS {ident(out)}" for src, out in cols.sample]
+    joins = ""
+    if cols.flags:
+        select += [f"fl.{ident(c)}" for c in flag_columns(cols.flags)]
+        joins += " LEFT JOIN export_flags fl ON fl.sample_id = s.sample_id"
+    for name in label_columns(spec.categories):
+        if name.endswith("_n_reviewers"):
+            select.append(f"coalesce(lb.{ident(name)}, 0)::BIGINT AS {ident(name)}")
+        else:
+            select.append(f"lb.{ident(name)}")
+    joins += " LEFT JOIN export_labels lb ON lb.sample_id = s.sample_id"
+    where = " AND ".join(sample_filters(spec, "s.sample_id", "s.dataset"))
+    return f"SELECT {', '.join(select)} FROM samples s{joins} WHERE {where}"
+
+
+LONG_SAMPLE_COLUMNS = ("url", "text", "dataset", "source_file", "source_row")
+
+
+def long_select(spec: ExportSpec, sample_columns: Sequence[str]) -> str:
+    """One row per decision event (undo events left out; ``standing`` marks current ones)."""
+    extra = [c for c in LONG_SAMPLE_COLUMNS if c in sample_columns]
+    select = [
+        "e.sample_id", "e.event_id", "e.reviewer", "e.category", "e.verdict", "e.subtags",
+        "e.created_at", "e.seconds_on_item", "e.reveal_depth", "e.note", "e.session_id",
+        "e.queue AS review_queue",
+        "e.event_id IN (SELECT event_id FROM labels_current) AS standing",
+        *[f"s.{ident(c)}" for c in extra],
+    ]
+    conds = ["e.verdict NOT IN ('undo', 'escalate')"]
+    conds += sample_filters(spec, "e.sample_id", "s.dataset")
+    if spec.category is not None:
+        conds.append(f"e.category = {lit(spec.category)}")
+    if spec.verdict is not None:
+        conds.append(f"e.verdict = {lit(spec.verdict)}")
+    if spec.reviewer is not None:
+        conds.append(f"e.reviewer = {lit(spec.reviewer)}")
+    if spec.disagreements:
+        conds.append("e.sample_id IN (SELECT sample_id FROM export_disagreements)")
+    return (
+        f"SELECT {', '.join(select)} FROM label_events e"
+        f" LEFT JOIN samples s ON s.sample_id = e.sample_id"
+        f" WHERE {' AND '.join(conds)} ORDER BY e.event_id"
+    )
+
+
+def removal_select(spec: ExportSpec) -> str:
+    """Identifiers of samples confirmed harmful by consensus, or escalated (quarantined).
+
+    Escalated samples are listed whatever the category and flag filters say:
+    a removal list errs on the side of removal. Dataset and queue filters apply.
+    """
+    cat = f" AND category = {lit(spec.category)}" if spec.category else ""
+    confirmed = [f"s.sample_id IN (SELECT sample_id FROM export_consensus"
+                 f" WHERE verdict = 'confirm'{cat})"]
+    confirmed += _flag_filters(spec, "s.sample_id")
+    conds = [
+        f"((s.sample_id IN (SELECT sample_id FROM quarantine)) OR ({' AND '.join(confirmed)}))"
+    ]
+    if spec.dataset is not None:
+        conds.append(f"s.dataset = {lit(spec.dataset)}")
+    if spec.queue is not None:
+        conds.append(
+            f"s.sample_id IN (SELECT sample_id FROM plan_items WHERE plan = {lit(spec.queue)})"
+        )
+    return (
+        "SELECT DISTINCT s.sample_id, s.url, s.hash FROM samples s"
+        f" WHERE {' AND '.join(conds)} ORDER BY s.sample_id"
+    )

@@ -1,0 +1,178 @@
+"""SQL behind ``reviewer review``: the default review queue, breathers, item rows and reasons.
+
+The review app never keeps the DuckDB file open (other reviewers, ``stats`` and
+flag jobs need it): each method here opens, reads and closes in one go, and the
+app calls them from worker threads. The default queue is ordered by a seeded hash
+of ``sample_id``, not storage order, so reviewers never see items clustered by
+source file; the hash also gives every sample a stable rank, so the order of the
+items still to do does not change as items are labelled, and a saved rank is a
+position the reviewer can resume from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from reviewer.config import Settings
+from reviewer.store.core import StoreBase
+
+_RANK_SQL = "(hash(s.sample_id || ':review:' || ?) >> 1)::BIGINT"
+"""A sample's rank in the default queue: a seeded hash, stable as labels come in."""
+
+
+@dataclass
+class QueueRows:
+    """A review queue as loaded from the store.
+
+    Attributes:
+        ids: Sample ids in review order.
+        ranks: Ascending resume keys aligned with ``ids`` (hash ranks for the default
+            queue, plan positions for a plan's queue).
+        already_done: Items of this queue the reviewer had labelled before (left out).
+    """
+
+    ids: list[str] = field(default_factory=list)
+    ranks: list[int] = field(default_factory=list)
+    already_done: int = 0
+
+
+@dataclass(frozen=True)
+class ReviewItem:
+    """One sample as the review screen shows it: its row and why it was flagged."""
+
+    sample_id: str
+    row: dict[str, Any]
+    reasons: list[str]
+
+
+def _ids_table(ids: Sequence[str] | set[str]) -> pa.Table:
+    return pa.table({"sample_id": pa.array(sorted(ids), pa.string())})
+
+
+def fallback_reasons(row: dict[str, Any], settings: Settings) -> list[str]:
+    """Reasons read from the dataset's own fields, used before any flag run exists."""
+    reasons = []
+    tag = row.get("nsfw")
+    if tag in ("UNSURE", "NSFW"):
+        reasons.append(f"NSFW field: {tag}")
+    punsafe = row.get("punsafe")
+    cuts = settings.flags.punsafe_cuts
+    if isinstance(punsafe, float) and cuts and punsafe >= cuts[0]:
+        reasons.append(f"punsafe {punsafe:.2f}")
+    return reasons
+
+
+class ReviewQueries(StoreBase):
+    """Reads for the review app: queues, breather items, item rows with flag reasons."""
+
+    def _install_flags(self, conn: duckdb.DuckDBPyConnection, settings: Settings) -> bool:
+        """Install the flaggers' ``flags`` view; True when it holds at least one flag run."""
+        install = getattr(self, "install_flag_views", None)
+        if not callable(install):
+            return False
+        install(conn, settings)
+        rows = conn.execute("SELECT count(*) FROM (SELECT 1 FROM flags LIMIT 1)").fetchall()
+        return bool(rows[0][0])
+
+    def _flagged_sql(self, has_runs: bool) -> str:
+        """SQL over ``samples s`` that is true for flagged samples.
+
+        With flag runs, a sample is flagged when any flag of the latest runs is raised;
+        before any run, the dataset's own NSFW tag (UNSURE/NSFW) or ``punsafe`` at or
+        above the first cut point stands in, so a fresh audit has something to review.
+        """
+        if has_runs:
+            return "s.sample_id IN (SELECT sample_id FROM flags WHERE flagged)"
+        return "coalesce(s.nsfw IN ('UNSURE', 'NSFW') OR s.punsafe >= ?, false)"
+
+    def review_queue(self, settings: Settings, labelled: set[str]) -> QueueRows:
+        """Flagged samples not labelled by the reviewer nor quarantined, in seeded random order.
+
+        Args:
+            settings: Seed of the order and the flag thresholds.
+            labelled: Samples the reviewer already has a standing decision on.
+        """
+        seed = str(settings.review.seed)
+        quarantined = self.labels.quarantined_ids()
+        with self.connect() as conn:
+            has_runs = self._install_flags(conn, settings)
+            conn.register("_labelled", _ids_table(labelled - quarantined))
+            conn.register("_quarantine", _ids_table(quarantined))
+            params: list[Any] = [seed]
+            if not has_runs:
+                params.append(_first_cut(settings))
+            conn.execute(
+                f"CREATE TEMP TABLE _flagged AS SELECT s.sample_id, {_RANK_SQL} AS rank"
+                f" FROM samples s WHERE {self._flagged_sql(has_runs)}"
+                " AND s.sample_id NOT IN (SELECT sample_id FROM _quarantine)",
+                params,
+            )
+            done = conn.execute(
+                "SELECT count(*) FROM _flagged SEMI JOIN _labelled USING (sample_id)"
+            ).fetchall()[0][0]
+            table = conn.sql(
+                "SELECT sample_id, rank FROM _flagged ANTI JOIN _labelled USING (sample_id)"
+                " ORDER BY rank, sample_id"
+            ).to_arrow_table()
+        return QueueRows(
+            ids=table.column("sample_id").to_pylist(),
+            ranks=table.column("rank").to_pylist(),
+            already_done=int(done),
+        )
+
+    def breather_ids(self, settings: Settings, count: int, exclude: set[str]) -> list[str]:
+        """Up to ``count`` benign items: flagged by nothing and tagged UNLIKELY by the dataset.
+
+        Breathers give the reviewer a rest from harmful material; they are drawn in the
+        same seeded order so a session is reproducible.
+        """
+        if count <= 0:
+            return []
+        with self.connect() as conn:
+            has_runs = self._install_flags(conn, settings)
+            conn.register("_exclude", _ids_table(exclude | self.labels.quarantined_ids()))
+            params: list[Any] = [f"{settings.review.seed}:breather"]
+            if not has_runs:
+                params.append(_first_cut(settings))
+            rows = conn.execute(
+                f"SELECT s.sample_id, {_RANK_SQL} AS rank FROM samples s"
+                f" WHERE s.nsfw = 'UNLIKELY' AND NOT {self._flagged_sql(has_runs)}"
+                " AND s.sample_id NOT IN (SELECT sample_id FROM _exclude)"
+                " ORDER BY rank, s.sample_id LIMIT ?",
+                [*params, count],
+            ).fetchall()
+        return [r[0] for r in rows]
+
+    def review_items(self, sample_ids: list[str], settings: Settings) -> dict[str, ReviewItem]:
+        """Rows of the given samples (unknown ids absent) with the reasons each was flagged."""
+        if not sample_ids:
+            return {}
+        with self.connect() as conn:
+            conn.register("_ids", _ids_table(set(sample_ids)))
+            table = conn.sql(
+                "SELECT s.* FROM samples s SEMI JOIN _ids USING (sample_id)"
+            ).to_arrow_table()
+        rows = {row["sample_id"]: row for row in table.to_pylist()}
+        reasons = self._reasons(list(rows), settings)
+        return {
+            sid: ReviewItem(sid, row, reasons.get(sid) or fallback_reasons(row, settings))
+            for sid, row in rows.items()
+        }
+
+    def _reasons(self, sample_ids: list[str], settings: Settings) -> dict[str, list[str]]:
+        """Flag reasons from the flaggers' store methods when they exist, else none."""
+        flag_reasons = getattr(self, "flag_reasons", None)
+        if flag_reasons is None or not sample_ids:
+            return {}
+        result: dict[str, list[str]] = flag_reasons(sample_ids, settings)
+        return result
+
+
+def _first_cut(settings: Settings) -> float:
+    cuts = settings.flags.punsafe_cuts
+    return float(cuts[0]) if cuts else 2.0

@@ -1,0 +1,442 @@
+"""The review screen: caption and flag reasons first, the image as far as revealed, progress.
+
+Keys become calls on :class:`~reviewer.tui.session.ReviewSession`; this screen
+only shows the result. Decisions are saved synchronously inside the key handler
+(a ~1 ms SQLite commit) and only then reported as saved. Sample rows are read
+in pages by a thread worker and images are decoded and blurred by the preview
+cache's threads, so a keypress never waits on DuckDB or Pillow: when a row or
+an image is not ready, the screen says so and fills in when it arrives.
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.events import Resize
+from textual.message import Message
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widget import Widget
+from textual.widgets import Footer, Static
+from textual.worker import Worker, WorkerState
+
+from reviewer.errors import ReviewerError
+from reviewer.images.blur import RevealStep, prefetch_step
+from reviewer.images.preview_cache import LOADING, Preview, PreviewCache
+from reviewer.store.review import ReviewItem
+from reviewer.text_safety import neutralise
+from reviewer.tui import keymap
+from reviewer.tui.rows import RowCache
+from reviewer.tui.widgets.caption_view import CaptionView
+from reviewer.tui.widgets.image_panel import ImagePanel
+
+if TYPE_CHECKING:
+    from reviewer.audit import Audit
+    from reviewer.tui.session import ReviewSession
+
+PREFETCH_AHEAD = 4
+"""Items after the current one whose images are decoded and blurred in advance."""
+MIN_SIZE = (60, 16)
+"""Smaller terminals get a notice instead of a layout too cramped to read."""
+
+
+class ReviewScreen(Screen[None]):
+    """One item at a time: caption, reasons, metadata, image panel, progress, footer."""
+
+    BINDINGS = keymap.bindings()
+
+    @dataclass
+    class RowsLoaded(Message):
+        """A page of sample rows arrived from the worker."""
+
+        requested: list[str]
+        items: dict[str, ReviewItem]
+
+    @dataclass
+    class PreviewReady(Message):
+        """A blurred preview finished in the preview cache."""
+
+        preview: Preview
+
+    def __init__(
+        self,
+        audit: Audit,
+        session: ReviewSession,
+        previews: PreviewCache | None,
+        renderer: type[Widget] | None = None,
+    ) -> None:
+        super().__init__(id="review")
+        self.audit = audit
+        self.session = session
+        self.previews = previews
+        self.renderer = renderer
+        self.rows = RowCache()
+        self.latencies: list[float] = []
+        """Seconds from a move's keypress to the refreshed screen (benchmark probe)."""
+        self._escalate_armed: str | None = None
+        self._reveal_timer: Timer | None = None
+
+    # ---- layout -------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        keys = keymap.effective_keys(self.audit.settings.keys)
+        yield Static(Text(""), id="progress", markup=False)
+        with Horizontal(id="body"):
+            yield CaptionView(id="caption")
+            yield ImagePanel(
+                renderer=self.renderer,
+                text_only=self.audit.settings.review.image_mode == "text-only",
+                reveal_key=keymap.key_label(keys["reveal"]),
+                id="image",
+            )
+        yield Static(Text(""), id="empty", markup=False)
+        yield Static(Text(""), id="message", markup=False)
+        yield Static(
+            Text("The terminal is too small for reviewing: make it at least "
+                 f"{MIN_SIZE[0]}×{MIN_SIZE[1]}."),
+            id="too-small",
+            markup=False,
+        )
+        yield Footer()
+
+    def on_mount(self) -> None:
+        if self.app.no_color:
+            self.say("No colour in this terminal: the image panel names each reveal step.")
+        self.show_current()
+
+    def on_resize(self, event: Resize) -> None:
+        small = event.size.width < MIN_SIZE[0] or event.size.height < MIN_SIZE[1]
+        self.set_class(small, "too-small")
+
+    # ---- showing --------------------------------------------------------------------
+
+    def say(self, text: str) -> None:
+        """Show a one-line message (decisions saved, refusals, errors)."""
+        self.query_one("#message", Static).update(Text(neutralise(text, 300)))
+
+    def show_current(self) -> None:
+        """Render the current item from what is loaded; ask for what is missing."""
+        self._update_progress()
+        sid = self.session.current_id
+        self.set_class(sid is None, "no-item")
+        if sid is None:
+            self._show_empty()
+            return
+        self._request_rows()
+        item = self.rows.get(sid)
+        caption = self.query_one(CaptionView)
+        if item is None:
+            caption.show("", [], {"sample": sid, "status": "loading sample…"})
+            self.query_one(ImagePanel).show(sid, self.session.step, None, "loading sample…")
+            return
+        caption.show(item.row.get("text"), item.reasons, self._meta(item))
+        self._show_image(item)
+        self._prefetch()
+
+    def _meta(self, item: ReviewItem) -> dict[str, str]:
+        row = item.row
+        meta = {"sample": item.sample_id}
+        if self.session.is_breather:
+            meta["breather"] = "a benign item, mixed in to give you a rest"
+        meta["dataset"] = str(row.get("dataset") or "?")
+        url = str(row.get("url") or "")
+        try:
+            domain = urlsplit(url).hostname or "?"
+        except ValueError:
+            domain = "?"
+        meta["domain"] = domain
+        meta["license"] = str(row.get("license") or "?")
+        width, height = row.get("width"), row.get("height")
+        meta["size"] = f"{width}×{height}" if width and height else "?"
+        verdict = self.session.standing_verdict()
+        if verdict:
+            meta["your decision"] = verdict
+        if self.session.note:
+            meta["note"] = self.session.note
+        return meta
+
+    def _show_image(self, item: ReviewItem) -> None:
+        panel = self.query_one(ImagePanel)
+        step = self.session.step
+        if self.previews is None or step is RevealStep.HIDDEN:
+            panel.show(item.sample_id, step, None)
+            return
+        preview = self.previews.get(item.sample_id, step)
+        if preview is not None:
+            panel.show(item.sample_id, step, preview)
+            return
+        panel.show(item.sample_id, step, None, LOADING)
+        future = self.previews.request(item.row, step)
+        future.add_done_callback(self._preview_done)
+
+    def _preview_done(self, future: Future[Preview]) -> None:
+        """Runs in a cache thread (or here, if already done): hand over as a message."""
+        self.post_message(self.PreviewReady(future.result()))
+
+    def on_review_screen_preview_ready(self, message: PreviewReady) -> None:
+        preview = message.preview
+        if preview.sample_id == self.session.current_id and preview.step == self.session.step:
+            self.query_one(ImagePanel).show(preview.sample_id, preview.step, preview)
+
+    def _prefetch(self) -> None:
+        step = prefetch_step(self.audit.settings)
+        if self.previews is None or step is None:
+            return
+        ahead = self.rows.loaded_after(self.session.queue.ids, self.session.position,
+                                       PREFETCH_AHEAD)
+        self.previews.prefetch([item.row for item in ahead], step)
+
+    def _update_progress(self) -> None:
+        s = self.session
+        rate = s.items_per_hour
+        parts = [
+            f"{s.done:,} / {s.total:,} done",
+            f"{rate:,.0f} items/h" if rate is not None else "– items/h",
+            f"category {s.category}" + (f" ({', '.join(s.subtags)})" if s.subtags else ""),
+            f"reviewer {s.reviewer}",
+            f"queue {s.queue.name}",
+        ]
+        self.query_one("#progress", Static).update(Text(neutralise(" · ".join(parts), 400)))
+
+    def _show_empty(self) -> None:
+        s = self.session
+        if s.total == 0:
+            text = (
+                f"Nothing to review for {s.reviewer}: no flagged samples wait in this queue.\n\n"
+                "Flag samples with `reviewer flag DIR --flagger all`, or open a sampling plan "
+                "with `reviewer review DIR --queue NAME`. Press q to leave."
+            )
+        else:
+            text = (
+                f"Queue finished: {s.done:,} of {s.total:,} items have your decision.\n\n"
+                "Press q for the session summary, or z to undo your last decision."
+            )
+        self.query_one("#empty", Static).update(Text(neutralise(text)))
+        self.query_one(ImagePanel).show(None, s.step, None)
+
+    # ---- rows ------------------------------------------------------------------------------
+
+    def _request_rows(self) -> None:
+        page = self.rows.wanted(self.session.queue.ids, self.session.position)
+        if page:
+            self._load_rows(page)
+
+    @work(thread=True, exclusive=False, exit_on_error=False, group="rows")
+    def _load_rows(self, page: list[str]) -> None:
+        """Read one page of rows (a short DuckDB read) and post it back."""
+        try:
+            items = self.audit.store.review_items(page, self.audit.settings)
+        except Exception:
+            self.app.call_from_thread(self.rows.failed, page)
+            raise
+        self.post_message(self.RowsLoaded(page, items))
+
+    def on_review_screen_rows_loaded(self, message: RowsLoaded) -> None:
+        self.rows.add(message.requested, message.items)
+        if self.session.current_id in message.items or self.session.current_id in set(
+            message.requested
+        ):
+            self.show_current()
+        else:
+            self._prefetch()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state is WorkerState.ERROR:
+            error = event.worker.error
+            text = error.one_line() if isinstance(error, ReviewerError) else repr(error)
+            self.say(f"could not read the audit: {text} (moving on retries)")
+
+    # ---- actions ----------------------------------------------------------------------------
+
+    def _timed_move(self, started: float) -> None:
+        """After a move: wellbeing checks, render, and time keypress-to-refresh."""
+        self._cancel_reveal_timer()
+        if self._wellbeing_stop():
+            return
+        self.show_current()
+        self.call_after_refresh(self._record_latency, started)
+
+    def _record_latency(self, started: float) -> None:
+        self.latencies.append(time.perf_counter() - started)
+
+    def _disarm(self) -> None:
+        self._escalate_armed = None
+
+    def action_decide(self, verdict: str) -> None:
+        """Save a decision now (durable on return), then move on."""
+        started = time.perf_counter()
+        self._disarm()
+        sid = self.session.current_id
+        if sid is None:
+            self.say("nothing to decide on: the queue is finished")
+            return
+        try:
+            self.session.decide(verdict)
+        except ReviewerError as exc:
+            self.say(f"NOT saved: {exc.one_line()}")
+            return
+        if verdict == "escalate" and self.previews is not None:
+            self.previews.forget(sid)
+        self.say(f"saved: {verdict} · {self.session.category} · {sid}")
+        self._timed_move(started)
+
+    def action_escalate(self) -> None:
+        """Escalation is final, so it takes a second press of the same key."""
+        sid = self.session.current_id
+        if sid is None:
+            return
+        if self._escalate_armed == sid:
+            self.action_decide("escalate")
+            return
+        self._escalate_armed = sid
+        key = keymap.key_label(keymap.effective_keys(self.audit.settings.keys)["escalate"])
+        self.say(
+            f"Press {key} again to escalate {sid}: quarantined for everyone at once, "
+            "cannot be undone. Any other key cancels."
+        )
+
+    def action_next(self) -> None:
+        started = time.perf_counter()
+        self._disarm()
+        if self.session.next():
+            self.say("")
+        self._timed_move(started)
+
+    def action_previous(self) -> None:
+        started = time.perf_counter()
+        self._disarm()
+        if not self.session.previous():
+            self.say("this is the first item")
+        self._timed_move(started)
+
+    def action_reveal(self) -> None:
+        self._disarm()
+        refusal = self.session.reveal()
+        if refusal:
+            self.say(refusal)
+            return
+        self.say("")
+        self.show_current()
+        timeout = self.audit.settings.review.reveal_timeout_s
+        if timeout > 0:
+            self._cancel_reveal_timer()
+            self._reveal_timer = self.set_timer(timeout, self._reveal_expired)
+
+    def action_hide(self) -> None:
+        self._disarm()
+        self._cancel_reveal_timer()
+        self.session.hide()
+        self.show_current()
+
+    def _reveal_expired(self) -> None:
+        self._reveal_timer = None
+        self.session.hide()
+        self.say("the image went back to the default view (reveal timeout)")
+        self.show_current()
+
+    def _cancel_reveal_timer(self) -> None:
+        if self._reveal_timer is not None:
+            self._reveal_timer.stop()
+            self._reveal_timer = None
+
+    def action_undo(self) -> None:
+        self._disarm()
+        self._cancel_reveal_timer()
+        try:
+            event = self.session.undo()
+        except ReviewerError as exc:
+            self.say(f"undo failed: {exc.one_line()}")
+            return
+        if event is None:
+            self.say("nothing to undo in this session (escalations are final)")
+        else:
+            self.say(f"undone: {event.verdict} on {event.sample_id}")
+        self.show_current()
+
+    def action_category(self) -> None:
+        from reviewer.tui.screens.category_screen import CategoryScreen
+
+        self._disarm()
+        screen = CategoryScreen(
+            self.audit.settings.review.categories, self.session.category, self.session.subtags
+        )
+        self.app.push_screen(screen, self._category_chosen)
+
+    def _category_chosen(self, choice: tuple[str, tuple[str, ...]] | None) -> None:
+        if choice is None:
+            return
+        try:
+            self.session.set_category(*choice)
+        except ReviewerError as exc:
+            self.say(exc.one_line())
+        self.show_current()
+
+    def action_note(self) -> None:
+        from reviewer.tui.screens.note_screen import NoteScreen
+
+        self._disarm()
+        if self.session.current_id is None:
+            return
+        self.app.push_screen(NoteScreen(self.session.note or ""), self._note_written)
+
+    def _note_written(self, note: str | None) -> None:
+        if note is None:
+            return
+        self.session.set_note(note)
+        self.say("note kept for the next decision on this item" if note.strip() else "")
+        self.show_current()
+
+    def action_stats(self) -> None:
+        self._disarm()
+        try:
+            from reviewer.tui.screens.stats_screen import StatsScreen
+        except ImportError:
+            self.say("the statistics screen is not available in this build (use `reviewer stats`)")
+            return
+        self.session.hide()
+        self.app.push_screen(StatsScreen(self.audit), lambda _: self.show_current())
+
+    def action_help(self) -> None:
+        from reviewer.tui.screens.help_screen import HelpScreen
+
+        self._disarm()
+        self.app.push_screen(HelpScreen(keymap.effective_keys(self.audit.settings.keys)))
+
+    def action_quit_review(self) -> None:
+        self._disarm()
+        finish: Any = getattr(self.app, "finish", None)
+        if finish is not None:
+            finish()
+        else:
+            self.app.exit()
+
+    # ---- wellbeing --------------------------------------------------------------------------
+
+    def _wellbeing_stop(self) -> bool:
+        """At an item boundary: end the day at the cap, or offer a due break."""
+        cap = self.session.cap_reached()
+        if cap is not None:
+            self.session.log_cap()
+            finish: Any = getattr(self.app, "finish", None)
+            if finish is not None:
+                finish(cap)
+            return True
+        due = self.session.break_due()
+        if due is not None:
+            from reviewer.tui.screens.break_screen import BreakScreen
+
+            minutes = self.audit.settings.wellbeing.break_minutes
+            self.app.push_screen(
+                BreakScreen(self.session, due, minutes), lambda _: self.show_current()
+            )
+            self.show_current()
+            return True
+        return False

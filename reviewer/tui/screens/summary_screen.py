@@ -1,0 +1,49 @@
+"""The session summary, shown on quit or when the daily cap ends the session."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from reviewer.text_safety import neutralise
+from reviewer.tui.session import Summary
+
+
+class SummaryScreen(ModalScreen[None]):
+    """Items, time, exposure and breaks of the session; enter, q or escape closes the app.
+
+    Args:
+        summary: What the session amounted to.
+        message: Why the session ended, when it was not the reviewer's choice (daily cap).
+    """
+
+    BINDINGS = [
+        Binding("enter", "close", "Close"),
+        Binding("q", "close", "Close", show=False),
+        Binding("escape", "close", "Close", show=False),
+    ]
+
+    def __init__(self, summary: Summary, message: str | None = None) -> None:
+        super().__init__(id="summary")
+        self.summary = summary
+        self.message = message
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="summary-box", classes="dialog"):
+            yield Static(Text("Session summary", style="bold"), markup=False)
+            if self.message:
+                yield Static(Text(neutralise(self.message)), id="summary-message", markup=False)
+            yield Static(
+                Text(neutralise("\n".join(self.summary.lines()))), id="summary-lines", markup=False
+            )
+            yield Static(
+                Text("Everything was saved as you went. Press enter to close.", style="dim"),
+                markup=False,
+            )
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,400 @@
+"""The rules of one reviewing session, in plain Python: queue, moves, decisions, undo, reveals.
+
+Screens only translate keys into calls on :class:`ReviewSession`; everything a
+test needs to check (what was stored, where the reviewer is, how far the image
+is revealed, when a break is due) is decided here, with an injected clock and
+no Textual import. Each decision is written to the label store synchronously
+(a ~1 ms SQLite commit, durable on return) before the session moves on, so the
+screen only ever reports as saved what is on disk.
+"""
+
+from __future__ import annotations
+
+import bisect
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from reviewer.config import Settings
+from reviewer.errors import ReviewerError
+from reviewer.images.blur import default_step, next_step
+from reviewer.store.labels import Decision, LabelEvent, LabelStore
+from reviewer.tui.queue import BREATHER_QUEUE, Queue
+from reviewer.tui.wellbeing import BreakDue, DailyExposure, Exposure, Wellbeing
+
+HATE_SUBTAGS = ("hateful", "targeted", "aggressive")
+"""Sub-tags of the ``hate`` category (pysentimiento's three labels)."""
+HARMFUL_VERDICTS = ("confirm", "escalate")
+"""Verdicts that mean the reviewer just judged something harmful (counts as exposure)."""
+
+
+@dataclass
+class Summary:
+    """What a session amounted to, shown when the reviewer quits."""
+
+    reviewer: str
+    session_id: str
+    decisions: int
+    verdicts: dict[str, int]
+    wall_seconds: float
+    exposure: Exposure
+    remaining: int
+
+    def lines(self) -> list[str]:
+        """The summary as short lines of plain text."""
+        e = self.exposure
+        verdicts = ", ".join(f"{k} {v}" for k, v in sorted(self.verdicts.items())) or "none"
+        return [
+            f"Reviewer {self.reviewer}: {self.decisions} decisions ({verdicts})",
+            f"Time: {e.active_seconds / 60:.1f} min active, {self.wall_seconds / 60:.1f} min open",
+            f"Exposure: {e.reveals} reveals (deepest step {e.max_depth}), "
+            f"{e.revealed_seconds:.0f} s revealed, {e.confirmed} confirmed harmful",
+            f"Breaks: {e.breaks_taken} taken, {e.breaks_snoozed} snoozed",
+            f"Left in this queue: {self.remaining}",
+        ]
+
+
+@dataclass
+class _Item:
+    """Per-item state: reset whenever the reviewer arrives at an item."""
+
+    started: float = 0.0
+    max_step: int = 0
+    revealed_since: float | None = None
+    subtags: tuple[str, ...] = ()
+    note: str | None = None
+
+
+@dataclass
+class ReviewSession:
+    """One reviewer working through one queue.
+
+    Args:
+        labels: Where decisions, exposure and positions are stored.
+        reviewer: The reviewer's name.
+        queue: The items, in order.
+        settings: The audit settings (reveal mode, categories, wellbeing limits).
+        clock: Monotonic seconds; tests pass a fake one.
+        today: Exposure from earlier sessions today (for the daily cap).
+    """
+
+    labels: LabelStore
+    reviewer: str
+    queue: Queue
+    settings: Settings
+    clock: Callable[[], float] = time.monotonic
+    today: DailyExposure = field(default_factory=DailyExposure)
+    session_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+
+    def __post_init__(self) -> None:
+        if not self.reviewer.strip():
+            raise ReviewerError("reviewer name is empty", "pass --reviewer NAME")
+        self.position = 0
+        self.step = default_step(self.settings)
+        self.category = self.settings.review.default_category
+        self.wellbeing = Wellbeing(self.settings.wellbeing, self.clock, self.today)
+        self._opened = self.clock()
+        self._item = _Item(started=self._opened)
+        self._standing: dict[str, list[str]] = {}
+        self._positions: dict[str, int] = {}
+        self._hidden: set[str] = set()
+        self._verdicts: Counter[str] = Counter()
+        self._ended = False
+
+    # ---- lifecycle ---------------------------------------------------------------
+
+    def start(self) -> None:
+        """Log the session start and resume at the saved position (first item at/after it)."""
+        self.labels.log_exposure(self.reviewer, "session_start", self.session_id)
+        saved = self.labels.position(self.reviewer, self.queue.name)
+        start = bisect.bisect_left(self.queue.ranks, saved) if saved else 0
+        self.position = self._visible_from(start, +1) or 0
+        self._arrive()
+
+    def end(self) -> Summary:
+        """Close the session: log revealed time and active time, remember the position."""
+        if not self._ended:
+            self._end_reveal()
+            self._save_position()
+            self.labels.log_exposure(
+                self.reviewer,
+                "session_end",
+                self.session_id,
+                seconds=round(self.wellbeing.session.active_seconds, 3),
+            )
+            self._ended = True
+        return self.summary()
+
+    def summary(self) -> Summary:
+        """What the session amounted to so far."""
+        return Summary(
+            reviewer=self.reviewer,
+            session_id=self.session_id,
+            decisions=sum(self._verdicts.values()),
+            verdicts=dict(self._verdicts),
+            wall_seconds=self.clock() - self._opened,
+            exposure=self.wellbeing.session,
+            remaining=max(0, self.total - self.done),
+        )
+
+    # ---- where we are --------------------------------------------------------------
+
+    @property
+    def current_id(self) -> str | None:
+        """The sample on screen, or ``None`` past the end of the queue."""
+        if 0 <= self.position < len(self.queue.ids):
+            return self.queue.ids[self.position]
+        return None
+
+    @property
+    def is_breather(self) -> bool:
+        """Whether the current item is a benign breather."""
+        return self.current_id in self.queue.breathers
+
+    @property
+    def total(self) -> int:
+        """Items in this queue (earlier sessions included, breathers not)."""
+        return self.queue.size
+
+    @property
+    def done(self) -> int:
+        """Items of this queue with a standing decision by this reviewer."""
+        mine = sum(1 for sid, v in self._standing.items() if v and sid not in self.queue.breathers)
+        return self.queue.already_done + mine
+
+    @property
+    def items_per_hour(self) -> float | None:
+        """Decisions per hour of active reviewing, once there is a minute to go on."""
+        active = self.wellbeing.session.active_seconds
+        if active < 60:
+            return None
+        return sum(self._verdicts.values()) * 3600.0 / active
+
+    def standing_verdict(self, sample_id: str | None = None) -> str | None:
+        """The verdict this reviewer gave the item in this session, if it stands."""
+        sid = self.current_id if sample_id is None else sample_id
+        stack = self._standing.get(sid or "")
+        return stack[-1] if stack else None
+
+    @property
+    def subtags(self) -> tuple[str, ...]:
+        """Sub-tags chosen for the current item."""
+        return self._item.subtags
+
+    @property
+    def note(self) -> str | None:
+        """The note that will be stored with the next decision on this item."""
+        return self._item.note
+
+    def upcoming(self, count: int) -> list[str]:
+        """The next ``count`` ids after the current one (for prefetching)."""
+        return self.queue.ids[self.position + 1 : self.position + 1 + count]
+
+    # ---- moves -----------------------------------------------------------------------
+
+    def next(self) -> bool:
+        """Move to the next item that is not quarantined; False at the end."""
+        return self._move(+1)
+
+    def previous(self) -> bool:
+        """Move to the previous item that is not quarantined; False at the start."""
+        return self._move(-1)
+
+    def _move(self, delta: int) -> bool:
+        self.wellbeing.activity()
+        target = self._visible_from(self.position + delta, delta)
+        if target is None or target == self.position:
+            return False
+        self._leave()
+        self.position = target
+        self._arrive()
+        self._save_position()
+        return True
+
+    def _visible_from(self, index: int, step: int) -> int | None:
+        """The first index from ``index`` in direction ``step`` that is not quarantined.
+
+        Re-reads the quarantine each time, so an item another reviewer just escalated
+        vanishes here too. Going forward may end past the last item (the end of the
+        queue); going back past the first gives ``None``.
+        """
+        self._hidden |= self.labels.quarantined_ids()
+        ids = self.queue.ids
+        while 0 <= index < len(ids):
+            if ids[index] not in self._hidden:
+                return index
+            index += step
+        return len(ids) if index >= len(ids) else None
+
+    def _leave(self) -> None:
+        self._end_reveal()
+
+    def _arrive(self) -> None:
+        self.step = default_step(self.settings)
+        self._item = _Item(started=self.clock(), max_step=int(self.step))
+
+    def _save_position(self) -> None:
+        ranks = self.queue.ranks
+        if not ranks:
+            return
+        rank = ranks[self.position] if self.position < len(ranks) else ranks[-1] + 1
+        self.labels.save_position(self.reviewer, self.queue.name, rank)
+
+    # ---- reveal ------------------------------------------------------------------------
+
+    def reveal(self) -> str | None:
+        """Show the image one step clearer; a reason when that is refused."""
+        self.wellbeing.activity()
+        if self.current_id is None:
+            return "nothing to reveal"
+        if self.settings.review.image_mode == "text-only":
+            return "text-only mode: images are never shown"
+        cap = self.wellbeing.cap_reached()
+        if cap is not None:
+            return cap
+        new = next_step(self.step, self.settings)
+        if new == self.step:
+            return "already at full detail"
+        if self._item.revealed_since is None:
+            self._item.revealed_since = self.clock()
+        self.step = new
+        self._item.max_step = max(self._item.max_step, int(new))
+        self.wellbeing.revealed(int(new))
+        self.labels.log_exposure(
+            self.reviewer, "reveal", self.session_id, sample_id=self.current_id, depth=int(new)
+        )
+        return None
+
+    def hide(self) -> None:
+        """Back to the default step (the reviewer's key, or the reveal timeout)."""
+        self.wellbeing.activity()
+        self._end_reveal()
+        self.step = default_step(self.settings)
+
+    def _end_reveal(self) -> None:
+        since = self._item.revealed_since
+        if since is None:
+            return
+        seconds = max(0.0, self.clock() - since)
+        self._item.revealed_since = None
+        self.wellbeing.revealed_for(seconds)
+        self.labels.log_exposure(
+            self.reviewer,
+            "revealed_seconds",
+            self.session_id,
+            sample_id=self.current_id,
+            depth=self._item.max_step,
+            seconds=round(seconds, 3),
+        )
+
+    # ---- decisions -----------------------------------------------------------------------
+
+    def set_category(self, category: str, subtags: tuple[str, ...] = ()) -> None:
+        """File the following decisions under ``category`` (sticky across items)."""
+        if category not in self.settings.review.categories:
+            raise ReviewerError(
+                f"unknown category '{category}'",
+                f"categories of this audit: {', '.join(self.settings.review.categories)}",
+            )
+        unknown = [t for t in subtags if t not in HATE_SUBTAGS]
+        if unknown or (subtags and category != "hate"):
+            raise ReviewerError(f"sub-tags {subtags} do not apply to '{category}'")
+        self.category = category
+        self._item.subtags = tuple(subtags)
+
+    def set_note(self, note: str) -> None:
+        """Attach a note to the next decision on this item (empty clears it)."""
+        self._item.note = note.strip() or None
+
+    def decide(self, verdict: str) -> LabelEvent:
+        """Store a decision on the current item (durable on return), then move on.
+
+        ``escalate`` also quarantines the item for everyone, in the same transaction,
+        and takes it out of this queue at once.
+
+        Raises:
+            ReviewerError: There is no current item, or the store refused the write.
+        """
+        self.wellbeing.activity()
+        sid = self.current_id
+        if sid is None:
+            raise ReviewerError("no item to decide on", "the queue is finished")
+        event = self.labels.record(self._decision(sid, verdict))
+        self._standing.setdefault(sid, []).append(verdict)
+        self._positions[sid] = self.position
+        self._verdicts[verdict] += 1
+        if verdict in HARMFUL_VERDICTS and sid not in self.queue.breathers:
+            self.wellbeing.confirmed_harmful()
+            self.labels.log_exposure(
+                self.reviewer, "confirmed_harmful", self.session_id, sample_id=sid
+            )
+        if verdict == "escalate":
+            self._hidden.add(sid)
+        self._move(+1)
+        return event
+
+    def _decision(self, sid: str, verdict: str) -> Decision:
+        breather = sid in self.queue.breathers
+        return Decision(
+            sample_id=sid,
+            reviewer=self.reviewer,
+            category=self.category,
+            verdict=verdict,
+            subtags=self._item.subtags if self.category == "hate" else (),
+            seconds_on_item=round(self.clock() - self._item.started, 3),
+            reveal_depth=self._item.max_step,
+            note=self._item.note,
+            session_id=self.session_id,
+            queue=BREATHER_QUEUE if breather else self.queue.name,
+        )
+
+    def undo(self) -> LabelEvent | None:
+        """Undo this session's latest decision and go back to its item; escalations stay."""
+        self.wellbeing.activity()
+        event = self.labels.undo_last(self.reviewer, self.session_id)
+        if event is None:
+            return None
+        stack = self._standing.get(event.sample_id, [])
+        if stack:
+            stack.pop()
+        self._verdicts[event.verdict] -= 1
+        if self._verdicts[event.verdict] <= 0:
+            del self._verdicts[event.verdict]
+        target = self._positions.get(event.sample_id)
+        if target is not None and target != self.position:
+            self._leave()
+            self.position = target
+            self._arrive()
+            self._save_position()
+        return event
+
+    # ---- wellbeing -------------------------------------------------------------------------
+
+    def break_due(self) -> BreakDue | None:
+        """A break reminder to show now (asked at item boundaries)."""
+        return self.wellbeing.break_due()
+
+    def cap_reached(self) -> str | None:
+        """Why the session must end for today, if it must."""
+        return self.wellbeing.cap_reached()
+
+    def start_break(self) -> None:
+        """The reviewer accepted a break: hide the image, log it, stop the active clock."""
+        self.hide()
+        self.wellbeing.start_break()
+        self.labels.log_exposure(self.reviewer, "break_taken", self.session_id)
+
+    def end_break(self) -> None:
+        """The break is over."""
+        self.wellbeing.end_break()
+
+    def snooze(self) -> None:
+        """The reviewer postponed the break: allowed, and logged."""
+        self.wellbeing.snooze()
+        self.labels.log_exposure(self.reviewer, "break_snoozed", self.session_id)
+
+    def log_cap(self) -> None:
+        """Record that the daily cap ended this session."""
+        self.labels.log_exposure(self.reviewer, "cap_reached", self.session_id)

@@ -1,0 +1,156 @@
+"""Flag runs: resume after a crash, provenance, and never blocking other processes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from reviewer.audit import Audit
+from reviewer.errors import ReviewerError
+from reviewer.flaggers.registry import canonical_name, create_flagger
+from reviewer.flaggers.runner import run_flagger
+from reviewer.flaggers.runs import COMPLETE, FAILED, RunDir, list_runs
+from conftest import sample_rows
+
+Build = Callable[[list[dict[str, Any]]], Audit]
+
+
+def hate_scores(n: int, value: float) -> dict[str, dict[str, Any]]:
+    return {
+        f"s{i:05d}": {"p_hateful": value, "p_targeted": 0.0, "p_aggressive": 0.0}
+        for i in range(n)
+    }
+
+
+def part_ids(run: RunDir) -> list[str]:
+    return [
+        sid for path in run.part_files() for sid in pq.read_table(path).column("sample_id").to_pylist()
+    ]
+
+
+def test_interrupted_run_resumes_without_duplicates_or_gaps(
+    audit_with: Build, scripted_hate: Any
+) -> None:
+    audit = audit_with(sample_rows(10))  # batch size 4 -> parts of 4, 4, 2
+    crashing = scripted_hate(hate_scores(10, 0.9), fail_after=2)
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        run_flagger(audit, crashing)
+    [failed] = list_runs(audit.paths.scores, "hate")
+    assert failed.info.status == FAILED
+    assert failed.done_parts() == {0, 1}
+    assert audit.store.flags(audit.settings).num_rows == 0  # an incomplete run never feeds flags
+
+    resumed = scripted_hate(hate_scores(10, 0.9))
+    info = run_flagger(audit, resumed)
+    assert info.run_id == failed.info.run_id
+    assert info.status == COMPLETE
+    assert resumed.scored_ids == ["s00008", "s00009"]  # only the missing part was scored
+    ids = part_ids(RunDir.load(failed.path))
+    assert sorted(ids) == [f"s{i:05d}" for i in range(10)]  # each sample exactly once
+    assert len(audit.store.flagged_ids(audit.settings, ["hate_hateful"])) == 10
+
+
+def test_interrupted_newer_run_does_not_replace_a_complete_one(
+    audit_with: Build, scripted_hate: Any
+) -> None:
+    audit = audit_with(sample_rows(6))
+    run_flagger(audit, scripted_hate(hate_scores(6, 0.9), tag="old"))
+    with pytest.raises(RuntimeError):
+        run_flagger(audit, scripted_hate(hate_scores(6, 0.1), tag="new", fail_after=1))
+    flags = audit.store.flags(audit.settings, flag_names=["hate_hateful"])
+    assert flags.column("score").to_pylist() == [0.9] * 6
+
+
+def test_run_json_records_provenance(audit_with: Build) -> None:
+    audit = audit_with(sample_rows(3))
+    info = run_flagger(audit, "keyword", mode="word")
+    data = json.loads((audit.paths.scores / "keyword" / info.run_id / "run.json").read_text())
+    assert data["flagger"] == "keyword"
+    assert data["params"]["mode"] == "word"
+    assert data["status"] == COMPLETE
+    assert data["todo_rows"] == 3 and data["scored_rows"] == 3
+    assert data["started"] and data["finished"]
+
+
+def test_complete_run_is_not_resumed_but_redone(audit_with: Build) -> None:
+    audit = audit_with(sample_rows(3))
+    first = run_flagger(audit, "keyword")
+    second = run_flagger(audit, "keyword")
+    assert first.run_id != second.run_id
+    assert audit.store.latest_runs()["keyword"].run_id == second.run_id
+
+
+def test_null_scores_are_counted_as_unscored(audit_with: Build, scripted_hate: Any) -> None:
+    audit = audit_with(sample_rows(5))
+    scores = hate_scores(3, 0.7)  # s00003 and s00004 get NULL: e.g. empty captions
+    info = run_flagger(audit, scripted_hate(scores))
+    assert (info.scored_rows, info.unscored_rows) == (3, 2)
+    hateful = audit.store.flags(audit.settings, flag_names=["hate_any"])
+    flagged = dict(zip(hateful.column("sample_id").to_pylist(),
+                       hateful.column("flagged").to_pylist(), strict=True))
+    assert flagged["s00004"] is False and flagged["s00000"] is True
+
+
+def test_wrong_flagger_output_is_never_recorded(audit_with: Build, scripted_hate: Any) -> None:
+    class Short(scripted_hate):  # type: ignore[misc,valid-type]
+        def score_batch(self, batch: pa.Table) -> pa.Table:
+            return super().score_batch(batch).slice(1)
+
+    audit = audit_with(sample_rows(4))
+    with pytest.raises(ReviewerError, match="returned 3 rows for 4"):
+        run_flagger(audit, Short(hate_scores(4, 0.5)))
+    assert audit.store.latest_runs() == {}
+
+
+def test_unknown_flagger_lists_the_known_ones(audit_with: Build) -> None:
+    audit = audit_with(sample_rows(1))
+    with pytest.raises(ReviewerError) as err:
+        run_flagger(audit, "sentiment")
+    assert "keyword, nsfw-field, hate, clip" in err.value.one_line()
+    assert canonical_name("NSFW-Field") == "nsfw_field"
+    with pytest.raises(ReviewerError, match="engine"):
+        run_flagger(audit, "keyword", engine="spark")
+
+
+def test_registry_passes_only_declared_options() -> None:
+    flagger = create_flagger("keyword", mode="word", device="cuda", model=None)
+    assert flagger.params()["mode"] == "word"
+
+
+def test_empty_audit_gives_a_complete_empty_run(audit: Audit) -> None:
+    info = run_flagger(audit, "nsfw-field")
+    assert (info.status, info.todo_rows, info.parts) == (COMPLETE, 0, 0)
+    assert audit.store.flags(audit.settings).num_rows == 0
+
+
+OPEN_FOR_WRITING = """
+import sys, duckdb
+conn = duckdb.connect(sys.argv[1])  # no retry: fails at once if anyone holds the file
+print(conn.execute("SELECT count(*) FROM samples").fetchone()[0])
+conn.close()
+"""
+
+
+def test_running_flag_job_does_not_hold_the_audit(audit_with: Build, scripted_hate: Any) -> None:
+    audit = audit_with(sample_rows(8))
+    seen: list[str] = []
+
+    class Probe(scripted_hate):  # type: ignore[misc,valid-type]
+        def score_batch(self, batch: pa.Table) -> pa.Table:
+            # While this job is mid-run, another process opens the audit read-write.
+            done = subprocess.run(
+                [sys.executable, "-c", OPEN_FOR_WRITING, str(audit.paths.database)],
+                capture_output=True, text=True, timeout=60, check=False,
+            )
+            seen.append(done.stdout.strip() or done.stderr)
+            return super().score_batch(batch)
+
+    run_flagger(audit, Probe(hate_scores(8, 0.2)))
+    assert seen == ["8", "8"]

@@ -1,0 +1,51 @@
+"""Small builders shared by the review tests: a fake clock, queues, sessions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from reviewer.config import Settings
+from reviewer.store.labels import LabelStore
+from reviewer.tui.queue import Queue
+from reviewer.tui.session import ReviewSession
+
+
+@dataclass
+class FakeClock:
+    """Monotonic seconds that only move when a test says so."""
+
+    now: float = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def make_queue(n: int, name: str = "flagged", prefix: str = "s") -> Queue:
+    """``n`` items with ranks 10, 20, 30 … so resume positions are easy to read."""
+    ids = [f"{prefix}{i}" for i in range(n)]
+    return Queue(name, ids, [10 * (i + 1) for i in range(n)])
+
+
+def make_session(
+    n: int = 5,
+    settings: Settings | None = None,
+    labels: LabelStore | None = None,
+    clock: FakeClock | None = None,
+    queue: Queue | None = None,
+    reviewer: str = "ana",
+) -> tuple[ReviewSession, LabelStore, FakeClock]:
+    """A started session over an in-memory label store and a fake clock."""
+    labels = labels if labels is not None else LabelStore(None)
+    clock = clock if clock is not None else FakeClock()
+    session = ReviewSession(
+        labels=labels,
+        reviewer=reviewer,
+        queue=queue if queue is not None else make_queue(n),
+        settings=settings if settings is not None else Settings(),
+        clock=clock,
+    )
+    session.start()
+    return session, labels, clock

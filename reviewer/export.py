@@ -174,11 +174,15 @@ def export(
         ReviewerError: A bad option, an existing file without ``force``, an unwritable path.
     """
     now = clock()
-    out = Path(options.out) if options.out is not None else default_out(audit, options, now)
+    if options.out is None:
+        out = default_out(audit, options, now)
+        out.parent.mkdir(exist_ok=True)
+    else:
+        out = Path(options.out)
     out = out.expanduser().absolute()
     fmt = resolve_format(out, options.fmt)
     check_target(out, options.force)
-    catalogue = audit.store.export_catalogue(audit.settings)
+    catalogue = audit.store.export_catalogue(audit.settings, options.dataset is not None)
     validate(audit, options, catalogue)
     spec = ExportSpec(
         mode="removal" if options.removal_list else "long" if options.long else "wide",

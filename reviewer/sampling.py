@@ -22,7 +22,8 @@ from scipy.stats import norm
 
 from reviewer.audit import Audit
 from reviewer.errors import ReviewerError
-from reviewer.store.plans import DrawRequest, PlanInfo, stratum_expression
+from reviewer.store.plans import DrawRequest, PlanInfo
+from reviewer.store.strata import stratum_expression
 
 DEFAULT_BANDS = (0.5, 0.7, 0.9)
 

@@ -61,6 +61,8 @@ _PATTERN = re.compile(
     rf"|(?P<inv>[{_INVISIBLE}])(?P=inv)*"
     rf"|(?P<marks>[{_COMBINING}]{{5,}})"
 )
+_SUSPECT = re.compile(rf"[\r\n{_CONTROLS}{_INVISIBLE}{_COMBINING}]")
+"""Any character that may need replacing; text without one is returned as it is."""
 _RUN_VISIBLE = 3
 """A run of one hostile character up to this long is shown in full; longer runs are counted."""
 _MARKS_KEPT = 2
@@ -92,6 +94,17 @@ def segments(text: str, max_chars: int | None = None) -> Iterator[tuple[str, Kin
     if max_chars is not None and len(text) > max(max_chars, 0):
         cut = len(text) - max(max_chars, 0)
         text = text[: max(max_chars, 0)]
+    if _SUSPECT.search(text) is None:  # the usual caption: nothing to replace
+        pieces: Iterator[tuple[str, Kind]] = iter([(text, "text")] if text else [])
+    else:
+        pieces = _merged(_pieces(text))
+    yield from pieces
+    if cut:
+        yield f" … ({cut:,} more characters)", "marker"
+
+
+def _pieces(text: str) -> Iterator[tuple[str, Kind]]:
+    """Plain stretches and the replacements of hostile matches, in order."""
     pos = 0
     for match in _PATTERN.finditer(text):
         if match.start() > pos:
@@ -100,8 +113,20 @@ def segments(text: str, max_chars: int | None = None) -> Iterator[tuple[str, Kin
         pos = match.end()
     if pos < len(text):
         yield text[pos:], "text"
-    if cut:
-        yield f" … ({cut:,} more characters)", "marker"
+
+
+def _merged(pieces: Iterator[tuple[str, Kind]]) -> Iterator[tuple[str, Kind]]:
+    """Join neighbouring pieces of one kind (thousands of one-character spans are slow)."""
+    buffer: list[str] = []
+    current: Kind = "text"
+    for piece, kind in pieces:
+        if kind != current and buffer:
+            yield "".join(buffer), current
+            buffer = []
+        current = kind
+        buffer.append(piece)
+    if buffer:
+        yield "".join(buffer), current
 
 
 def _replacement(match: re.Match[str]) -> Iterator[tuple[str, Kind]]:

@@ -55,10 +55,21 @@ def _order(value: str | None) -> list[str] | None:
 @click.option("--rater", "rater_col", help="Rater column (default: rater, reviewer, coder...).")
 @click.option("--label", "label_col", help="Label column (default: label, value, verdict...).")
 @click.option("--order", help="Categories lowest first, e.g. reject,unsure,confirm.")
-@click.option("--confidence", type=float, default=0.95, show_default=True,
-              help="Two-sided confidence level of the intervals.")  # fmt: skip
-@click.option("--bootstrap", "n_boot", type=click.IntRange(0, 100_000), default=1000,
-              show_default=True, help="Bootstrap resamples for alpha's interval (0: none).")  # fmt: skip
+@click.option(
+    "--confidence",
+    type=float,
+    default=0.95,
+    show_default=True,
+    help="Two-sided confidence level of the intervals.",
+)
+@click.option(
+    "--bootstrap",
+    "n_boot",
+    type=click.IntRange(0, 100_000),
+    default=1000,
+    show_default=True,
+    help="Bootstrap resamples for alpha's interval (0: none).",
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Bootstrap seed.")
 def agreement_command(
     file: Path,
@@ -73,20 +84,29 @@ def agreement_command(
     seed: int,
 ) -> None:
     """Agreement between raters in FILE (CSV, TSV or parquet of item, rater, label rows)."""
+    from reviewer.cli.progress import progress_bar
     from reviewer.stats.agreement import agreement_summary
     from reviewer.stats.ratings import read_ratings
 
     if not 0 < confidence < 1:
         raise ReviewerError(f"--confidence {confidence}: must be between 0 and 1", "e.g. 0.95")
-    ratings = read_ratings(file, item=item_col, rater=rater_col, label=label_col,
-                           level=level, order=_order(order))  # fmt: skip
+    ratings = read_ratings(
+        file, item=item_col, rater=rater_col, label=label_col, level=level, order=_order(order)
+    )
     if ratings.n_raters < 2:
         raise ReviewerError(
             f"{file}: only one rater ({ratings.raters[0]}) — agreement needs at least two",
             "check the rater column (--rater) or add another rater's labels",
         )
-    summary = agreement_summary(ratings, level=level, confidence=confidence,
-                                n_boot=n_boot, seed=seed)  # fmt: skip
+    with progress_bar("agreement", unit="statistics") as progress:
+        summary = agreement_summary(
+            ratings,
+            level=level,
+            confidence=confidence,
+            n_boot=n_boot,
+            seed=seed,
+            progress=progress,
+        )
     if as_json:
         click.echo(json.dumps(summary.as_json(), indent=2))
         return
@@ -119,9 +139,17 @@ def render_text(file: Path, summary: AgreementSummary) -> list[str]:
         if estimate.value is None:
             lines.append(f"{name:<27} {'—':>7}  {estimate.note or 'undefined'}")
             continue
-        interval = (f"[{estimate.low:.3f}, {estimate.high:.3f}]"
-                    if estimate.low is not None and estimate.high is not None else "—")  # fmt: skip
+        interval = (
+            f"[{estimate.low:.3f}, {estimate.high:.3f}]"
+            if estimate.low is not None and estimate.high is not None
+            else "—"
+        )
         lines.append(f"{name:<27} {estimate.value:>7.3f}  {interval:<18} {estimate.ci_method}")
+    caveats = [e for e in summary.estimates if e.value is not None and e.note]
+    if caveats:
+        lines.append("")
+    for estimate in caveats:
+        lines.append(f"note: {LABELS.get(estimate.statistic, estimate.statistic)}: {estimate.note}")
     return lines
 
 

@@ -23,27 +23,54 @@ if TYPE_CHECKING:
 
 @click.command("flag")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=str))
-@click.option("--flagger", "flagger_name", required=True,
-              help="keyword | nsfw-field | hate | clip | all")
-@click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
-              help="Score in this process, or on a Ray cluster.")
+@click.option(
+    "--flagger", "flagger_name", required=True, help="keyword | nsfw-field | hate | clip | all"
+)
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "ray"]),
+    default="local",
+    show_default=True,
+    help="Score in this process, or on a Ray cluster.",
+)
 @click.option("--device", default=None, help="cpu | cuda | cuda:N | auto (hate, clip).")
-@click.option("--model", default=None,
-              help="Model: hub name or local folder (hate); architecture (clip).")
+@click.option(
+    "--model", default=None, help="Model: hub name or local folder (hate); architecture (clip)."
+)
 @click.option("--pretrained", default=None, help="open_clip pretrained tag or local checkpoint.")
 @click.option("--batch-size", type=int, default=None, help="Rows per scored part.")
-@click.option("--threshold", type=float, default=None,
-              help="Threshold for the summary printed here (hate / clip NSFW); "
-                   "set it in reviewer.toml [flags] to keep it.")
-@click.option("--keywords", type=click.Path(dir_okay=False), default=None,
-              help="Keyword list file (keyword); default: reviewer.toml, else the 2021 list.")
-@click.option("--mode", type=click.Choice(["substring", "word"]), default=None,
-              help="Keyword match mode; default from reviewer.toml (substring).")
-@click.option("--quantize", is_flag=True, default=None,
-              help="Dynamic int8 quantisation on CPU (hate).")
+@click.option(
+    "--threshold",
+    type=float,
+    default=None,
+    help="Threshold for the summary printed here (hate / clip NSFW); "
+    "set it in reviewer.toml [flags] to keep it.",
+)
+@click.option(
+    "--keywords",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Keyword list file (keyword); default: reviewer.toml, else the 2021 list.",
+)
+@click.option(
+    "--mode",
+    type=click.Choice(["substring", "word"]),
+    default=None,
+    help="Keyword match mode; default from reviewer.toml (substring).",
+)
+@click.option(
+    "--quantize", is_flag=True, default=None, help="Dynamic int8 quantisation on CPU (hate)."
+)
 @click.option("--no-resume", is_flag=True, help="Start a new run even if one was interrupted.")
-def flag_command(directory: str, flagger_name: str, engine: str, batch_size: int | None,
-                 threshold: float | None, no_resume: bool, **options: Any) -> None:
+def flag_command(
+    directory: str,
+    flagger_name: str,
+    engine: str,
+    batch_size: int | None,
+    threshold: float | None,
+    no_resume: bool,
+    **options: Any,
+) -> None:
     """Run automated flaggers over the samples of the audit DIRECTORY."""
     from reviewer.audit import Audit
     from reviewer.flaggers.registry import FLAGGERS, canonical_name
@@ -58,8 +85,15 @@ def flag_command(directory: str, flagger_name: str, engine: str, batch_size: int
         failed = 0
         for name in names:
             try:
-                _run_one(audit, name, settings, engine=engine, batch_size=batch_size,
-                         resume=not no_resume, options=options)
+                _run_one(
+                    audit,
+                    name,
+                    settings,
+                    engine=engine,
+                    batch_size=batch_size,
+                    resume=not no_resume,
+                    options=options,
+                )
             except ReviewerError as exc:
                 if len(names) == 1:
                     raise
@@ -91,20 +125,30 @@ def _summary_settings(settings: Settings, threshold: float | None) -> Settings:
     return adjusted
 
 
-def _run_one(audit: Audit, name: str, settings: Settings, *, engine: str,
-             batch_size: int | None, resume: bool, options: dict[str, Any]) -> None:
+def _run_one(
+    audit: Audit,
+    name: str,
+    settings: Settings,
+    *,
+    engine: str,
+    batch_size: int | None,
+    resume: bool,
+    options: dict[str, Any],
+) -> None:
     """Run one flagger with a progress bar and print what it found."""
     from reviewer.cli.progress import progress_bar
     from reviewer.flaggers.runner import build_flagger, run_flagger
 
     if name == "clip" and audit.store.summary().with_images == 0:
-        raise ReviewerError("clip: not available: no sample has an image",
-                            "ingest with --images PATH")
+        raise ReviewerError(
+            "clip: not available: no sample has an image", "ingest with --images PATH"
+        )
     flagger = build_flagger(audit, name, **options)
     started = time.monotonic()
     with progress_bar(f"flag {name}", unit="samples") as progress:
-        info = run_flagger(audit, flagger, progress=progress, batch_size=batch_size,
-                           engine=engine, resume=resume)
+        info = run_flagger(
+            audit, flagger, progress=progress, batch_size=batch_size, engine=engine, resume=resume
+        )
     seconds = time.monotonic() - started
     counts = audit.store.flag_counts(settings).to_pylist()
     found = ", ".join(f"{c['flag']} {c['flagged']:,}" for c in counts if c["flagger"] == name)

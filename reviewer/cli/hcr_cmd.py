@@ -21,18 +21,42 @@ from reviewer.errors import ReviewerError
 
 @click.command("hcr")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=str))
-@click.option("--threshold", type=float, default=None,
-              help="Probability at or above which a caption counts; default reviewer.toml (0.5).")
-@click.option("--by", type=click.Choice(["dataset", "source_file"]), default=None,
-              help="Report HCR per dataset or per source file.")
-@click.option("--compare", default=None, metavar="A,B",
-              help="Compare two datasets (default: the two datasets, when there are two).")
+@click.option(
+    "--threshold",
+    type=float,
+    default=None,
+    help="Probability at or above which a caption counts; default reviewer.toml (0.5).",
+)
+@click.option(
+    "--by",
+    type=click.Choice(["dataset", "source_file"]),
+    default=None,
+    help="Report HCR per dataset or per source file.",
+)
+@click.option(
+    "--compare",
+    default=None,
+    metavar="A,B",
+    help="Compare two datasets (default: the two datasets, when there are two).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
-@click.option("--csv", "csv_path", type=click.Path(dir_okay=False), default=None,
-              help="Write the HCR curve (thresholds 0.1-0.9) to this CSV file.")
+@click.option(
+    "--csv",
+    "csv_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write the HCR curve (thresholds 0.1-0.9) to this CSV file.",
+)
 @click.option("--no-plot", is_flag=True, help="Do not draw the curve in the terminal.")
-def hcr_command(directory: str, threshold: float | None, by: str | None, compare: str | None,
-                as_json: bool, csv_path: str | None, no_plot: bool) -> None:
+def hcr_command(
+    directory: str,
+    threshold: float | None,
+    by: str | None,
+    compare: str | None,
+    as_json: bool,
+    csv_path: str | None,
+    no_plot: bool,
+) -> None:
     """Hate content rate of the audit DIRECTORY's captions."""
     from reviewer.audit import Audit
     from reviewer.stats import hcr
@@ -53,13 +77,18 @@ def hcr_command(directory: str, threshold: float | None, by: str | None, compare
     if csv_path:
         _write_csv(Path(csv_path), [r.as_dict() for r in curve])
     if as_json:
-        click.echo(json.dumps({
-            "threshold": threshold,
-            "by": by,
-            "hcr": [r.as_dict() for r in rows],
-            "curve": [r.as_dict() for r in curve],
-            "comparison": [c.as_dict() for c in comparison],
-        }, indent=2))
+        click.echo(
+            json.dumps(
+                {
+                    "threshold": threshold,
+                    "by": by,
+                    "hcr": [r.as_dict() for r in rows],
+                    "curve": [r.as_dict() for r in curve],
+                    "comparison": [c.as_dict() for c in comparison],
+                },
+                indent=2,
+            )
+        )
         return
     _print_rates(rows, threshold)
     if not no_plot:
@@ -84,8 +113,10 @@ def _pct(value: float | None) -> str:
 
 def _print_rates(rows: list[Any], threshold: float) -> None:
     click.echo(f"Hate content rate (P >= {threshold:g}); intervals 95 %")
-    click.echo(f"{'group':<24} {'type':<10} {'k':>9} {'n':>10} {'HCR %':>7}"
-               f"  {'Wilson %':>15}  {'Clopper-Pearson %':>17}")
+    click.echo(
+        f"{'group':<24} {'type':<10} {'k':>9} {'n':>10} {'HCR %':>7}"
+        f"  {'Wilson %':>15}  {'Clopper-Pearson %':>17}"
+    )
     for r in rows:
         w, cp = r.wilson, r.clopper_pearson
         click.echo(
@@ -104,8 +135,11 @@ def _plot(curve: list[Any]) -> str:
     groups = sorted({r.group for r in curve})
     for group in groups:
         points = [r for r in curve if r.group == group and r.type == "any"]
-        plt.plot([p.threshold for p in points],
-                 [100 * (p.wilson.estimate or 0.0) for p in points], label=group[:20])
+        plt.plot(
+            [p.threshold for p in points],
+            [100 * (p.wilson.estimate or 0.0) for p in points],
+            label=group[:20],
+        )
     plt.title("HCR (any of three) by threshold")
     plt.xlabel("threshold")
     plt.ylabel("HCR %")
@@ -114,10 +148,14 @@ def _plot(curve: list[Any]) -> str:
 
 def _print_comparison(comparison: list[Any], threshold: float) -> None:
     first = comparison[0]
-    click.echo(f"\nComparison {first.a} (A, {first.files_a} files) vs {first.b} "
-               f"(B, {first.files_b} files), per-file HCR at P >= {threshold:g}")
-    click.echo(f"{'type':<10} {'mean A %':>9} {'mean B %':>9} {'Student t':>10} {'p':>8}"
-               f" {'Welch t':>9} {'p':>8} {'df':>6} {'d':>7}  conservative (CP 95 %)")
+    click.echo(
+        f"\nComparison {first.a} (A, {first.files_a} files) vs {first.b} "
+        f"(B, {first.files_b} files), per-file HCR at P >= {threshold:g}"
+    )
+    click.echo(
+        f"{'type':<10} {'mean A %':>9} {'mean B %':>9} {'Student t':>10} {'p':>8}"
+        f" {'Welch t':>9} {'p':>8} {'df':>6} {'d':>7}  conservative (CP 95 %)"
+    )
     for c in comparison:
         click.echo(
             f"{c.type:<10} {_pct(c.mean_a):>9} {_pct(c.mean_b):>9} {_num(c.student_t, 10)}"

@@ -32,13 +32,14 @@ def report_command(
     """Write the audit report of DIRECTORY: tables, charts, sampling plan, method notes."""
     from reviewer.audit import Audit
     from reviewer.errors import ReviewerError
-    from reviewer.stats.audit_stats import compute_stats
+    from reviewer.stats.audit_stats import compute_stats, hate_rates
     from reviewer.stats.report import write_report
 
     if out.suffix.lower() not in (".html", ".htm", ".md", ".markdown"):
         raise ReviewerError(f"--out {out}: unknown report format", "use a .html or .md file")
     audit = Audit.open(directory)
     stats = compute_stats(audit, plan=plan, category=category, confidence=confidence)
+    stats.hcr = hate_rates(audit, confidence)
     path = write_report(stats, out)
     click.echo(f"wrote {path}")
 

@@ -1,7 +1,89 @@
-"""`reviewer review` (not yet built)."""
+"""``reviewer review``: open the review app on an audit's flagged samples or a plan's queue.
+
+Everything that can be wrong with the command line (no audit, a bad ``[keys]``
+table, an unknown queue, a reviewer the plan does not know, no terminal) is
+checked here, before the app starts, so it ends in one clear line instead of a
+half-drawn screen.
+"""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 import click
 
-COMMANDS: list[click.Command] = []
+from reviewer.errors import ReviewerError
+
+if TYPE_CHECKING:
+    from reviewer.audit import Audit
+
+
+@click.command("review")
+@click.argument("directory", type=click.Path(path_type=Path))
+@click.option(
+    "--reviewer",
+    "reviewer_name",
+    metavar="NAME",
+    help="Who is reviewing (default: [reviewer] name in reviewer.toml, else the OS user).",
+)
+@click.option(
+    "--queue",
+    "queue_name",
+    metavar="NAME",
+    help="Review a sampling plan's queue (from `reviewer sample --name NAME`); "
+    "default: flagged samples you have not labelled yet, in seeded random order.",
+)
+def review_command(directory: Path, reviewer_name: str | None, queue_name: str | None) -> None:
+    """Review flagged samples of the audit DIRECTORY: images stay blurred until you reveal them.
+
+    Keys (remappable in reviewer.toml [keys]): y confirm, n reject, u unsure, s skip,
+    e e escalate, r reveal, h hide, z undo, ←/→ move, c category, m note, t stats,
+    ? help, q quit. Every decision is saved the moment its key is pressed.
+    """
+    from reviewer.audit import Audit
+    from reviewer.tui.keymap import validate_keymap
+    from reviewer.tui.launch import prepare_in_background
+    from reviewer.tui.queue import check_reviewer_name
+
+    audit = Audit.open(directory)
+    try:
+        name = check_reviewer_name(audit.reviewer_name(reviewer_name))
+        validate_keymap(audit.settings.keys)
+        if queue_name is not None:
+            _check_plan(audit, name, queue_name)
+        if not (sys.stdin.isatty() and sys.stdout.isatty()):
+            raise ReviewerError(
+                "reviewer review needs an interactive terminal",
+                "run it in a terminal (over SSH: ssh -t)",
+            )
+        known = audit.labels.reviewers()
+        if known and name not in known:
+            click.echo(f"note: new reviewer '{name}' (known: {', '.join(known)})", err=True)
+        pending = prepare_in_background(audit, name, queue_name)
+        from reviewer.tui.app import ReviewerApp  # imported while the queue loads
+
+        ready = pending.result()
+        app = ReviewerApp(audit, ready.session, audit.settings, previews=ready.previews)
+        app.review_screen.rows.add(ready.page, ready.items)
+        summary = app.run()
+        if summary is None:
+            summary = ready.session.end()
+        for line in summary.lines():
+            click.echo(line)
+    finally:
+        audit.close()
+
+
+def _check_plan(audit: Audit, reviewer: str, plan: str) -> None:
+    """Refuse an unknown plan, or a plan that deals no items to this reviewer."""
+    info = audit.store.plan(plan)
+    if info.reviewers and reviewer not in info.reviewers:
+        raise ReviewerError(
+            f"plan '{plan}' has no items for reviewer '{reviewer}'",
+            f"its reviewers: {', '.join(info.reviewers)}",
+        )
+
+
+COMMANDS: list[click.Command] = [review_command]

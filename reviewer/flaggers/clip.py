@@ -95,6 +95,34 @@ class ClipScores:
     reasons: list[str | None]
 
 
+def encode_text_truncated(model: Any, tokens: Any) -> Any:
+    """``model.encode_text`` on tokens cut to the batch's longest caption; same result.
+
+    open_clip's default text tower is causal: a token attends only to earlier ones,
+    and the caption's feature is read at its end-of-text token. Padding after the
+    last end-of-text token therefore cannot change any feature, and cutting it
+    (with the positional embedding and causal mask sliced to match) skips the work.
+    Other text towers (HF, non-causal, other pooling) fall back to ``encode_text``.
+    """
+    import torch
+    from open_clip.model import CLIP
+    from open_clip.transformer import text_global_pool
+
+    mask = getattr(model, "attn_mask", None)
+    if not isinstance(model, CLIP) or mask is None or model.text_pool_type != "argmax":
+        return model.encode_text(tokens)
+    length = max(1, int((tokens != 0).sum(dim=1).max()))
+    tokens = tokens[:, :length]
+    cast = model.transformer.get_cast_dtype()
+    x = model.token_embedding(tokens).to(cast) + model.positional_embedding[:length].to(cast)
+    x = model.transformer(x, attn_mask=mask[:length, :length])
+    x = text_global_pool(model.ln_final(x), tokens, "argmax")
+    projection = model.text_projection
+    if projection is None:
+        return x
+    return projection(x) if isinstance(projection, torch.nn.Linear) else x @ projection
+
+
 class ClipScorer:
     """Batched open_clip scoring with prompt embeddings computed once.
 
@@ -123,12 +151,26 @@ class ClipScorer:
         self.unsafe = np.arange(len(prompts.safe), len(prompts.prompts))
 
     def encode_texts(self, texts: Sequence[str]) -> Any:
-        """L2-normalised text embeddings (torch tensor on the device)."""
+        """L2-normalised text embeddings (torch tensor on the device), in input order.
+
+        Captions are encoded in length-sorted batches cut to their longest caption
+        (see :func:`encode_text_truncated`): most LAION captions use a fraction of
+        CLIP's 77-token context.
+        """
         import torch
 
-        tokens = self.bundle.tokenizer(list(texts)).to(self.device)
+        tokens = self.bundle.tokenizer(list(texts))
+        lengths = (tokens != 0).sum(dim=1)
+        order = torch.argsort(lengths, stable=True)
         with torch.inference_mode():
-            features = self.bundle.model.encode_text(tokens).float()
+            chunks = []
+            for start in range(0, len(order), self.batch_size):
+                rows = order[start : start + self.batch_size]
+                chunk = tokens[rows].to(self.device)
+                chunks.append(encode_text_truncated(self.bundle.model, chunk).float())
+            encoded = torch.cat(chunks)
+            features = torch.empty_like(encoded)
+            features[order.to(encoded.device)] = encoded
         return features / features.norm(dim=-1, keepdim=True)
 
     def encode_images(self, pixels: Any) -> Any:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -218,7 +219,10 @@ class HateFlagger(Flagger):
     ) -> None:
         from reviewer.flaggers.models import HATE_HUB_MODEL
 
-        self.model_id = model or HATE_HUB_MODEL
+        local = Path(model).expanduser() if model else None
+        self.model_id = (
+            str(local.resolve()) if local and local.is_dir() else model or HATE_HUB_MODEL
+        )
         self.device = device
         self.forward_batch = forward_batch
         self.quantize = quantize

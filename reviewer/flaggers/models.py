@@ -126,10 +126,14 @@ def load_hate_analyzer(model: str | None) -> Any:
 
 def quantize_int8(model: Any) -> Any:
     """Dynamic int8 quantisation of every ``Linear`` layer (CPU only, ~1.8x faster here)."""
+    import warnings
+
     import torch
     from torch.ao.quantization import quantize_dynamic
 
-    return quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+    with warnings.catch_warnings():  # torch.ao eager quantisation is deprecated, still works
+        warnings.simplefilter("ignore")
+        return quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
 
 
 @dataclass

@@ -147,10 +147,11 @@ def _score_locally(flagger: Flagger, run: RunDir, progress: Progress | None) -> 
 
 def _score_on_ray(flagger: Flagger, run: RunDir, progress: Progress | None) -> None:
     try:
-        from reviewer.flaggers import ray_engine  # type: ignore[attr-defined]
+        from reviewer.flaggers import ray_engine
     except ImportError as exc:
         raise ReviewerError(
-            f"the Ray engine is not available ({exc})", "install the extra: pip install 'reviewer[ray]'"
+            f"the Ray engine is not available ({exc})",
+            "install the extra: pip install 'reviewer[ray]'",
         ) from exc
     ray_engine.run_on_ray(flagger, run, progress=progress)
 

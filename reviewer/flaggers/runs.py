@@ -119,7 +119,9 @@ class RunDir:
             data = json.loads((path / "run.json").read_text(encoding="utf-8"))
             info = RunInfo(**data)
         except (OSError, ValueError, TypeError) as exc:
-            raise ReviewerError(f"{path}: unreadable run.json ({exc})", "delete the folder") from exc
+            raise ReviewerError(
+                f"{path}: unreadable run.json ({exc})", "delete the folder"
+            ) from exc
         info.path = str(path)
         return cls(path, info)
 
@@ -128,9 +130,8 @@ class RunDir:
         """The newest unfinished run with the same identity that no process is working on."""
         identity = identity_hash(provenance)
         for run in reversed(list_runs(scores_dir, provenance["flagger"])):
-            if run.info.identity == identity and run.info.status != COMPLETE:
-                if run.try_lock():
-                    return run
+            if run.info.identity == identity and run.info.status != COMPLETE and run.try_lock():
+                return run
         return None
 
     # -- locking ---------------------------------------------------------------

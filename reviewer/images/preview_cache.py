@@ -2,7 +2,9 @@
 
 Navigation must never wait on Pillow or the network, so the TUI asks this cache
 for the preview of the current item (``request``, high priority) and of the next
-few (``prefetch``, low priority). Work runs in a small pool of worker threads:
+few (``prefetch``, low priority). Work runs in a few worker threads: the item on
+screen is decoded on a thread of its own, so it never waits behind a prefetch
+stuck on a slow URL; prefetches share ``workers`` threads, nearest item first.
 
 - a *decode* job resolves and decodes the image (``resolve.load_image``), shrinks
   it to ``preview_px`` at once and drops the full-size pixels; the downscaled
@@ -19,6 +21,7 @@ sample from memory and deletes its files from the audit's image cache.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import itertools
 import logging
@@ -27,7 +30,7 @@ import queue
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future
+from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,6 +39,7 @@ from PIL import Image
 
 from reviewer.errors import ImageUnavailableError
 from reviewer.images.blur import RevealStep, downscale, safe_preview
+from reviewer.images.fetch import cache_path
 
 if TYPE_CHECKING:
     from reviewer.audit import Audit
@@ -124,7 +128,9 @@ class PreviewCache:
     Args:
         audit: The audit whose images are loaded (and whose ``cache/`` ``forget`` cleans).
         max_items: Samples kept in memory (least recently used are dropped).
-        workers: Decode threads (decoding and fetching are I/O- and C-bound).
+        workers: Prefetch threads (decoding and fetching are I/O- and C-bound). The
+            item on screen has a thread of its own, so it never waits behind a
+            prefetch stuck on a slow URL.
         loader: Replaces :func:`reviewer.images.resolve.load_image` (tests, benchmarks).
     """
 
@@ -143,7 +149,8 @@ class PreviewCache:
         self._entries: OrderedDict[str, _Entry] = OrderedDict()
         self._closed = False
         self._forgotten: set[str] = set()
-        self._decoders = _Workers(workers, "preview-decode")
+        self._decoders = _Workers(workers, "preview-prefetch")
+        self._urgent = _Workers(1, "preview-urgent")
         self._blurrer = _Workers(1, "preview-blur")
 
     # -- public API -------------------------------------------------------------------
@@ -211,6 +218,7 @@ class PreviewCache:
         for entry in entries:
             self._settle(entry, REMOVED)
         self._decoders.close(wait)
+        self._urgent.close(wait)
         self._blurrer.close(wait)
 
     def __len__(self) -> int:
@@ -234,13 +242,14 @@ class PreviewCache:
                 return _done(Preview(sample_id, step, status=REMOVED))
             entry = self._entries.get(sample_id)
             if entry is None:
-                entry = _Entry(sample=dict(sample))
+                entry = _Entry(sample=_image_fields(sample))
                 self._entries[sample_id] = entry
                 self._evict()
-                self._decoders.submit(priority, lambda: self._decode(sample_id, entry))
+                pool = self._urgent if priority == _FOREGROUND else self._decoders
+                pool.submit(priority, lambda: self._decode(sample_id, entry))
             elif entry.state == "queued" and priority == _FOREGROUND and not entry.foreground:
-                # promote: a second, urgent copy of the job; whichever runs first wins
-                self._decoders.submit(priority, lambda: self._decode(sample_id, entry))
+                # promote: a second copy of the job on the urgent thread; first to run wins
+                self._urgent.submit(priority, lambda: self._decode(sample_id, entry))
             self._entries.move_to_end(sample_id)
             entry.foreground = entry.foreground or priority == _FOREGROUND
             future = entry.previews.get(step)
@@ -316,7 +325,7 @@ class PreviewCache:
         with self._lock:
             base, status = entry.base, entry.status
         if base is None:
-            future.set_result(Preview(sample_id, step, status=status or REMOVED))
+            _resolve(future, Preview(sample_id, step, status=status or REMOVED))
             return
         try:
             image = safe_preview(base, step, self._images)
@@ -324,8 +333,7 @@ class PreviewCache:
         except Exception as exc:
             log.exception("blurring image of %s failed", sample_id)
             preview = Preview(sample_id, step, status=f"image unavailable ({type(exc).__name__})")
-        if not future.done():
-            future.set_result(preview)
+        _resolve(future, preview)
 
     def _settle(self, entry: _Entry, status: str) -> None:
         """Resolve an entry's unfinished futures (it was dropped) and free its pixels."""
@@ -334,25 +342,33 @@ class PreviewCache:
             entry.base = None
         sample_id = str(entry.sample["sample_id"])
         for step, future in futures:
-            if not future.done():
-                future.set_result(Preview(sample_id, step, status=status))
+            _resolve(future, Preview(sample_id, step, status=status))
 
     # -- disk -------------------------------------------------------------------------
 
     def _delete_cached_files(self, sample_id: str) -> None:
         """Delete files for ``sample_id`` under the audit's image cache.
 
-        Names are compared as strings (never joined into paths), so a hostile
-        sample id cannot point outside the cache.
+        That is the fetched original (``fetch.cache_path``, which hashes hostile
+        ids) and any file named ``<sample_id>`` or ``<sample_id>.<ext>``; names are
+        compared as strings, never joined into paths, so a hostile sample id
+        cannot point outside the cache.
         """
         root = Path(self._audit.paths.images_cache)
-        for path in _cached_files(root, sample_id):
+        fetched = cache_path(root, sample_id)  # where resolve.load_image keeps URL fetches
+        paths = [fetched] if fetched.parent == root else []
+        for path in [*paths, *_cached_files(root, sample_id)]:
             try:
                 path.unlink()
             except FileNotFoundError:
                 pass
             except OSError:
                 log.exception("could not delete %s", path)
+
+
+def _image_fields(sample: dict[str, Any]) -> dict[str, Any]:
+    """The sample without its caption: up to 64 cached rows must not hold 1 MB captions."""
+    return {key: value for key, value in sample.items() if key != "text"}
 
 
 def _cached_files(root: Path, sample_id: str) -> list[Path]:
@@ -365,6 +381,12 @@ def _cached_files(root: Path, sample_id: str) -> list[Path]:
             if name == sample_id or (name.startswith(sample_id + ".") and "/" not in sample_id):
                 found.append(Path(folder) / name)
     return found
+
+
+def _resolve(future: Future[Preview], preview: Preview) -> None:
+    """Complete ``future`` unless another thread already did (forget vs. decode races)."""
+    with contextlib.suppress(InvalidStateError):
+        future.set_result(preview)
 
 
 def _done(preview: Preview) -> Future[Preview]:

@@ -1,9 +1,10 @@
 """Ingest: stream each source into the audit, one transaction per file.
 
-A file is either ingested whole or not at all: its batches are staged inside one
-write transaction, duplicates are skipped with one query, and a read error
-(truncated parquet, bad CSV) rolls the file back while files ingested before it
-stay. A file already ingested (same size and fingerprint) adds nothing.
+A file is either ingested whole or not at all: its batches are staged (see
+:mod:`reviewer.store.ingested`), then duplicates are skipped and the rows copied
+into ``samples`` in one transaction; a read error (truncated parquet, bad CSV)
+leaves ``samples`` as it was, while files ingested before it stay. A file already
+ingested (same size and fingerprint) adds nothing.
 """
 
 from __future__ import annotations
@@ -148,7 +149,7 @@ def _ingest_unit(
 ) -> FileReport:
     size, fp = fingerprint(unit.path)
     file_report = FileReport(unit.path, unit.kind)
-    with store.transaction() as conn:
+    with store.file_ingest() as (conn, stage):
         previous = store.find_ingested(conn, size, fp)
         if previous is not None:
             file_report.skipped = f"already ingested (as {previous})"
@@ -165,7 +166,7 @@ def _ingest_unit(
                 table = batch if isinstance(batch, pa.Table) else pa.Table.from_batches([batch])
                 ctx = BatchContext(ds, str(unit.path), f"{ds}:{unit.path.stem}", row)
                 canon = _batch(table, cmap, ctx, warnings, links)
-                store.stage_batch(conn, canon)
+                stage.add(canon)
                 row += table.num_rows
                 advance(table.num_rows)
         except (pa.ArrowException, OSError, EOFError, duckdb.ConversionException) as exc:
@@ -174,7 +175,7 @@ def _ingest_unit(
                 "the file is truncated or corrupt: fetch it again; nothing of it was ingested,"
                 " files before it were",
             ) from exc
-        result = store.commit_stage(conn)
+        result = stage.publish(unique_ids="sample_id" not in cmap.canonical.values())
         file_report.rows_read = row
         file_report.inserted = result.inserted
         example = f"sample_id {result.duplicate_example!r}"

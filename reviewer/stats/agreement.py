@@ -27,8 +27,15 @@ Public interface (stable):
 - ``pabak(ratings, *, confidence=0.95) -> Estimate``: 2·p_o − 1, two categories only
   (Byrt, Bishop & Carlin 1993); for more than two raters p_o is the pairwise agreement.
 - ``agreement_summary(ratings, *, level="nominal", order=None, confidence=0.95,
-  n_boot=1000, seed=0) -> AgreementSummary``: all of the above; ``.as_json()`` gives the
-  ``reviewer agreement --json`` document.
+  n_boot=1000, seed=0, progress=None) -> AgreementSummary``: all of the above;
+  ``.as_json()`` gives the ``reviewer agreement --json`` document.
+- Lower level, on tables and count matrices (also stable, used by ``reviewer stats``):
+  ``kappa.table_kappa(table, confidence, weights)``, ``kappa.table_pabak``,
+  ``kappa.table_percent_agreement``; ``gwet.fleiss_kappa(counts, confidence)``,
+  ``gwet.gwet_ac1``, ``gwet.multi_percent_agreement``;
+  ``alpha.krippendorff_alpha(counts, level, values, confidence, n_boot, seed)``;
+  ``ratings.as_ratings(data, item=, rater=, label=, level=, order=)`` → ``Ratings``
+  (``.counts``, ``.pair_table(a, b)``, ``.raters``, ``.categories``).
 - Human verdicts against the CLIP NSFW field:
   :func:`reviewer.stats.field_agreement.verdict_vs_field` (re-exported here).
 
@@ -39,8 +46,9 @@ same category (κ = 0/0). Items rated by one rater only are counted
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from reviewer.stats import gwet, kappa
@@ -120,11 +128,15 @@ def pairwise_cohen(ratings: RatingsLike, *, confidence: float = 0.95) -> list[Pa
             table, _ = data.pair_table(a, b)
             shared = int(table.sum())
             if shared:
-                pairs.append(PairKappa(
-                    data.raters[a], data.raters[b], shared,
-                    kappa.table_kappa(table, confidence),
-                    kappa.table_percent_agreement(table, confidence),
-                ))  # fmt: skip
+                pairs.append(
+                    PairKappa(
+                        data.raters[a],
+                        data.raters[b],
+                        shared,
+                        kappa.table_kappa(table, confidence),
+                        kappa.table_percent_agreement(table, confidence),
+                    )
+                )
     return pairs
 
 
@@ -166,18 +178,22 @@ def pabak(ratings: RatingsLike, *, confidence: float = 0.95) -> Estimate:
     if data.q != 2:
         hint = " (declare the scale with order=...)" if data.q == 1 else ""
         return undefined(
-            "pabak", f"PABAK needs exactly two categories; the scale has {data.q}{hint}",
-            data.n_items, confidence,
-        )  # fmt: skip
+            "pabak",
+            f"PABAK needs exactly two categories; the scale has {data.q}{hint}",
+            data.n_items,
+            confidence,
+        )
     return kappa.pabak_from_agreement(percent_agreement(data, confidence=confidence))
 
 
 def _one_rater(name: str, data: Ratings, confidence: float) -> Estimate:
     """The estimate for data with fewer than two raters: undefined, and why."""
     return undefined(
-        name, f"agreement needs at least two raters; found {data.n_raters}", data.n_items,
+        name,
+        f"agreement needs at least two raters; found {data.n_raters}",
+        data.n_items,
         confidence,
-    )  # fmt: skip
+    )
 
 
 @dataclass(frozen=True)
@@ -203,8 +219,14 @@ class AgreementSummary:
     @property
     def estimates(self) -> list[Estimate]:
         """The headline coefficients in display order, then weighted κ if computed."""
-        main = [self.percent_agreement, self.cohen_kappa, self.fleiss_kappa,
-                self.krippendorff_alpha, self.gwet_ac1, self.pabak]  # fmt: skip
+        main = [
+            self.percent_agreement,
+            self.cohen_kappa,
+            self.fleiss_kappa,
+            self.krippendorff_alpha,
+            self.gwet_ac1,
+            self.pabak,
+        ]
         return main + list(self.weighted.values())
 
     def as_json(self) -> dict[str, Any]:
@@ -214,15 +236,17 @@ class AgreementSummary:
             doc[estimate.statistic] = estimate.value
         doc["intervals"] = {e.statistic: e.as_dict() for e in self.estimates}
         doc["notes"] = {e.statistic: e.note for e in self.estimates if e.note}
-        doc.update({
-            "weighted_kappa": {k: e.value for k, e in self.weighted.items()},
-            "level": self.level,
-            "categories": [_plain(c) for c in self.categories],
-            "n_ratings": self.n_ratings,
-            "n_single_rated": self.n_single_rated,
-            "n_missing_labels": self.n_missing,
-            "n_duplicates_dropped": self.n_duplicates,
-        })  # fmt: skip
+        doc.update(
+            {
+                "weighted_kappa": {k: e.value for k, e in self.weighted.items()},
+                "level": self.level,
+                "categories": [_plain(c) for c in self.categories],
+                "n_ratings": self.n_ratings,
+                "n_single_rated": self.n_single_rated,
+                "n_missing_labels": self.n_missing,
+                "n_duplicates_dropped": self.n_duplicates,
+            }
+        )
         return doc
 
 
@@ -239,18 +263,33 @@ def agreement_summary(
     confidence: float = 0.95,
     n_boot: int = 1000,
     seed: int = 0,
+    progress: Callable[[int, int | None], None] | None = None,
 ) -> AgreementSummary:
     """All agreement statistics at once (the data are checked and encoded once).
 
     With ``level`` ordinal or interval and exactly two raters, linear and quadratic
-    weighted κ are added under ``weighted``.
+    weighted κ are added under ``weighted``. ``progress(done, total)`` is called after
+    each statistic, so the CLI can draw a bar on large files.
     """
     data = as_ratings(ratings, level=level, order=order)
-    weighted: dict[str, Estimate] = {}
+    steps: list[Callable[[], Estimate]] = [
+        lambda: percent_agreement(data, confidence=confidence),
+        lambda: cohen_kappa(data, confidence=confidence),
+        lambda: fleiss_kappa(data, confidence=confidence),
+        lambda: krippendorff_alpha(
+            data, level=data.level, confidence=confidence, n_boot=n_boot, seed=seed
+        ),
+        lambda: gwet_ac1(data, confidence=confidence),
+        lambda: pabak(data, confidence=confidence),
+    ]
     if data.level != "nominal" and data.n_raters == 2:
         table, _ = data.pair_table()
-        for scheme in kappa.WEIGHTS:
-            weighted[scheme] = kappa.table_kappa(table, confidence, scheme)
+        steps += [partial(kappa.table_kappa, table, confidence, w) for w in kappa.WEIGHTS]
+    results: list[Estimate] = []
+    for step in steps:
+        results.append(step())
+        if progress is not None:
+            progress(len(results), len(steps))
     return AgreementSummary(
         n_items=data.n_items,
         n_raters=data.n_raters,
@@ -260,13 +299,11 @@ def agreement_summary(
         n_duplicates=data.n_duplicates,
         level=data.level,
         categories=list(data.categories),
-        percent_agreement=percent_agreement(data, confidence=confidence),
-        cohen_kappa=cohen_kappa(data, confidence=confidence),
-        fleiss_kappa=fleiss_kappa(data, confidence=confidence),
-        krippendorff_alpha=krippendorff_alpha(
-            data, level=data.level, confidence=confidence, n_boot=n_boot, seed=seed
-        ),
-        gwet_ac1=gwet_ac1(data, confidence=confidence),
-        pabak=pabak(data, confidence=confidence),
-        weighted=weighted,
+        percent_agreement=results[0],
+        cohen_kappa=results[1],
+        fleiss_kappa=results[2],
+        krippendorff_alpha=results[3],
+        gwet_ac1=results[4],
+        pabak=results[5],
+        weighted={e.statistic.removeprefix("weighted_kappa_"): e for e in results[6:]},
     )

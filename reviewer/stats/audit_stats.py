@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from reviewer.audit import Audit
@@ -47,6 +48,7 @@ class AuditStats:
     strata: list[dict[str, Any]]
     plan_spec: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    hcr: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready values (``None`` where a statistic is undefined; never NaN)."""
@@ -73,6 +75,9 @@ def compute_stats(
     notes: list[str] = []
     plan_name = _choose_plan(audit, plan, notes)
     labels = store.labelled_items(settings, plan_name).to_pandas()
+    # A categorical verdict makes every isin() a lookup in five categories, not a
+    # Python loop over a million Arrow strings.
+    labels["verdict"] = labels["verdict"].astype("category")
     if labels.empty:
         raise ReviewerError(
             "no labels yet", f"review some items first: reviewer review {audit.root}"
@@ -85,7 +90,9 @@ def compute_stats(
         notes.append(f"no labels in category '{category}': tag table and agreement are empty")
     items = _items_with_context(cat_labels)
     flag_pop = store.flag_population(settings).to_pylist()
-    precision_rows = _precision_rows(labels, flag_pop, populations, confidence, notes)
+    covers_dataset = not spec.get("flagged_only") or int(spec.get("control") or 0) > 0
+    precision_rows = _precision_rows(labels, flag_pop, populations, confidence, notes,
+                                     covers_dataset)
     prevalence, miss = _prevalence_and_miss(items, populations, strata, confidence, notes)
     _bound_degenerate_recall(precision_rows, miss, strata)
     return AuditStats(
@@ -133,19 +140,17 @@ def _items_with_context(labels: pd.DataFrame) -> pd.DataFrame:
     return verdicts.merge(context, on="sample_id", how="left")
 
 
-def _human_level(row: pd.Series) -> str:
-    if row["y"] == 1.0:
-        return "confirm"
-    if row["y"] == 0.0:
-        return "reject"
-    return "unsure"
+def _human_level(items: pd.DataFrame) -> pd.Series:
+    """confirm / reject from the binary verdict; unsure for unsure-only items and ties."""
+    levels = np.select([items["y"] == 1.0, items["y"] == 0.0], ["confirm", "reject"], "unsure")
+    return pd.Series(levels, index=items.index)
 
 
 def _field_table(items: pd.DataFrame) -> list[dict[str, Any]]:
     """The 3×3 table: items by human verdict (rows) and LAION NSFW tag (columns)."""
     if items.empty:
         return [{"human": h, **{t: 0 for t in TAG_LEVELS}} for h in HUMAN_LEVELS]
-    human = items.apply(_human_level, axis=1)
+    human = _human_level(items)
     table = pd.crosstab(human, items["nsfw"])
     return [
         {"human": h, **{t: int(table.at[h, t]) if h in table.index and t in table.columns
@@ -158,8 +163,8 @@ def _field_by_tag(items: pd.DataFrame, confidence: float) -> list[dict[str, Any]
     """Per tag level: the share of items people confirmed (binary verdicts only)."""
     rows = []
     for tag in TAG_LEVELS:
-        level = items[(items["nsfw"] == tag) & items["y"].notna()] if not items.empty else items
-        k, n = int(level["y"].sum()) if n_rows(level) else 0, n_rows(level)
+        level = items[(items["nsfw"] == tag) & items["y"].notna()]
+        k, n = int(level["y"].sum()), n_rows(level)
         ci = proportion_ci(k, n, "wilson", confidence)
         rows.append({"tag": tag, "confirmed": k, "judged": n, "share": ci.estimate,
                      "low": ci.low, "high": ci.high})
@@ -177,16 +182,20 @@ def _precision_rows(
     populations: dict[str, int],
     confidence: float,
     notes: list[str],
+    covers_dataset: bool,
 ) -> list[dict[str, Any]]:
     """Precision of every flag: among labelled items, and weighted to the dataset."""
     flagged_counts = {r["flag_a"]: int(r["items"]) for r in flag_pop if r["flag_a"] == r["flag_b"]}
-    seen = {f for s in labels["flagset"].dropna() for f in str(s).split("+") if f}
+    seen = {f for s in labels["flagset"].dropna().unique() for f in str(s).split("+") if f}
     rows = []
+    by_category: dict[str, pd.DataFrame] = {}
     for flag in sorted(set(flagged_counts) | seen):
         category = prec.category_of_flag(flag)
-        items = _items_with_context(labels[labels["category"] == category])
+        if category not in by_category:
+            by_category[category] = _items_with_context(labels[labels["category"] == category])
+        items = by_category[category]
         rows.append(_precision_row(flag, category, items, flagged_counts.get(flag, 0),
-                                   populations, confidence))
+                                   populations, confidence, covers_dataset))
     if not rows:
         notes.append("no flags: run `reviewer flag` to measure filter precision")
     return rows
@@ -199,27 +208,31 @@ def _precision_row(
     population: int,
     populations: dict[str, int],
     confidence: float,
+    covers_dataset: bool,
 ) -> dict[str, Any]:
-    in_flag = prec.flagged_mask(items, flag) > 0 if not items.empty else items.index == 0
-    judged = items[in_flag & items["y"].notna()] if not items.empty else items
-    k, n = (int(judged["y"].sum()), n_rows(judged)) if n_rows(judged) else (0, 0)
+    """Precision of one flag; recall only when the plan covers unflagged items too."""
+    in_flag = prec.flagged_mask(items, flag) > 0
+    judged = items[in_flag & items["y"].notna()]
+    k, n = int(judged["y"].sum()), n_rows(judged)
     wilson = proportion_ci(k, n, "wilson", confidence)
     exact = proportion_ci(k, n, "clopper-pearson", confidence)
     row: dict[str, Any] = {
         "flag": flag, "category": category, "flagged": population, "judged": n, "confirmed": k,
-        "not_binary": int(in_flag.sum()) - n if not items.empty else 0,
+        "not_binary": int(in_flag.sum()) - n,
         "precision": wilson.estimate,
         "wilson_low": wilson.low, "wilson_high": wilson.high,
         "cp_low": exact.low, "cp_high": exact.high,
         "weighted": None, "weighted_low": None, "weighted_high": None,
         "recall": None, "recall_low": None, "recall_high": None, "notes": [],
     }
-    design = items[items["stratum"].notna() & items["y"].notna()] if not items.empty else items
+    design = items[items["stratum"].notna() & items["y"].notna()]
     if populations and n_rows(design):
         mask = prec.flagged_mask(design, flag)
         est = prec.ratio_estimate(design, populations, design["y"] * mask, mask, confidence)
         row.update(weighted=est.estimate, weighted_low=est.low, weighted_high=est.high)
         row["notes"] = list(est.notes)
+        if not covers_dataset:
+            return row
         rec = prec.ratio_estimate(design, populations, design["y"] * mask, design["y"],
                                   confidence)
         row.update(recall=rec.estimate, recall_low=rec.low, recall_high=rec.high,
@@ -291,6 +304,22 @@ def _totals(labels: pd.DataFrame, population: dict[str, int]) -> dict[str, Any]:
     }
 
 
+def hate_rates(audit: Audit, confidence: float = 0.95) -> list[dict[str, Any]]:
+    """Hate content rate per dataset and type (for the report), or [] without a hate run.
+
+    Reads every hate score, so only the report asks for it, not ``reviewer stats``.
+    """
+    from reviewer.stats import hcr
+
+    try:
+        scores = audit.store.scores_with_samples("hate", ("dataset",))
+    except (ReviewerError, AttributeError):
+        return []
+    threshold = audit.settings.flags.hate_threshold
+    return [row.as_dict() for name, part in hcr.split_groups(scores, "dataset").items()
+            for row in hcr.hcr_rows(part, threshold, name, confidence)]
+
+
 # ---- DataFrames for notebooks ----------------------------------------------------------
 
 
@@ -308,6 +337,18 @@ def field_table(audit: Audit, category: str = "nsfw") -> pd.DataFrame:
 def reviewer_table(audit: Audit) -> pd.DataFrame:
     """Per reviewer: items, labels, verdicts, seconds per item, exposure."""
     return pd.DataFrame(compute_stats(audit).reviewers)
+
+
+def agreement_table(audit: Audit, category: str = "nsfw") -> pd.DataFrame:
+    """Agreement coefficients among reviewers and with the tag: value, interval, note."""
+    stats = compute_stats(audit, category=category)
+    rows = [{"between": "reviewers", "statistic": k, **v}
+            for k, v in stats.agreement["overall"].items()]
+    rows += [{"between": f"{p['a']} / {p['b']}", "statistic": "cohen_kappa", **p}
+             for p in stats.agreement["pairs"]]
+    rows += [{"between": "people / tag", "statistic": k, **v}
+             for k, v in stats.field_agreement.items()]
+    return pd.DataFrame(rows).drop(columns=["a", "b"], errors="ignore")
 
 
 def strata_table(audit: Audit, plan: str) -> pd.DataFrame:

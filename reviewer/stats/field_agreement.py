@@ -52,9 +52,11 @@ class BinaryAgreement:
             "cut": self.cut,
             "n": self.n,
             "table": self.table,
-            **{e.statistic: e.as_dict() for e in
-               (self.percent_agreement, self.cohen_kappa, self.gwet_ac1, self.pabak)},
-        }  # fmt: skip
+            **{
+                e.statistic: e.as_dict()
+                for e in (self.percent_agreement, self.cohen_kappa, self.gwet_ac1, self.pabak)
+            },
+        }
 
 
 @dataclass(frozen=True)
@@ -107,8 +109,9 @@ def verdict_vs_field(
     """
     verdicts, tags = _columns(rows, verdict, tag)
     grid = np.zeros((3, 3), dtype=np.int64)
-    counts = dict.fromkeys(("decisions", "unsure", "skip", "escalate", "na_tag",
-                            "unknown_verdict"), 0)  # fmt: skip
+    counts = dict.fromkeys(
+        ("decisions", "unsure", "skip", "escalate", "na_tag", "unknown_verdict"), 0
+    )
     for v_raw, t_raw in zip(verdicts, tags, strict=True):
         counts["decisions"] += 1
         v = str(v_raw).strip().lower() if v_raw is not None else ""
@@ -142,10 +145,14 @@ def _columns(rows: Any, verdict: str, tag: str) -> tuple[list[Any], list[Any]]:
 
 def _summarise(grid: np.ndarray, counts: dict[str, int], confidence: float) -> FieldAgreement:
     """Statistics of the 3 × 3 verdict × tag grid (rows reject, unsure, confirm)."""
-    table = {h: {f: int(grid[i, j]) for j, f in enumerate(FIELD)} for i, h in
-             sorted(enumerate(HUMAN), key=lambda p: -p[0])}  # fmt: skip
-    shares = {f: proportion_ci(int(grid[2, j]), int(grid[2, j] + grid[0, j]), "wilson", confidence)
-              for j, f in enumerate(FIELD)}  # fmt: skip
+    table = {
+        h: {f: int(grid[i, j]) for j, f in enumerate(FIELD)}
+        for i, h in sorted(enumerate(HUMAN), key=lambda p: -p[0])
+    }
+    shares = {
+        f: proportion_ci(int(grid[2, j]), int(grid[2, j] + grid[0, j]), "wilson", confidence)
+        for j, f in enumerate(FIELD)
+    }
     binary = {cut: _binary(grid, cut, at, confidence) for cut, at in CUTS.items()}
     weighted = {w: kappa.table_kappa(grid, confidence, w) for w in kappa.WEIGHTS}
     return FieldAgreement(table, shares, binary, weighted, counts)

@@ -42,16 +42,19 @@ def pct(value: Any, digits: int = 1) -> str:
     return f"{100 * value:.{digits}f}%" if defined(value) else DASH
 
 
-def pct_range(low: Any, high: Any) -> str:
+def pct_range(low: Any, high: Any, digits: int = 1) -> str:
     """An interval of shares: ``2.2–47.1%``."""
     if not (defined(low) and defined(high)):
         return DASH
-    return f"{100 * low:.1f}–{100 * high:.1f}%"
+    return f"{100 * low:.{digits}f}–{100 * high:.{digits}f}%"
 
 
 def num(value: Any, digits: int = 3) -> str:
-    """A coefficient with fixed decimals; undefined → ``—``."""
-    return f"{value:.{digits}f}" if defined(value) else DASH
+    """A coefficient with fixed decimals (no ``-0.000``); undefined → ``—``."""
+    if not defined(value):
+        return DASH
+    text = f"{value:.{digits}f}"
+    return text[1:] if text.startswith("-") and float(text) == 0 else text
 
 
 def estimate(entry: dict[str, Any] | None) -> str:

@@ -22,6 +22,7 @@ numbers against Gwet's published output for Krippendorff's 4-rater data.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 from statsmodels.stats.inter_rater import fleiss_kappa as sm_fleiss_kappa
@@ -106,7 +107,7 @@ def fleiss_kappa(counts: np.ndarray, confidence: float = 0.95) -> Estimate:
     balanced = parts.n2 == parts.n and np.all(parts.r == parts.r[0])
     if balanced:  # Fleiss' own setting: take the value from statsmodels
         value = float(sm_fleiss_kappa(parts.counts, method="fleiss"))
-        estimate = Estimate(**{**estimate.__dict__, "value": value})
+        estimate = replace(estimate, value=value)
     return estimate
 
 

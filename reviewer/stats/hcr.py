@@ -117,8 +117,9 @@ def split_groups(scores: pa.Table, by: str | None) -> dict[str, pa.Table]:
     return {key: scores.take(pa.array(idx)) for key, idx in sorted(out.items())}
 
 
-def hcr_curve(scores: pa.Table, group: str = "all",
-              thresholds: tuple[float, ...] = CURVE_THRESHOLDS) -> list[HcrRow]:
+def hcr_curve(
+    scores: pa.Table, group: str = "all", thresholds: tuple[float, ...] = CURVE_THRESHOLDS
+) -> list[HcrRow]:
     """HCR of every type at each threshold (default 0.1 ... 0.9)."""
     return [row for t in thresholds for row in hcr_rows(scores, t, group)]
 
@@ -165,7 +166,11 @@ def t_tests(a: np.ndarray, b: np.ndarray) -> dict[str, float | None]:
     from scipy import stats
 
     empty: dict[str, float | None] = {
-        "student_t": None, "student_p": None, "welch_t": None, "welch_p": None, "welch_df": None,
+        "student_t": None,
+        "student_p": None,
+        "welch_t": None,
+        "welch_p": None,
+        "welch_df": None,
     }
     if len(a) < 2 or len(b) < 2 or (np.var(a) == 0 and np.var(b) == 0):
         return empty
@@ -204,13 +209,18 @@ def compare_datasets(
             )
     out = []
     for kind in TYPES:
-        per_file = [_per_file_rates(datasets[name], kind, threshold, file_column) for name in (a, b)]
+        per_file = [
+            _per_file_rates(datasets[name], kind, threshold, file_column) for name in (a, b)
+        ]
         pooled = [_pooled(datasets[name], kind, threshold) for name in (a, b)]
         tests = t_tests(per_file[0], per_file[1])
         out.append(
             Comparison(
-                type=kind, a=a, b=b,
-                files_a=len(per_file[0]), files_b=len(per_file[1]),
+                type=kind,
+                a=a,
+                b=b,
+                files_a=len(per_file[0]),
+                files_b=len(per_file[1]),
                 mean_a=float(np.mean(per_file[0])) if len(per_file[0]) else None,
                 mean_b=float(np.mean(per_file[1])) if len(per_file[1]) else None,
                 cohens_d=cohens_d(per_file[0], per_file[1]),

@@ -24,7 +24,9 @@ WILSON = "Wilson interval of the observed agreement"
 WEIGHTS = ("linear", "quadratic")
 
 
-def table_kappa(table: np.ndarray, confidence: float = 0.95, weights: str | None = None) -> Estimate:
+def table_kappa(
+    table: np.ndarray, confidence: float = 0.95, weights: str | None = None
+) -> Estimate:
     """Cohen's κ of a q × q table of counts, optionally weighted.
 
     Args:
@@ -63,16 +65,14 @@ def table_kappa(table: np.ndarray, confidence: float = 0.95, weights: str | None
         )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        if weights is None:
-            result = cohens_kappa(table)
-        else:
-            result = cohens_kappa(table, wt=weights)
+        result = cohens_kappa(table, wt=weights)
     kappa = float(result.kappa)
     se = float(np.sqrt(result.var_kappa)) if result.var_kappa >= 0 else math.nan
     low, high = normal_interval(kappa, se, confidence)
     note = None if math.isfinite(se) else "standard error not available"
-    return Estimate(name, kappa, low, high, se if math.isfinite(se) else None, ASE,
-                    confidence, n, note)  # fmt: skip
+    return Estimate(
+        name, kappa, low, high, se if math.isfinite(se) else None, ASE, confidence, n, note
+    )
 
 
 def table_percent_agreement(table: np.ndarray, confidence: float = 0.95) -> Estimate:
@@ -83,8 +83,16 @@ def table_percent_agreement(table: np.ndarray, confidence: float = 0.95) -> Esti
     p = proportion_ci(agree, n, "wilson", confidence)
     if p.estimate is None:
         return undefined("percent_agreement", "no item was rated by both raters", 0, confidence)
-    return Estimate("percent_agreement", p.estimate, p.low, p.high, _binomial_se(agree, n),
-                    WILSON, confidence, n)  # fmt: skip
+    return Estimate(
+        "percent_agreement",
+        p.estimate,
+        p.low,
+        p.high,
+        _binomial_se(agree, n),
+        WILSON,
+        confidence,
+        n,
+    )
 
 
 def table_pabak(table: np.ndarray, confidence: float = 0.95) -> Estimate:
@@ -96,9 +104,11 @@ def table_pabak(table: np.ndarray, confidence: float = 0.95) -> Estimate:
     table = np.asarray(table)
     if table.shape != (2, 2):
         return undefined(
-            "pabak", f"PABAK needs exactly two categories; the scale has {table.shape[0]}",
-            int(table.sum()), confidence,
-        )  # fmt: skip
+            "pabak",
+            f"PABAK needs exactly two categories; the scale has {table.shape[0]}",
+            int(table.sum()),
+            confidence,
+        )
     agreement = table_percent_agreement(table, confidence)
     return pabak_from_agreement(agreement)
 
@@ -113,8 +123,16 @@ def pabak_from_agreement(agreement: Estimate) -> Estimate:
 
     se = None if agreement.se is None else 2 * agreement.se
     method = f"2·p_o − 1 mapped from the {agreement.ci_method}"
-    return Estimate("pabak", twice(agreement.value), twice(agreement.low), twice(agreement.high),
-                    se, method, agreement.confidence, agreement.n_items)  # fmt: skip
+    return Estimate(
+        "pabak",
+        twice(agreement.value),
+        twice(agreement.low),
+        twice(agreement.high),
+        se,
+        method,
+        agreement.confidence,
+        agreement.n_items,
+    )
 
 
 def _binomial_se(k: int, n: int) -> float | None:

@@ -163,5 +163,5 @@ def stratified_proportion(
 
 def flagged_mask(items: pd.DataFrame, flag: str) -> pd.Series:
     """Whether each item's flag set (``keyword+nsfw_field``) contains ``flag``."""
-    sets = items["flagset"].fillna("")
-    return sets.map(lambda s: flag in s.split("+")).astype(float)
+    sets = "+" + items["flagset"].astype(object).fillna("").astype(str) + "+"
+    return sets.str.contains(f"+{flag}+", regex=False).astype(float)

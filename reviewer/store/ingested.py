@@ -1,23 +1,34 @@
 """SQL of ingest: per-file staging, duplicate checks, ingested files, image roots.
 
-Each source file is ingested inside one write transaction: its batches go to a
-temporary staging table, duplicates are counted and skipped with one query, and
-the survivors are copied into ``samples``. A failure anywhere rolls the whole
-file back, so an audit never holds half a file.
+A source file reaches ``samples`` in ONE transaction, or not at all. Its batches
+are first written to parquet parts in the audit's ``cache/ingest_stage/``; the
+final transaction counts and skips duplicate ids, copies the survivors into
+``samples`` with one ``INSERT ... SELECT`` and records the file. Why not stage in
+DuckDB: many small appends inside one DuckDB transaction keep every appended row
+in memory until the commit (measured: peak RSS grew ~300 bytes a row), while one
+``INSERT ... SELECT`` from parquet runs in bounded memory, and pyarrow writes
+parquet faster than DuckDB appends. A crash leaves only stale parts, which the
+next ingest deletes.
 """
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from reviewer.store.core import StoreBase
 
 _STAGE = "_ingest_stage"
+INGEST_MEMORY_LIMIT = "1GB"
+"""DuckDB's memory cap while publishing a file; it spills to ``cache/duckdb_tmp`` beyond."""
 
 
 @dataclass
@@ -40,6 +51,118 @@ def _duck_type(arrow_type: pa.DataType) -> str:
     return "VARCHAR"
 
 
+def _columns(conn: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
+    """Column names and DuckDB types of ``table``."""
+    rows = conn.execute(f"SELECT column_name, column_type FROM (DESCRIBE {table})").fetchall()
+    return {str(r[0]): str(r[1]) for r in rows}
+
+
+def _widen(conn: duckdb.DuckDBPyConnection, table: str, columns: dict[str, str]) -> None:
+    """Add the ``columns`` (name -> DuckDB type) that ``table`` lacks."""
+    have = _columns(conn, table)
+    for name, typ in columns.items():
+        if name not in have:
+            conn.execute(f'ALTER TABLE {table} ADD COLUMN "{name}" {typ}')
+
+
+class FileStage:
+    """The staging area of one file: parquet parts, then one publishing query.
+
+    Args:
+        conn: A write connection inside an open transaction.
+        folder: An empty folder for the parts.
+    """
+
+    def __init__(self, conn: duckdb.DuckDBPyConnection, folder: Path) -> None:
+        self.conn = conn
+        self.folder = folder
+        self.parts: list[Path] = []
+        self.columns: dict[str, str] = {}
+        self._writer: pq.ParquetWriter | None = None
+
+    def add(self, batch: pa.Table) -> None:
+        """Append a canonical batch; a batch with other columns starts a new part."""
+        if self._writer is not None and not batch.schema.equals(self._writer.schema):
+            try:
+                batch = batch.select(self._writer.schema.names).cast(self._writer.schema)
+            except (KeyError, ValueError, pa.ArrowException):
+                self._close()
+        if self._writer is None:
+            part = self.folder / f"part-{len(self.parts):05d}.parquet"
+            self._writer = pq.ParquetWriter(part, batch.schema, compression="snappy")
+            self.parts.append(part)
+        self._writer.write_table(batch)
+        for f in batch.schema:
+            self.columns.setdefault(f.name, _duck_type(f.type))
+
+    def _close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+    def discard(self) -> None:
+        """Delete the parts."""
+        self._close()
+        for part in self.parts:
+            part.unlink(missing_ok=True)
+
+    def publish(self, unique_ids: bool = False) -> StageResult:
+        """Copy the staged rows into ``samples``, skipping duplicate sample ids.
+
+        The first row of an id repeated inside the file wins; ids already in the
+        audit are skipped.
+
+        Args:
+            unique_ids: The ids are unique within the file by construction (generated
+                from file and row), so the within-file check is skipped.
+        """
+        conn = self.conn
+        self._close()
+        if not self.parts:
+            return StageResult(0, 0, 0, None)
+        listed = ", ".join("'" + str(p).replace("'", "''") + "'" for p in self.parts)
+        conn.execute(
+            f"CREATE OR REPLACE TEMP VIEW {_STAGE} AS"
+            f" SELECT * FROM read_parquet([{listed}], union_by_name = true)"
+        )
+        _widen(conn, "samples", _columns(conn, _STAGE))
+        within = (
+            []
+            if unique_ids
+            else conn.execute(
+                f"SELECT sample_id, count(*) - 1 FROM {_STAGE} GROUP BY sample_id"
+                " HAVING count(*) > 1 ORDER BY min(source_row)"
+            ).fetchall()
+        )
+        existing = conn.execute(
+            f"SELECT count(*), min(sample_id) FROM {_STAGE} SEMI JOIN samples USING (sample_id)"
+        ).fetchone()
+        n_existing = int(existing[0]) if existing else 0
+        staged = conn.execute(f"SELECT count(*) FROM {_STAGE}").fetchone()
+        select = f"SELECT * FROM {_STAGE}"
+        if n_existing:
+            select += " s ANTI JOIN (SELECT sample_id FROM samples) x USING (sample_id)"
+        if within:
+            select = (
+                f"SELECT * FROM ({select}) QUALIFY row_number() OVER"
+                " (PARTITION BY sample_id ORDER BY source_row) = 1"
+            )
+        before = conn.execute("SELECT count(*) FROM samples").fetchone()
+        conn.execute(f"INSERT INTO samples BY NAME {select}")
+        after = conn.execute("SELECT count(*) FROM samples").fetchone()
+        conn.execute(f"DROP VIEW {_STAGE}")
+        inserted = (after[0] if after else 0) - (before[0] if before else 0)
+        example = str(within[0][0]) if within else None
+        if example is None and existing and n_existing:
+            example = str(existing[1])
+        return StageResult(
+            inserted=inserted,
+            duplicates_in_file=(staged[0] if staged else 0) - inserted - n_existing,
+            duplicates_existing=n_existing,
+            duplicate_example=example,
+        )
+
+
 class IngestQueries(StoreBase):
     """Methods used by :mod:`reviewer.ingest`."""
 
@@ -54,6 +177,39 @@ class IngestQueries(StoreBase):
                 conn.rollback()
                 raise
             conn.commit()
+
+    @contextmanager
+    def file_ingest(self) -> Iterator[tuple[duckdb.DuckDBPyConnection, FileStage]]:
+        """A write connection in a transaction, and a fresh :class:`FileStage`, for one file.
+
+        On success the transaction (``publish`` and whatever the caller did) commits;
+        on any error ``samples`` is left exactly as it was. The parts are deleted
+        either way.
+        """
+        with self.connect(write=True) as conn:
+            conn.execute(f"SET memory_limit = '{INGEST_MEMORY_LIMIT}'")
+            folder = self._stage_folder()
+            stage = FileStage(conn, folder)
+            conn.begin()
+            try:
+                yield conn, stage
+            except BaseException:
+                conn.rollback()
+                raise
+            else:
+                conn.commit()
+            finally:
+                stage.discard()
+                shutil.rmtree(folder, ignore_errors=True)
+
+    def _stage_folder(self) -> Path:
+        """An empty folder for staged parts (called while holding the write lock)."""
+        if self.path is None:
+            return Path(tempfile.mkdtemp(prefix="reviewer-ingest-"))
+        folder = self.path.parent / "cache" / "ingest_stage"
+        shutil.rmtree(folder, ignore_errors=True)  # parts left over from a crash
+        folder.mkdir(parents=True)
+        return folder
 
     def find_ingested(
         self, conn: duckdb.DuckDBPyConnection, size: int, fingerprint: str
@@ -98,76 +254,3 @@ class IngestQueries(StoreBase):
         with self.connect() as conn:
             rows = conn.execute("SELECT root_id, path, kind FROM image_roots").fetchall()
         return {int(r[0]): (str(r[1]), str(r[2])) for r in rows}
-
-    def stage_batch(self, conn: duckdb.DuckDBPyConnection, batch: pa.Table) -> None:
-        """Append a canonical batch to this transaction's staging table."""
-        conn.register("_incoming", batch)
-        try:
-            exists = conn.execute(
-                "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND temporary",
-                [_STAGE],
-            ).fetchone()
-            if exists and exists[0]:
-                incoming = {f.name: _duck_type(f.type) for f in batch.schema}
-                self._widen(conn, _STAGE, incoming)
-                conn.execute(f"INSERT INTO {_STAGE} BY NAME SELECT * FROM _incoming")
-            else:
-                conn.execute(f"CREATE TEMP TABLE {_STAGE} AS SELECT * FROM _incoming")
-        finally:
-            conn.unregister("_incoming")
-
-    def _columns(self, conn: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
-        """Column names and DuckDB types of ``table``."""
-        rows = conn.execute(f"SELECT column_name, column_type FROM (DESCRIBE {table})").fetchall()
-        return {str(r[0]): str(r[1]) for r in rows}
-
-    def _widen(self, conn: duckdb.DuckDBPyConnection, table: str, columns: dict[str, str]) -> None:
-        """Add the ``columns`` (name -> DuckDB type) that ``table`` lacks."""
-        have = self._columns(conn, table)
-        for name, typ in columns.items():
-            if name not in have:
-                conn.execute(f'ALTER TABLE {table} ADD COLUMN "{name}" {typ}')
-
-    def commit_stage(self, conn: duckdb.DuckDBPyConnection) -> StageResult:
-        """Copy the staged file into ``samples``, skipping duplicate sample ids.
-
-        The first row of an id repeated inside the file wins; ids already in the
-        audit are skipped. The staging table is dropped afterwards.
-        """
-        exists = conn.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND temporary", [_STAGE]
-        ).fetchone()
-        if not exists or not exists[0]:
-            return StageResult(0, 0, 0, None)
-        self._widen(conn, "samples", self._columns(conn, _STAGE))
-        within = conn.execute(
-            f"SELECT sample_id, count(*) - 1 FROM {_STAGE} GROUP BY sample_id"
-            " HAVING count(*) > 1 ORDER BY min(source_row)"
-        ).fetchall()
-        existing = conn.execute(
-            f"SELECT count(*), min(sample_id) FROM {_STAGE} SEMI JOIN samples USING (sample_id)"
-        ).fetchone()
-        n_existing = int(existing[0]) if existing else 0
-        staged_rows = conn.execute(f"SELECT count(*) FROM {_STAGE}").fetchone()
-        select = f"SELECT * FROM {_STAGE}"
-        if n_existing:
-            select += " s ANTI JOIN (SELECT sample_id FROM samples) x USING (sample_id)"
-        if within:
-            select = (
-                f"SELECT * FROM ({select}) QUALIFY row_number() OVER"
-                " (PARTITION BY sample_id ORDER BY source_row) = 1"
-            )
-        before = conn.execute("SELECT count(*) FROM samples").fetchone()
-        conn.execute(f"INSERT INTO samples BY NAME {select}")
-        after = conn.execute("SELECT count(*) FROM samples").fetchone()
-        conn.execute(f"DROP TABLE {_STAGE}")
-        inserted = (after[0] if after else 0) - (before[0] if before else 0)
-        example = (
-            str(within[0][0]) if within else (str(existing[1]) if existing and n_existing else None)
-        )
-        return StageResult(
-            inserted=inserted,
-            duplicates_in_file=(staged_rows[0] if staged_rows else 0) - inserted - n_existing,
-            duplicates_existing=n_existing,
-            duplicate_example=example,
-        )

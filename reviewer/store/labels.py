@@ -59,6 +59,8 @@ CREATE TABLE IF NOT EXISTS events (
 );
 CREATE INDEX IF NOT EXISTS events_by_reviewer ON events(reviewer, event_id);
 CREATE INDEX IF NOT EXISTS events_by_sample ON events(sample_id);
+-- Without it the undo checks in the current-label query scan the table per row (quadratic).
+CREATE INDEX IF NOT EXISTS events_by_undoes ON events(undoes);
 CREATE TABLE IF NOT EXISTS exposure (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     reviewer TEXT NOT NULL,

@@ -11,9 +11,10 @@ position the reviewer can resume from.
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, overload
 
 import duckdb
 import pyarrow as pa
@@ -23,6 +24,41 @@ from reviewer.store.core import StoreBase
 
 _RANK_SQL = "(hash(s.sample_id || ':review:' || ?) >> 1)::BIGINT"
 """A sample's rank in the default queue: a seeded hash, stable as labels come in."""
+
+
+class ArrowStrings(Sequence[str]):
+    """A read-only sequence of strings backed by one Arrow array.
+
+    A 1M-sample audit's queue holds ~670k ids; as Python strings they cost ~45 MB and
+    ~0.2 s to build, so the queue keeps the Arrow array and makes a string only for
+    the items the reviewer actually reaches.
+    """
+
+    def __init__(self, values: pa.Array) -> None:
+        self._values = values
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        if isinstance(index, slice):
+            start, stop, step = index.indices(len(self._values))
+            if step != 1:
+                return [self[i] for i in range(start, stop, step)]
+            values: list[str] = self._values.slice(start, max(0, stop - start)).to_pylist()
+            return values
+        if index < 0:
+            index += len(self._values)
+        if not 0 <= index < len(self._values):
+            raise IndexError(index)
+        value: str = self._values[index].as_py()
+        return value
 
 
 @dataclass
@@ -36,8 +72,8 @@ class QueueRows:
         already_done: Items of this queue the reviewer had labelled before (left out).
     """
 
-    ids: list[str] = field(default_factory=list)
-    ranks: list[int] = field(default_factory=list)
+    ids: Sequence[str] = field(default_factory=list)
+    ranks: Sequence[int] = field(default_factory=list)
     already_done: int = 0
 
 
@@ -103,25 +139,26 @@ class ReviewQueries(StoreBase):
             has_runs = self._install_flags(conn, settings)
             conn.register("_labelled", _ids_table(labelled - quarantined))
             conn.register("_quarantine", _ids_table(quarantined))
-            params: list[Any] = [seed]
-            if not has_runs:
-                params.append(_first_cut(settings))
-            conn.execute(
-                f"CREATE TEMP TABLE _flagged AS SELECT s.sample_id, {_RANK_SQL} AS rank"
-                f" FROM samples s WHERE {self._flagged_sql(has_runs)}"
-                " AND s.sample_id NOT IN (SELECT sample_id FROM _quarantine)",
-                params,
+            where = (
+                f" WHERE {self._flagged_sql(has_runs)}"
+                " AND s.sample_id NOT IN (SELECT sample_id FROM _quarantine)"
             )
+            cut = [] if has_runs else [_first_cut(settings)]
             done = conn.execute(
-                "SELECT count(*) FROM _flagged SEMI JOIN _labelled USING (sample_id)"
+                "SELECT count(*) FROM samples s SEMI JOIN _labelled USING (sample_id)" + where,
+                cut,
             ).fetchall()[0][0]
             table = conn.sql(
-                "SELECT sample_id, rank FROM _flagged ANTI JOIN _labelled USING (sample_id)"
-                " ORDER BY rank, sample_id"
+                f"SELECT s.sample_id, {_RANK_SQL} AS rank"
+                " FROM samples s ANTI JOIN _labelled USING (sample_id)"
+                + where
+                + " ORDER BY rank, s.sample_id",
+                params=[seed, *cut],
             ).to_arrow_table()
+        ranks = array("q", table.column("rank").to_numpy().astype("int64").tobytes())
         return QueueRows(
-            ids=table.column("sample_id").to_pylist(),
-            ranks=table.column("rank").to_pylist(),
+            ids=ArrowStrings(table.column("sample_id").combine_chunks()),
+            ranks=ranks,
             already_done=int(done),
         )
 

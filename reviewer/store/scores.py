@@ -171,8 +171,7 @@ class ScoreQueries(StoreBase):
         cols = "".join(f', s."{c}"' for c in sample_columns)
         with self.connect() as conn:
             return conn.sql(
-                f"SELECT r.*{cols} FROM {sources[flagger][1]} r"
-                " JOIN samples s USING (sample_id)"
+                f"SELECT r.*{cols} FROM {sources[flagger][1]} r JOIN samples s USING (sample_id)"
             ).to_arrow_table()
 
     @staticmethod

@@ -14,7 +14,7 @@ import duckdb
 import pyarrow as pa
 
 from reviewer.config import Settings
-from reviewer.store import plans as plan_sql
+from reviewer.store import strata
 from reviewer.store.core import StoreBase
 from reviewer.store.schema import NSFW_LEVELS
 
@@ -28,8 +28,10 @@ class StatsQueries(StoreBase):
     """Methods feeding :mod:`reviewer.stats`."""
 
     def _stats_connection(self, conn: duckdb.DuckDBPyConnection, settings: Settings) -> None:
-        self.register_labels(conn)
-        plan_sql.install_flags(self, conn, settings)
+        # Only the current labels: the full event log is not needed and costs seconds
+        # to read at a million labels.
+        conn.register("labels_current", self.labels.current_labels())
+        strata.install_flags(self, conn, settings)
 
     def labelled_items(self, settings: Settings, plan: str | None = None) -> pa.Table:
         """One row per current label with the sample's tag, punsafe band, flags and stratum.
@@ -80,13 +82,13 @@ class StatsQueries(StoreBase):
             " GROUP BY 1, 2 ORDER BY 1, 2"
         )
         with self.connect() as conn:
-            plan_sql.install_flags(self, conn, settings)
+            strata.install_flags(self, conn, settings)
             return conn.sql(sql).to_arrow_table()
 
     def population_counts(self, settings: Settings) -> dict[str, int]:
         """Dataset size, flagged items (any flag) and unflagged items."""
         with self.connect() as conn:
-            plan_sql.install_flags(self, conn, settings)
+            strata.install_flags(self, conn, settings)
             row = conn.execute(
                 "SELECT count(*), count(f.sample_id) FROM samples s"
                 f" LEFT JOIN ({_FLAGSETS}) f USING (sample_id)"

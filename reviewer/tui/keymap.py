@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 
 from reviewer.errors import ReviewerError
 
@@ -57,7 +57,7 @@ ACTIONS: tuple[Action, ...] = (
 ACTION_IDS = frozenset(a.id for a in ACTIONS)
 
 
-def bindings() -> list[Binding]:
+def bindings() -> list[BindingType]:
     """Textual bindings of the review screen (defaults; the app applies the keymap)."""
     return [
         Binding(a.key, a.action, a.label, show=a.show, tooltip=a.help, id=a.id) for a in ACTIONS

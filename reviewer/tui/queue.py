@@ -11,6 +11,7 @@ to resume from.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -38,8 +39,8 @@ class Queue:
     """
 
     name: str
-    ids: list[str]
-    ranks: list[int]
+    ids: Sequence[str]
+    ranks: Sequence[int]
     already_done: int = 0
     breathers: frozenset[str] = frozenset()
 
@@ -85,7 +86,8 @@ def load_queue(audit: Audit, reviewer: str, plan: str | None = None) -> Queue:
     every = settings.review.breather_every
     if every > 0 and queue.ids:
         wanted = len(queue.ids) // every + 1
-        breathers = audit.store.breather_ids(settings, wanted, labelled | set(queue.ids))
+        exclude = labelled if plan is None else labelled | set(queue.ids)
+        breathers = audit.store.breather_ids(settings, wanted, exclude)
         queue = mix_breathers(queue, breathers, every)
     return queue
 

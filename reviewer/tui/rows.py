@@ -9,6 +9,7 @@ This class decides *what* to read; the screen's worker does the reading.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Sequence
 
 from reviewer.store.review import ReviewItem
 
@@ -37,7 +38,7 @@ class RowCache:
             self._items.move_to_end(sample_id)
         return item
 
-    def wanted(self, ids: list[str], position: int) -> list[str]:
+    def wanted(self, ids: Sequence[str], position: int) -> list[str]:
         """The page to read now around ``position``, or ``[]`` when enough is loaded or asked."""
         ahead = ids[position : position + MARGIN]
         if all(sid in self._items or sid in self._requested for sid in ahead):
@@ -62,7 +63,7 @@ class RowCache:
         """A page could not be read: ask again on the next move."""
         self._requested.difference_update(requested)
 
-    def loaded_after(self, ids: list[str], position: int, count: int) -> list[ReviewItem]:
+    def loaded_after(self, ids: Sequence[str], position: int, count: int) -> list[ReviewItem]:
         """Up to ``count`` loaded items right after ``position`` (for image prefetch)."""
         out = []
         for sid in ids[position + 1 : position + 1 + count]:

@@ -28,6 +28,14 @@ HATE_SUBTAGS = ("hateful", "targeted", "aggressive")
 """Sub-tags of the ``hate`` category (pysentimiento's three labels)."""
 HARMFUL_VERDICTS = ("confirm", "escalate")
 """Verdicts that mean the reviewer just judged something harmful (counts as exposure)."""
+POSITION_SAVE_S = 10.0
+"""Save the resume position at most this often while moving (and always at the end).
+
+Each save is a durable SQLite commit (an fsync, 1-15 ms); doing it on every keypress
+would double the cost of a move. Losing the last few seconds of *navigation* to a
+crash is harmless: decisions are saved on their own, and labelled items are left out
+of the next session's queue anyway.
+"""
 
 
 @dataclass
@@ -102,6 +110,7 @@ class ReviewSession:
         self._hidden: set[str] = set()
         self._verdicts: Counter[str] = Counter()
         self._ended = False
+        self._position_saved = self._opened
 
     # ---- lifecycle ---------------------------------------------------------------
 
@@ -117,7 +126,7 @@ class ReviewSession:
         """Close the session: log revealed time and active time, remember the position."""
         if not self._ended:
             self._end_reveal()
-            self._save_position()
+            self._save_position(force=True)
             self.labels.log_exposure(
                 self.reviewer,
                 "session_end",
@@ -190,7 +199,7 @@ class ReviewSession:
 
     def upcoming(self, count: int) -> list[str]:
         """The next ``count`` ids after the current one (for prefetching)."""
-        return self.queue.ids[self.position + 1 : self.position + 1 + count]
+        return list(self.queue.ids[self.position + 1 : self.position + 1 + count])
 
     # ---- moves -----------------------------------------------------------------------
 
@@ -235,12 +244,14 @@ class ReviewSession:
         self.step = default_step(self.settings)
         self._item = _Item(started=self.clock(), max_step=int(self.step))
 
-    def _save_position(self) -> None:
+    def _save_position(self, force: bool = False) -> None:
         ranks = self.queue.ranks
-        if not ranks:
+        now = self.clock()
+        if not ranks or (not force and now - self._position_saved < POSITION_SAVE_S):
             return
         rank = ranks[self.position] if self.position < len(ranks) else ranks[-1] + 1
         self.labels.save_position(self.reviewer, self.queue.name, rank)
+        self._position_saved = now
 
     # ---- reveal ------------------------------------------------------------------------
 

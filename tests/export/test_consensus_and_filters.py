@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -120,6 +121,6 @@ def test_majority_tie_is_unsure_and_skip_abstains(fx: Audit, tmp_path: Path) -> 
     ],
 )
 def test_filters_select_the_known_samples(
-    fx: Audit, tmp_path: Path, options: dict[str, object], expected: list[str]
+    fx: Audit, tmp_path: Path, options: dict[str, Any], expected: list[str]
 ) -> None:
     assert ids(fx, tmp_path, **options) == expected

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
@@ -15,6 +18,7 @@ from reviewer.audit import Audit
 from reviewer.cli import main
 from reviewer.errors import ReviewerError
 from reviewer.export import ExportOptions, export
+from tests.conftest import SampleRows, sample_rows
 from tests.export.conftest import CAPTIONS
 from tests.export.helpers import by_id, read_rows, run
 
@@ -76,7 +80,7 @@ def test_refuses_to_overwrite_without_force(fx: Audit, tmp_path: Path) -> None:
 def test_a_failed_export_leaves_no_file(
     fx: Audit, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken(spec, settings, target, fmt, progress=None):  # type: ignore[no-untyped-def]
+    def broken(spec, settings, target, fmt, progress=None):
         target.write_bytes(b"half a file")
         raise OSError(28, "No space left on device")
 
@@ -116,11 +120,11 @@ def test_empty_result_keeps_the_schema(fx: Audit, tmp_path: Path, name: str) -> 
     ],
 )
 def test_bad_options_name_the_valid_values(
-    fx: Audit, tmp_path: Path, options: dict[str, object], message: str
+    fx: Audit, tmp_path: Path, options: dict[str, Any], message: str
 ) -> None:
     with pytest.raises(ReviewerError) as info:
         run(fx, tmp_path, **options)
-    assert __import__("re").search(message, info.value.one_line())
+    assert re.search(message, info.value.one_line())
     assert list(tmp_path.iterdir()) == []
 
 
@@ -196,9 +200,9 @@ def test_cli_refuses_existing_file(fixture_audit_dir: Path, tmp_path: Path) -> N
     assert "already exists — pass --force to overwrite it" in res.stderr
 
 
-def test_binary_columns_are_never_exported(audit: Audit, add_samples, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from tests.conftest import sample_rows
-
+def test_binary_columns_are_never_exported(
+    audit: Audit, add_samples: Callable[[SampleRows], int], tmp_path: Path
+) -> None:
     add_samples(sample_rows(3))
     with audit.store.connect(write=True) as conn:
         conn.execute("ALTER TABLE samples ADD COLUMN jpg BLOB")
@@ -215,3 +219,16 @@ def test_progress_reaches_the_end(fx: Audit, tmp_path: Path) -> None:
     export(fx, ExportOptions(out=tmp_path / "p.parquet"),
            progress=lambda done, total: seen.append((done, total)))
     assert seen[-1] == (100, 100)
+
+
+@pytest.mark.parametrize("name", ["passes.parquet", "passes.csv", "passes.jsonl"])
+def test_export_in_passes_writes_the_same_rows(fx: Audit, tmp_path: Path, name: str) -> None:
+    reference = run(fx, tmp_path, name="one." + name.split(".")[1], labelled=True)
+    fx.store.export_pass_rows = 3  # 10 samples: 4 passes over hash partitions
+    result = run(fx, tmp_path, name=name, labelled=True)
+    key = lambda r: r["sample_id"]  # noqa: E731
+    assert sorted(read_rows(result.path), key=key) == sorted(read_rows(reference.path), key=key)
+    assert result.rows == reference.rows == 8
+    assert result.columns == reference.columns
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [reference.path.name, reference.sidecar.name, result.path.name, result.sidecar.name])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
@@ -25,7 +26,7 @@ from tests.export.helpers import read_rows, run
     ],
 )
 def test_removal_list_holds_confirmed_and_escalated_ids(
-    fx: Audit, tmp_path: Path, options: dict[str, object], expected: list[str]
+    fx: Audit, tmp_path: Path, options: dict[str, Any], expected: list[str]
 ) -> None:
     result = run(fx, tmp_path, removal_list=True, **options)
     table = pq.read_table(result.path)
@@ -44,21 +45,20 @@ def test_removal_list_rows_are_identifiers_only(fx: Audit, tmp_path: Path) -> No
 def _all_exports(fx: Audit, tmp_path: Path) -> list[Path]:
     """Every non-removal export shape, in every format, with filters that select s00004."""
     paths = []
-    for i, (name, options) in enumerate(
-        [
-            ("wide.parquet", {}),
-            ("wide.csv", {}),
-            ("wide.jsonl", {}),
-            ("labelled.parquet", {"labelled": True}),
-            ("confirm.csv", {"verdict": "confirm", "category": "nsfw"}),
-            ("queue.jsonl", {"queue": "q1"}),
-            ("ana.parquet", {"reviewer": "ana"}),
-            ("flagged.csv", {"flagged_by": ("nsfw_field_unsure",)}),
-            ("long.parquet", {"long": True}),
-            ("long.csv", {"long": True}),
-            ("long-ana.jsonl", {"long": True, "reviewer": "ana"}),
-        ]
-    ):
+    shapes: list[tuple[str, dict[str, Any]]] = [
+        ("wide.parquet", {}),
+        ("wide.csv", {}),
+        ("wide.jsonl", {}),
+        ("labelled.parquet", {"labelled": True}),
+        ("confirm.csv", {"verdict": "confirm", "category": "nsfw"}),
+        ("queue.jsonl", {"queue": "q1"}),
+        ("ana.parquet", {"reviewer": "ana"}),
+        ("flagged.csv", {"flagged_by": ("nsfw_field_unsure",)}),
+        ("long.parquet", {"long": True}),
+        ("long.csv", {"long": True}),
+        ("long-ana.jsonl", {"long": True, "reviewer": "ana"}),
+    ]
+    for i, (name, options) in enumerate(shapes):
         paths.append(run(fx, tmp_path, name=f"{i}-{name}", **options).path)
     return paths
 
@@ -117,7 +117,7 @@ def test_long_export_has_one_row_per_decision_event(fx: Audit, tmp_path: Path) -
     ],
 )
 def test_long_export_filters_events(
-    fx: Audit, tmp_path: Path, options: dict[str, object], expected: list[tuple[str, str]]
+    fx: Audit, tmp_path: Path, options: dict[str, Any], expected: list[tuple[str, str]]
 ) -> None:
     rows = read_rows(run(fx, tmp_path, long=True, **options).path)
     assert [(r["sample_id"], r["verdict"]) for r in rows] == expected

@@ -28,8 +28,9 @@ class ScriptedFlagger(Flagger):
 
     batch_size: ClassVar[int] = 4
 
-    def __init__(self, table: dict[str, dict[str, Any]], fail_after: int | None = None,
-                 tag: str = "a") -> None:
+    def __init__(
+        self, table: dict[str, dict[str, Any]], fail_after: int | None = None, tag: str = "a"
+    ) -> None:
         self.table = table
         self.fail_after = fail_after
         self.tag = tag
@@ -72,8 +73,9 @@ def scripted_clip() -> type[ScriptedClip]:
 
 
 @pytest.fixture
-def audit_with(audit: Audit, add_samples: Callable[[list[dict[str, Any]]], int]
-               ) -> Callable[[list[dict[str, Any]]], Audit]:
+def audit_with(
+    audit: Audit, add_samples: Callable[[list[dict[str, Any]]], int]
+) -> Callable[[list[dict[str, Any]]], Audit]:
     """Insert rows and return the audit."""
 
     def build(rows: list[dict[str, Any]]) -> Audit:

@@ -25,9 +25,7 @@ from reviewer.flaggers.keyword import (
 def reference_2021(text: str | None, url: str | None) -> bool:
     """The 2021 audit's pandas rule (None never matches: 'none'/'nan' hold no term)."""
     words = ["porn", "hot ", "adult", "xxx", "sex", "fuck", " rape "]
-    return any(w in str(text).lower() for w in words) or any(
-        w in str(url).lower() for w in words
-    )
+    return any(w in str(text).lower() for w in words) or any(w in str(url).lower() for w in words)
 
 
 def score(flagger: KeywordFlagger, rows: list[tuple[str | None, str | None]]) -> list[dict]:
@@ -38,7 +36,8 @@ def score(flagger: KeywordFlagger, rows: list[tuple[str | None, str | None]]) ->
             "url": pa.array([r[1] for r in rows], pa.string()),
         }
     )
-    return flagger.score_batch(table).to_pylist()
+    by_id = {r["sample_id"]: r for r in flagger.score_batch(table).to_pylist()}
+    return [by_id[f"s{i}"] for i in range(len(rows))]  # output order is not input order
 
 
 HAND_CHECKED = [
@@ -88,8 +87,8 @@ def test_unicode_case_folding_follows_lower() -> None:
 TEXT = st.text(alphabet=st.sampled_from(list("pornhotadulxsefckgiEXSPORNHOT /.-_é")), max_size=30)
 
 
-@settings(max_examples=80, deadline=None)
-@given(st.lists(st.tuples(st.none() | TEXT, st.none() | TEXT), min_size=1, max_size=20))
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.tuples(st.none() | TEXT, st.none() | TEXT), min_size=1, max_size=60))
 def test_substring_mode_equals_the_2021_rule(rows: list[tuple[str | None, str | None]]) -> None:
     results = score(KeywordFlagger(), rows)
     for (caption, url), got in zip(rows, results, strict=True):

@@ -11,27 +11,28 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from conftest import sample_rows
 
 from reviewer.audit import Audit
 from reviewer.errors import ReviewerError
 from reviewer.flaggers.registry import canonical_name, create_flagger
 from reviewer.flaggers.runner import run_flagger
 from reviewer.flaggers.runs import COMPLETE, FAILED, RunDir, list_runs
-from conftest import sample_rows
 
 Build = Callable[[list[dict[str, Any]]], Audit]
 
 
 def hate_scores(n: int, value: float) -> dict[str, dict[str, Any]]:
     return {
-        f"s{i:05d}": {"p_hateful": value, "p_targeted": 0.0, "p_aggressive": 0.0}
-        for i in range(n)
+        f"s{i:05d}": {"p_hateful": value, "p_targeted": 0.0, "p_aggressive": 0.0} for i in range(n)
     }
 
 
 def part_ids(run: RunDir) -> list[str]:
     return [
-        sid for path in run.part_files() for sid in pq.read_table(path).column("sample_id").to_pylist()
+        sid
+        for path in run.part_files()
+        for sid in pq.read_table(path).column("sample_id").to_pylist()
     ]
 
 
@@ -93,13 +94,18 @@ def test_null_scores_are_counted_as_unscored(audit_with: Build, scripted_hate: A
     info = run_flagger(audit, scripted_hate(scores))
     assert (info.scored_rows, info.unscored_rows) == (3, 2)
     hateful = audit.store.flags(audit.settings, flag_names=["hate_any"])
-    flagged = dict(zip(hateful.column("sample_id").to_pylist(),
-                       hateful.column("flagged").to_pylist(), strict=True))
+    flagged = dict(
+        zip(
+            hateful.column("sample_id").to_pylist(),
+            hateful.column("flagged").to_pylist(),
+            strict=True,
+        )
+    )
     assert flagged["s00004"] is False and flagged["s00000"] is True
 
 
 def test_wrong_flagger_output_is_never_recorded(audit_with: Build, scripted_hate: Any) -> None:
-    class Short(scripted_hate):  # type: ignore[misc,valid-type]
+    class Short(scripted_hate):
         def score_batch(self, batch: pa.Table) -> pa.Table:
             return super().score_batch(batch).slice(1)
 
@@ -142,15 +148,108 @@ def test_running_flag_job_does_not_hold_the_audit(audit_with: Build, scripted_ha
     audit = audit_with(sample_rows(8))
     seen: list[str] = []
 
-    class Probe(scripted_hate):  # type: ignore[misc,valid-type]
+    class Probe(scripted_hate):
         def score_batch(self, batch: pa.Table) -> pa.Table:
             # While this job is mid-run, another process opens the audit read-write.
             done = subprocess.run(
                 [sys.executable, "-c", OPEN_FOR_WRITING, str(audit.paths.database)],
-                capture_output=True, text=True, timeout=60, check=False,
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
             )
             seen.append(done.stdout.strip() or done.stderr)
             return super().score_batch(batch)
 
     run_flagger(audit, Probe(hate_scores(8, 0.2)))
     assert seen == ["8", "8"]
+
+
+def test_resume_keeps_the_runs_batch_size_and_reports_progress(
+    audit_with: Build, scripted_hate: Any
+) -> None:
+    audit = audit_with(sample_rows(10))
+    with pytest.raises(RuntimeError):
+        run_flagger(audit, scripted_hate(hate_scores(10, 0.9), fail_after=1))
+    seen: list[tuple[int, int | None]] = []
+    info = run_flagger(
+        audit,
+        scripted_hate(hate_scores(10, 0.9)),
+        batch_size=3,
+        progress=lambda d, t: seen.append((d, t)),
+    )
+    assert info.batch_size == 4 and info.parts == 3  # slices must mean the same rows
+    assert seen[0] == (0, 10) and seen[-1] == (10, 10)
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+    statuses = [r.status for r in audit.store.flag_runs("hate")]
+    assert statuses == [COMPLETE]
+
+
+def test_a_run_locked_by_another_process_is_not_resumed(
+    audit_with: Build, scripted_hate: Any
+) -> None:
+    audit = audit_with(sample_rows(6))
+    with pytest.raises(RuntimeError):
+        run_flagger(audit, scripted_hate(hate_scores(6, 0.9), fail_after=1))
+    [crashed] = list_runs(audit.paths.scores, "hate")
+    holder = RunDir.load(crashed.path)
+    assert holder.try_lock()  # as if another process were still working on it
+    try:
+        info = run_flagger(audit, scripted_hate(hate_scores(6, 0.9)))
+    finally:
+        holder.unlock()
+    assert info.run_id != crashed.info.run_id
+    assert RunDir.load(crashed.path).info.status == FAILED
+
+
+KILLED_MID_RUN = """
+import os, signal, sys
+import pyarrow as pa
+from reviewer.audit import Audit
+from reviewer.flaggers.base import SCORE_COLUMNS, Flagger
+from reviewer.flaggers.runner import run_flagger
+
+class Hate(Flagger):
+    name = "hate"
+    inputs = ("sample_id",)
+    columns = SCORE_COLUMNS["hate"]
+    batch_size = 4
+    calls = 0
+
+    def params(self):
+        return {"tag": "a"}
+
+    def score_batch(self, batch):
+        if Hate.calls == 2:
+            os.kill(os.getpid(), signal.SIGKILL)
+        Hate.calls += 1
+        ids = batch.column("sample_id").to_pylist()
+        zeros = [0.0] * len(ids)
+        return pa.table({"sample_id": ids, "p_hateful": [0.9] * len(ids),
+                         "p_targeted": zeros, "p_aggressive": zeros})
+
+run_flagger(Audit.open(sys.argv[1]), Hate())
+"""
+
+
+def test_kill_9_mid_run_loses_only_the_unfinished_part(
+    audit_with: Build, scripted_hate: Any
+) -> None:
+    audit = audit_with(sample_rows(10))
+    done = subprocess.run(
+        [sys.executable, "-c", KILLED_MID_RUN, str(audit.root)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == -9, done.stderr
+    [killed] = list_runs(audit.paths.scores, "hate")
+    assert killed.info.status == "running"  # never marked complete
+    assert killed.done_parts() == {0, 1}
+    assert audit.store.latest_runs() == {}
+    resumed = scripted_hate(hate_scores(10, 0.9))
+    info = run_flagger(audit, resumed)
+    assert info.run_id == killed.info.run_id
+    assert resumed.scored_ids == ["s00008", "s00009"]
+    assert sorted(part_ids(RunDir.load(killed.path))) == [f"s{i:05d}" for i in range(10)]

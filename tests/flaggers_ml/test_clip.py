@@ -120,8 +120,10 @@ def test_unreadable_image_is_unscored_with_its_reason(scorer: Any) -> None:
         raise OSError("cannot identify image file")
 
     good = scorer.score(loaders(IMAGES[:2]), CAPTIONS[:2])
-    mixed = scorer.score([missing, *loaders(IMAGES[:1]), garbage, *loaders(IMAGES[1:2])],
-                         ["x", CAPTIONS[0], "y", CAPTIONS[1]])
+    mixed = scorer.score(
+        [missing, *loaders(IMAGES[:1]), garbage, *loaders(IMAGES[1:2])],
+        ["x", CAPTIONS[0], "y", CAPTIONS[1]],
+    )
     assert mixed.reasons[0] == "404"
     assert mixed.reasons[2] is not None and mixed.reasons[2].startswith("not an image")
     assert np.isnan(mixed.p_nsfw[[0, 2]]).all() and np.isnan(mixed.similarity[[0, 2]]).all()
@@ -204,3 +206,15 @@ def test_prompt_files(tmp_path: Path) -> None:
         load_prompts(bad)
     with pytest.raises(ReviewerError, match="cannot read"):
         load_prompts(tmp_path / "none.toml")
+
+
+def test_truncated_text_encoding_equals_open_clip(bundle: Any) -> None:
+    import torch
+
+    from reviewer.flaggers.clip import encode_text_truncated
+
+    tokens = bundle.tokenizer(["a dog", "a much longer caption about a red car at night", ""])
+    with torch.no_grad():
+        full = bundle.model.encode_text(tokens)
+        cut = encode_text_truncated(bundle.model, tokens)
+    torch.testing.assert_close(cut, full, atol=1e-5, rtol=1e-5)

@@ -60,7 +60,9 @@ def test_matches_pysentimiento_predict(scorer: Any, tiny_analyzer: Any) -> None:
     """Our forward pass gives the library's own probabilities for the same captions."""
     ours = scorer.score(CAPTIONS).probs
     theirs = tiny_analyzer.predict(CAPTIONS)
-    expected = np.array([[o.probas[k] for k in ("hateful", "targeted", "aggressive")] for o in theirs])
+    expected = np.array(
+        [[o.probas[k] for k in ("hateful", "targeted", "aggressive")] for o in theirs]
+    )
     np.testing.assert_allclose(ours, expected, atol=1e-5)
 
 
@@ -157,7 +159,7 @@ def test_missing_local_model_fails_fast_with_how_to(tmp_path: Path) -> None:
         hate_model_source(str(tmp_path / "nowhere"))
     assert "--model /local/dir" in info.value.one_line()
     (tmp_path / "empty").mkdir()
-    with pytest.raises(ModelUnavailableError, match="no config.json"):
+    with pytest.raises(ModelUnavailableError, match=r"no config\.json"):
         hate_model_source(str(tmp_path / "empty"))
 
 

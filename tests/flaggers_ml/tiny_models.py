@@ -34,11 +34,15 @@ def build_roberta(
     vocab_size: int | None = None,
     max_positions: int = 130,
     seed: int = 0,
+    init_range: float = 0.2,
+    classifier_scale: float = 3.0,
 ) -> Path:
     """Save a random multi-label RoBERTa (hateful/targeted/aggressive) and its tokenizer.
 
     ``vocab_size=None`` sizes the embedding to the trained tokenizer; pass 64001 for
-    BERTweet-base's shape.
+    BERTweet-base's shape. The tests' defaults (wide init, scaled classifier) spread
+    the random scores over [0, 1]; the benchmark uses transformers' own init
+    (``init_range=0.02``, ``classifier_scale=1``), closer to a trained model's numerics.
     """
     import torch
     from tokenizers import ByteLevelBPETokenizer
@@ -76,7 +80,7 @@ def build_roberta(
         problem_type="multi_label_classification",
         id2label={0: "hateful", 1: "targeted", 2: "aggressive"},
         label2id={"hateful": 0, "targeted": 1, "aggressive": 2},
-        initializer_range=0.2,
+        initializer_range=init_range,
         pad_token_id=tokenizer.pad_token_id,
         bos_token_id=tokenizer.bos_token_id,
         eos_token_id=tokenizer.eos_token_id,
@@ -85,7 +89,7 @@ def build_roberta(
     model = RobertaForSequenceClassification(config)
     # Random init leaves the classifier near zero; widen it so scores spread over [0, 1].
     with torch.no_grad():
-        model.classifier.out_proj.weight.mul_(3.0)
+        model.classifier.out_proj.weight.mul_(classifier_scale)
     model.save_pretrained(folder)
     return folder
 

@@ -15,6 +15,16 @@ KRIPPENDORFF_2011 = {
     "D": [1, 2, 3, 3, 2, 4, 4, 1, 2, 5, 1, None],
 }
 
+# Gwet (2014), dataset ``cac.raw5obser``: 5 observers score 15 units on 0-3; only observer 3
+# scored every unit.
+GWET_5_OBSERVERS = {
+    "O1": [1, 1, 2, None, 0, 0, 1, 1, 2, 2, None, 0, 1, 3, 1],
+    "O2": [1, 1, 3, 0, 0, 0, 0, None, 2, 1, 1, 0, 2, 3, 1],
+    "O3": [2, 0, 3, 0, 0, 0, 2, 2, 2, 1, 0, 0, 2, 2, 1],
+    "O4": [None, 1, 3, None, None, None, None, 0, None, 1, 0, 0, 2, 2, None],
+    "O5": [2, None, None, 0, 0, 0, 1, None, 2, None, None, None, None, 3, 1],
+}
+
 # Fleiss (1971) as tabulated on Wikipedia ("Fleiss' kappa", worked example): 10 subjects,
 # 14 raters each, 5 categories; entries are how many raters chose category j for subject i.
 FLEISS_WIKIPEDIA = [

@@ -15,6 +15,7 @@ from reviewer.stats.agreement import (
 
 from .published import (
     FLEISS_WIKIPEDIA,
+    GWET_5_OBSERVERS,
     KRIPPENDORFF_2011,
     counts_to_triples,
     matrix_to_triples,
@@ -77,6 +78,29 @@ def test_fleiss_kappa_generalised_to_missing_ratings() -> None:
     assert estimate.low == pytest.approx(0.424, abs=5e-4)
     assert estimate.high == 1.0
     assert percent_agreement(triples).value == pytest.approx(0.818, abs=5e-4)
+
+
+def test_gwet_five_observers_unequal_ratings() -> None:
+    """Gwet's irrCAC output for ``cac.raw5obser`` (2 to 5 ratings per unit): p_a 0.616;
+    AC1 0.497, SE 0.122, CI (0.235, 0.758); Fleiss' κ 0.458, SE 0.120, CI (0.199, 0.716)."""
+    triples = matrix_to_triples(GWET_5_OBSERVERS)
+    assert percent_agreement(triples).value == pytest.approx(0.616, abs=5e-4)
+    ac1 = gwet_ac1(triples)
+    assert (ac1.value, ac1.se, ac1.low, ac1.high) == pytest.approx(
+        (0.497, 0.122, 0.235, 0.758), abs=5e-4
+    )
+    fleiss = fleiss_kappa(triples)
+    assert (fleiss.value, fleiss.se, fleiss.low, fleiss.high) == pytest.approx(
+        (0.458, 0.120, 0.199, 0.716), abs=5e-4
+    )
+
+
+def test_two_rater_ac1_and_scott_pi_gwet_handbook() -> None:
+    """Gwet (2014) ``cont3x3abstractors``: AC1 0.849; Scott's π 0.7962 (which is Fleiss' κ
+    for two raters)."""
+    triples = table_to_triples(ABSTRACTORS, ["Ectopic", "AIU", "NIU"])
+    assert gwet_ac1(triples).value == pytest.approx(0.849, abs=5e-4)
+    assert fleiss_kappa(triples).value == pytest.approx(0.7962, abs=5e-5)
 
 
 def test_cohen_kappa_with_asymptotic_se_sas() -> None:

@@ -23,11 +23,18 @@ TRIPLES = table_to_triples([[20, 5], [10, 15]], ["yes", "no"])
     [
         lambda: TRIPLES,
         lambda: [{"item": i, "rater": r, "label": v} for i, r, v in TRIPLES],
-        lambda: pa.table({"item": [t[0] for t in TRIPLES], "rater": [t[1] for t in TRIPLES],
-                          "label": [t[2] for t in TRIPLES]}),  # fmt: skip
+        lambda: pa.table(
+            {
+                "item": [t[0] for t in TRIPLES],
+                "rater": [t[1] for t in TRIPLES],
+                "label": [t[2] for t in TRIPLES],
+            }
+        ),
         lambda: pd.DataFrame(TRIPLES, columns=["sample_id", "reviewer", "verdict"]),
+        lambda: pd.DataFrame(TRIPLES, columns=["item", "rater", "label"]).astype("category"),
+        lambda: [(i, r, v == "yes") for i, r, v in TRIPLES],
     ],
-    ids=["tuples", "dicts", "arrow", "pandas-aliases"],
+    ids=["tuples", "dicts", "arrow", "pandas-aliases", "pandas-categorical", "booleans"],
 )
 def test_every_input_form_gives_the_same_kappa(form: object) -> None:
     """Wikipedia's 50-item example, κ = 0.4, whatever container carries it."""
@@ -107,8 +114,12 @@ def test_missing_file_and_unknown_suffix(tmp_path: Path) -> None:
 def test_parquet_with_numeric_labels(tmp_path: Path) -> None:
     """Parquet keeps numeric labels numeric: the interval scale uses their values."""
     path = tmp_path / "r.parquet"
-    pq.write_table(pa.table({"item": [1, 1, 2, 2], "rater": ["a", "b", "a", "b"],
-                             "label": [1.0, 3.0, 2.0, 2.0]}), path)  # fmt: skip
+    pq.write_table(
+        pa.table(
+            {"item": [1, 1, 2, 2], "rater": ["a", "b", "a", "b"], "label": [1.0, 3.0, 2.0, 2.0]}
+        ),
+        path,
+    )
     ratings = read_ratings(path, level="interval")
     assert ratings.categories == [1.0, 2.0, 3.0]
     assert ratings.numeric is not None and list(ratings.numeric) == [1.0, 2.0, 3.0]

@@ -60,10 +60,17 @@ def test_cohen_needs_exactly_two_raters() -> None:
 def test_items_rated_once_are_counted_and_left_out_of_pairs() -> None:
     """Rater B skipped two items: they are counted and κ uses the 4 shared items only."""
     triples = [
-        (1, "A", "y"), (1, "B", "y"), (2, "A", "n"), (2, "B", "n"),
-        (3, "A", "y"), (3, "B", "n"), (4, "A", "n"), (4, "B", "n"),
-        (5, "A", "y"), (6, "A", "n"),
-    ]  # fmt: skip
+        (1, "A", "y"),
+        (1, "B", "y"),
+        (2, "A", "n"),
+        (2, "B", "n"),
+        (3, "A", "y"),
+        (3, "B", "n"),
+        (4, "A", "n"),
+        (4, "B", "n"),
+        (5, "A", "y"),
+        (6, "A", "n"),
+    ]
     summary = agreement_summary(triples)
     assert summary.n_items == 6
     assert summary.n_single_rated == 2
@@ -76,8 +83,13 @@ def test_no_item_rated_twice() -> None:
     """Two raters who never rated the same item: nothing is pairable."""
     triples = [(1, "A", "y"), (2, "B", "n"), (3, "A", "n"), (4, "B", "y")]
     summary = agreement_summary(triples)
-    for estimate in (summary.cohen_kappa, summary.fleiss_kappa, summary.gwet_ac1,
-                     summary.krippendorff_alpha, summary.percent_agreement):  # fmt: skip
+    for estimate in (
+        summary.cohen_kappa,
+        summary.fleiss_kappa,
+        summary.gwet_ac1,
+        summary.krippendorff_alpha,
+        summary.percent_agreement,
+    ):
         assert estimate.value is None
         assert estimate.note
 
@@ -113,3 +125,14 @@ def test_no_nan_anywhere_in_json() -> None:
     walk(document)
     assert document["cohen_kappa"] is None
     assert gwet_ac1(triples).value is None
+
+
+def test_summary_reports_progress_per_statistic() -> None:
+    """The CLI's bar gets one call per statistic, ending at the total (8 with weighted κ)."""
+    calls: list[tuple[int, int | None]] = []
+    triples = table_to_triples([[3, 1, 0], [0, 4, 1], [1, 0, 5]], [1, 2, 3])
+    summary = agreement_summary(
+        triples, level="ordinal", progress=lambda d, t: calls.append((d, t))
+    )
+    assert calls == [(i, 8) for i in range(1, 9)]
+    assert set(summary.weighted) == {"linear", "quadratic"}

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
+from typing import Any
+
+from rich.console import Console
 
 from reviewer.config import Settings
 from reviewer.store.labels import LabelStore
@@ -49,3 +53,23 @@ def make_session(
     )
     session.start()
     return session, labels, clock
+
+
+def screen_text(app: Any) -> str:
+    """The current screen as plain text (what a terminal of the app's size shows)."""
+    width, height = app.size
+    console = Console(
+        width=width,
+        height=height,
+        file=io.StringIO(),
+        force_terminal=True,
+        color_system="truecolor",
+        record=True,
+        legacy_windows=False,
+        safe_box=False,
+    )
+    update = app.screen._compositor.render_update(
+        full=True, screen_stack=app._background_screens
+    )
+    console.print(update)
+    return console.export_text(styles=False)

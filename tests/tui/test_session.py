@@ -11,7 +11,7 @@ from reviewer.errors import ReviewerError
 from reviewer.images.blur import RevealStep
 from reviewer.store.labels import LabelStore
 from reviewer.tui.queue import Queue, mix_breathers
-from reviewer.tui.session import ReviewSession
+from reviewer.tui.session import POSITION_SAVE_S, ReviewSession
 from tests.tui.helpers import FakeClock, make_queue, make_session
 
 
@@ -232,3 +232,16 @@ def test_navigation_bounds_and_empty_queue() -> None:
 def test_empty_reviewer_name_is_refused() -> None:
     with pytest.raises(ReviewerError, match="empty"):
         ReviewSession(LabelStore(None), " ", make_queue(1), Settings(), clock=FakeClock())
+
+
+def test_position_is_saved_at_most_every_few_seconds_and_at_the_end() -> None:
+    session, labels, clock = make_session(6)
+    session.next()
+    assert labels.position("ana", "flagged") == 0  # not yet: moves are cheap
+    clock.advance(POSITION_SAVE_S)
+    session.next()
+    assert labels.position("ana", "flagged") == 30
+    session.next()
+    assert labels.position("ana", "flagged") == 30
+    session.end()
+    assert labels.position("ana", "flagged") == 40

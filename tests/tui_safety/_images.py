@@ -36,4 +36,3 @@ def text_image(size: int = 1024) -> Image.Image:
     for i in range(14):
         draw.text((10, i * size // 14), f"SECRET WORDS {i} ABC", fill="white", font=font)
     return image
-

@@ -154,3 +154,11 @@ def test_step_labels_name_the_protection():
     assert step_label(RevealStep.HEAVY) == "heavily blurred · grayscale"
     assert "grayscale" in step_label(RevealStep.LIGHT)
     assert "colour" in step_label(RevealStep.FULL)
+
+
+def test_heavy_stays_coarse_even_if_the_blur_radius_is_configured_away(detailed):
+    weak = ImagesSection(heavy_blur_radius=0.0)
+    full = detail_energy(safe_preview(detailed, RevealStep.FULL, weak))
+    heavy = safe_preview(detailed, RevealStep.HEAVY, weak)
+    assert heavy.mode == "L"
+    assert detail_energy(heavy) / full < 5e-3  # the 16-cell pixelation alone

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
+import numpy as np
 import pytest
 from PIL import Image
 from textual.app import App, ComposeResult
-from textual_image.widget import HalfcellImage, UnicodeImage
+from textual_image.widget import HalfcellImage, SixelImage, UnicodeImage
 
 from reviewer.config import Settings
 from reviewer.images.blur import (
@@ -19,7 +21,7 @@ from reviewer.images.blur import (
     safe_preview,
 )
 from reviewer.images.preview_cache import LOADING, Preview, PreviewCache
-from reviewer.tui.widgets.image_panel import RENDER_HOOKS, TEXT_ONLY, ImagePanel
+from reviewer.tui.widgets.image_panel import REFUSED, RENDER_HOOKS, TEXT_ONLY, ImagePanel
 
 from ._images import checkerboard, detail_energy
 
@@ -87,17 +89,21 @@ async def test_clearer_steps_render_only_after_each_reveal(detailed, render_log)
     [
         lambda img: Preview("a", RevealStep.HEAVY, downscale(img, 256).convert("L")),
         lambda img: Preview("a", RevealStep.HEAVY, img),
-        lambda img: Preview("a", RevealStep.HEAVY, safe_preview(img, RevealStep.FULL, Settings().images)),
+        lambda img: Preview(
+            "a", RevealStep.HEAVY, safe_preview(img, RevealStep.FULL, Settings().images)
+        ),
     ],
     ids=["blurred-elsewhere", "raw", "full-labelled-heavy"],
 )
 async def test_panel_refuses_pixels_that_did_not_pass_safe_preview(detailed, render_log, bad: Any):
     app = PanelApp()
     async with app.run_test():
+        app.panel.show("z", RevealStep.HEAVY, preview(detailed, "z", RevealStep.HEAVY))
         with pytest.raises(UnsafePixelsError):
             app.panel.show("a", RevealStep.HEAVY, bad(detailed))
-        assert app.panel.rendered_image is None
-    assert list(render_log) == []
+        assert app.panel.rendered_image is None  # the previous item's pixels are gone too
+        assert app.panel.message == REFUSED
+    assert [r.sample_id for r in render_log] == ["z"]
 
 
 async def test_placeholders_say_why_there_is_no_image(detailed, render_log):
@@ -107,7 +113,9 @@ async def test_placeholders_say_why_there_is_no_image(detailed, render_log):
         assert app.panel.message == "image hidden — press r to reveal"
         app.panel.show("a", RevealStep.HEAVY, None, LOADING)
         assert app.panel.message == LOADING
-        app.panel.show("a", RevealStep.HEAVY, Preview("a", RevealStep.HEAVY, None, "image unavailable (404)"))
+        app.panel.show(
+            "a", RevealStep.HEAVY, Preview("a", RevealStep.HEAVY, None, "image unavailable (404)")
+        )
         assert app.panel.message == "image unavailable (404)"
         app.panel.show(None, RevealStep.HEAVY, None)
         assert app.panel.message == "no item"
@@ -142,11 +150,98 @@ async def test_show_before_mount_is_applied_on_mount(detailed, render_log):
 
 async def test_render_hooks_see_every_hand_off(detailed, render_log):
     seen: list[tuple[str, RevealStep]] = []
-    RENDER_HOOKS.append(lambda r: seen.append((r.sample_id, r.step)))
+
+    def hook(record: Any) -> None:
+        seen.append((record.sample_id, record.step))
+
+    RENDER_HOOKS.append(hook)
     try:
         app = PanelApp()
         async with app.run_test():
             app.panel.show("a", RevealStep.LIGHT, preview(detailed, "a", RevealStep.LIGHT))
     finally:
-        RENDER_HOOKS.clear()
+        RENDER_HOOKS.remove(hook)
     assert seen == [("a", RevealStep.LIGHT)]
+
+
+def terminal_cells(app: App[None]) -> np.ndarray:
+    """The colours of the half-cell blocks on screen as an RGB array (2 pixels per cell).
+
+    This is what the terminal is actually sent for the image, after textual-image
+    and Textual's compositor: the end of the pipeline.
+    """
+    rows: list[list[tuple[int, int, int]]] = []
+    for strip in app.screen._compositor.render_strips():
+        top: list[tuple[int, int, int]] = []
+        bottom: list[tuple[int, int, int]] = []
+        for segment in strip:
+            if segment.text and set(segment.text) == {"▀"} and segment.style:
+                for _ in segment.text:
+                    top.append(tuple(segment.style.color.get_truecolor()))
+                    bottom.append(tuple(segment.style.bgcolor.get_truecolor()))
+        if top:
+            rows += [top, bottom]
+    return np.array(rows, dtype=np.uint8)
+
+
+@pytest.mark.parametrize("kind", ["text", "checkerboard"])
+async def test_terminal_receives_only_gray_low_detail_cells_until_revealed(detailed, kind):
+    image = detailed if kind == "text" else checkerboard(square=16)
+    app = PanelApp(renderer=HalfcellImage)
+    async with app.run_test(size=(70, 36)) as pilot:
+        shown = {}
+        for step in (RevealStep.HEAVY, RevealStep.LIGHT, RevealStep.FULL):
+            app.panel.show("a", step, preview(image, "a", step))
+            await pilot.pause()
+            shown[step] = terminal_cells(app)
+    heavy, full = shown[RevealStep.HEAVY], shown[RevealStep.FULL]
+    assert heavy.size and heavy.shape == full.shape
+    assert (heavy[..., 0] == heavy[..., 1]).all() and (heavy[..., 1] == heavy[..., 2]).all()
+    assert (shown[RevealStep.LIGHT][..., 0] == shown[RevealStep.LIGHT][..., 2]).all()
+    as_image = {step: Image.fromarray(cells) for step, cells in shown.items()}
+    heavy_detail = detail_energy(as_image[RevealStep.HEAVY], above_cycles=4)
+    full_detail = detail_energy(as_image[RevealStep.FULL], above_cycles=4)
+    assert heavy_detail < 0.01 * full_detail
+
+
+@pytest.mark.parametrize("renderer", [UnicodeImage, HalfcellImage, SixelImage])
+async def test_each_renderer_shows_then_clears_the_pixels(detailed, render_log, renderer):
+    app = PanelApp(renderer=renderer)
+    async with app.run_test(size=(60, 30)) as pilot:
+        heavy = preview(detailed, "a", RevealStep.HEAVY)
+        app.panel.show("a", RevealStep.HEAVY, heavy)
+        await pilot.pause()
+        assert app.panel.rendered_image is heavy.image
+        app.panel.show("b", RevealStep.HEAVY, None, LOADING)
+        await pilot.pause()
+        assert app.panel.rendered_image is None
+        assert app.panel.query_one("#image-pixels").image is None  # nothing left to redraw
+    assert [(r.sample_id, r.step) for r in render_log] == [("a", RevealStep.HEAVY)]
+
+
+async def test_random_navigation_never_renders_beyond_the_requested_step(detailed, render_log):
+    """Stale, early and mismatched previews, in any order, never reach the renderer."""
+    rng = random.Random(6)
+    steps = list(RevealStep)
+    made = {
+        (sid, step): preview(detailed, sid, step)
+        for sid in ("a", "b", "c")
+        for step in steps
+        if step is not RevealStep.HIDDEN
+    }
+    app = PanelApp()
+    async with app.run_test() as pilot:
+        for _ in range(150):
+            sid, step = rng.choice("abc"), rng.choice(steps)
+            offered = rng.choice([None, *made.values()])
+            before = len(render_log)
+            app.panel.show(sid, step, offered)
+            rendered = app.panel.rendered_image
+            if rendered is not None:  # shown now: exactly the offer, for this very sample and step
+                assert offered is not None and rendered is offered.image
+                assert (render_log[-1].sample_id, render_log[-1].step) == (sid, step)
+                assert (offered.sample_id, offered.step) == (sid, step)
+            else:
+                assert len(render_log) == before
+        await pilot.pause()
+    assert len(render_log) > 5, "some offers matched and were rendered"

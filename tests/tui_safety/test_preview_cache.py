@@ -28,19 +28,29 @@ class FakeLoader:
 
     def __init__(self) -> None:
         self.calls: list[str] = []
-        self.lock = threading.Lock()
+        self.lock = threading.Condition()
         self.gate = threading.Event()
         self.gate.set()
         self.started = threading.Event()
         self.failures: dict[str, BaseException] = {}
         self.before_return: Callable[[str], None] | None = None
+        self.slow: set[str] | None = None
+        """Samples that wait for ``gate``; None means all of them."""
+
+    def wait_calls(self, count: int) -> list[str]:
+        """Block until ``count`` loads have started; the calls in order."""
+        with self.lock:
+            assert self.lock.wait_for(lambda: len(self.calls) >= count, WAIT)
+            return list(self.calls)
 
     def __call__(self, audit: Any, sample: dict[str, Any]) -> Image.Image:
         sid = sample["sample_id"]
         with self.lock:
             self.calls.append(sid)
-        self.started.set()
-        assert self.gate.wait(WAIT)
+            self.lock.notify_all()
+        if self.slow is None or sid in self.slow:
+            self.started.set()
+            assert self.gate.wait(WAIT)
         if self.before_return:
             self.before_return(sid)
         if sid in self.failures:
@@ -96,29 +106,40 @@ def test_each_step_decodes_once(cache, loader):
     assert cache.get("s005", RevealStep.FULL).image.mode == "RGB"
 
 
-def test_foreground_request_jumps_ahead_of_prefetches(audit, loader):
+def test_item_on_screen_never_waits_behind_a_stuck_prefetch(audit, loader):
     loader.gate.clear()
+    loader.slow = {"s001"}  # a URL that takes its full timeout
     with PreviewCache(audit, workers=1, loader=loader) as cache:
-        cache.request(sample(0), RevealStep.HEAVY)
-        assert loader.started.wait(WAIT)  # the only worker is now busy with s000
-        cache.prefetch([sample(i) for i in range(1, 6)], RevealStep.HEAVY)
-        urgent = cache.request(sample(9), RevealStep.HEAVY)
+        cache.prefetch([sample(1), sample(2)], RevealStep.HEAVY)
+        assert loader.started.wait(WAIT)  # the only prefetch thread is stuck on s001
+        shown = cache.request(sample(5), RevealStep.HEAVY).result(WAIT)
+        assert shown.image is not None and not loader.gate.is_set()
+        # a queued prefetch the reviewer reaches is promoted to the urgent thread
+        promoted = cache.request(sample(2), RevealStep.HEAVY).result(WAIT)
+        assert promoted.image is not None and not loader.gate.is_set()
         loader.gate.set()
-        urgent.result(WAIT)
-        for i in range(1, 6):
-            cache.request(sample(i), RevealStep.HEAVY).result(WAIT)
-    assert loader.calls[:2] == ["s000", "s009"]
+    assert loader.calls.count("s002") == 1
+
+
+def test_prefetches_run_nearest_first(audit, loader):
+    loader.gate.clear()
+    loader.slow = {"s000"}
+    with PreviewCache(audit, workers=1, loader=loader) as cache:
+        cache.prefetch([sample(0)], RevealStep.HEAVY)
+        assert loader.started.wait(WAIT)
+        cache.prefetch([sample(0), *(sample(i) for i in (3, 1, 2))], RevealStep.HEAVY)
+        loader.gate.set()
+        assert loader.wait_calls(4) == ["s000", "s003", "s001", "s002"]
 
 
 def test_prefetching_elsewhere_drops_queued_prefetches(audit, loader):
     loader.gate.clear()
+    loader.slow = {"s000"}
     with PreviewCache(audit, workers=1, loader=loader) as cache:
-        first = cache.request(sample(0), RevealStep.HEAVY)
+        cache.prefetch([sample(0), sample(1), sample(2)], RevealStep.HEAVY)
         assert loader.started.wait(WAIT)
-        cache.prefetch([sample(1), sample(2)], RevealStep.HEAVY)
         cache.prefetch([sample(7)], RevealStep.HEAVY)
         loader.gate.set()
-        first.result(WAIT)
         cache.request(sample(7), RevealStep.HEAVY).result(WAIT)
     assert "s001" not in loader.calls and "s002" not in loader.calls
 
@@ -242,7 +263,7 @@ def test_close_resolves_pending_requests(audit, loader):
     loader.gate.clear()
     cache = PreviewCache(audit, workers=1, loader=loader)
     cache.request(sample(0), RevealStep.HEAVY)
-    assert loader.started.wait(WAIT)
+    assert loader.started.wait(WAIT)  # the urgent thread is busy: s001 stays queued
     queued = cache.request(sample(1), RevealStep.HEAVY)
     cache.close()
     assert queued.result(WAIT).status == REMOVED

@@ -9,13 +9,13 @@ exposure log so an audit lead can see how often breaks were put off.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.screen import ModalScreen
+from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Static
 
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from reviewer.tui.session import ReviewSession
 
 
-class BreakScreen(ModalScreen[str]):
+class BreakScreen(Screen[str]):
     """``b`` starts the pause, ``s`` snoozes; after the countdown, enter goes back to work.
 
     Dismissed with ``"taken"`` or ``"snoozed"``.
@@ -36,7 +36,7 @@ class BreakScreen(ModalScreen[str]):
         minutes: Length of the pause.
     """
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("b", "take", "Take a break"),
         Binding("s", "snooze", "Snooze"),
         Binding("x", "end_early", "End break", show=False),

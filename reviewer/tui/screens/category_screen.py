@@ -7,9 +7,11 @@ flag says *which* kind of hate it is.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.events import Key
 from textual.screen import ModalScreen
@@ -29,7 +31,7 @@ class CategoryScreen(ModalScreen[Choice | None]):
         subtags: Sub-tags already chosen for the current item.
     """
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel"),
         Binding("enter", "keep", "Keep"),
     ]
@@ -45,8 +47,10 @@ class CategoryScreen(ModalScreen[Choice | None]):
             yield Static(Text(""), id="category-list", markup=False)
             yield Static(Text(""), id="category-subtags", markup=False)
             yield Static(
-                Text("1-9: category · h/t/a: hate sub-tags · enter: keep · escape: cancel",
-                     style="dim"),
+                Text(
+                    "1-9: category · h/t/a: hate sub-tags · enter: keep · escape: cancel",
+                    style="dim",
+                ),
                 markup=False,
             )
 

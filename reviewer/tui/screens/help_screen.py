@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
@@ -20,7 +22,7 @@ class HelpScreen(ModalScreen[None]):
         keys: Binding id -> key, as remapped by ``[keys]`` in reviewer.toml.
     """
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "Close"),
         Binding("q", "close", "Close", show=False),
         Binding("question_mark", "close", "Close", show=False),
@@ -36,15 +38,16 @@ class HelpScreen(ModalScreen[None]):
         table.add_column()
         table.add_column(style="dim")
         for action in ACTIONS:
-            table.add_row(key_label(self.keys.get(action.id, action.key)), action.label,
-                          action.help)
+            table.add_row(
+                key_label(self.keys.get(action.id, action.key)), action.label, action.help
+            )
         with Vertical(id="help-box", classes="dialog"):
             yield Static(Text("Keys", style="bold"), markup=False)
             yield Static(table, id="help-table")
             yield Static(
                 Text(
                     "Decide from the caption and the flag reasons first; reveal only when "
-                    "you must. Remap keys by id in reviewer.toml, e.g. [keys] confirm = \"j\". "
+                    'you must. Remap keys by id in reviewer.toml, e.g. [keys] confirm = "j". '
                     "Press escape to go back."
                 ),
                 markup=False,

@@ -13,12 +13,13 @@ from __future__ import annotations
 import time
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
+from textual.binding import BindingType
 from textual.containers import Horizontal
 from textual.events import Resize
 from textual.message import Message
@@ -42,6 +43,22 @@ if TYPE_CHECKING:
     from reviewer.audit import Audit
     from reviewer.tui.session import ReviewSession
 
+@dataclass(frozen=True)
+class Stamp:
+    """When a keypress was handled: wall clock and this thread's CPU clock (benchmark probe).
+
+    The CPU time spent by the UI thread between the key and the refreshed screen is the
+    latency an idle machine would see; the wall time adds waiting for other processes.
+    """
+
+    wall: float
+    cpu: float
+
+    @classmethod
+    def now(cls) -> Stamp:
+        return cls(time.perf_counter(), time.thread_time())
+
+
 PREFETCH_AHEAD = 4
 """Items after the current one whose images are decoded and blurred in advance."""
 MIN_SIZE = (60, 16)
@@ -51,7 +68,7 @@ MIN_SIZE = (60, 16)
 class ReviewScreen(Screen[None]):
     """One item at a time: caption, reasons, metadata, image panel, progress, footer."""
 
-    BINDINGS = keymap.bindings()
+    BINDINGS: ClassVar[list[BindingType]] = keymap.bindings()
 
     @dataclass
     class RowsLoaded(Message):
@@ -81,6 +98,11 @@ class ReviewScreen(Screen[None]):
         self.rows = RowCache()
         self.latencies: list[float] = []
         """Seconds from a move's keypress to the refreshed screen (benchmark probe)."""
+        self.cpu_latencies: list[float] = []
+        """UI-thread CPU seconds from a move's keypress to the refreshed screen."""
+        self.image_latencies: list[float] = []
+        """Seconds from a move's keypress to its image on screen (benchmark probe)."""
+        self._awaiting_image: Stamp | None = None
         self._escalate_armed: str | None = None
         self._reveal_timer: Timer | None = None
 
@@ -100,17 +122,24 @@ class ReviewScreen(Screen[None]):
         yield Static(Text(""), id="empty", markup=False)
         yield Static(Text(""), id="message", markup=False)
         yield Static(
-            Text("The terminal is too small for reviewing: make it at least "
-                 f"{MIN_SIZE[0]}×{MIN_SIZE[1]}."),
+            Text(
+                "The terminal is too small for reviewing: make it at least "
+                f"{MIN_SIZE[0]}×{MIN_SIZE[1]}."
+            ),
             id="too-small",
             markup=False,
         )
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         if self.app.no_color:
             self.say("No colour in this terminal: the image panel names each reveal step.")
         self.show_current()
+
+    def on_screen_resume(self) -> None:
+        """Back from a dialog, the stats or a break: show the item as it stands now."""
+        if self.is_mounted:
+            self.show_current()
 
     def on_resize(self, event: Resize) -> None:
         small = event.size.width < MIN_SIZE[0] or event.size.height < MIN_SIZE[1]
@@ -139,7 +168,9 @@ class ReviewScreen(Screen[None]):
             return
         caption.show(item.row.get("text"), item.reasons, self._meta(item))
         self._show_image(item)
-        self._prefetch()
+        # Start decoding the next items only once this one is on screen: on two cores the
+        # decode threads would otherwise compete with this refresh.
+        self.call_after_refresh(self._prefetch)
 
     def _meta(self, item: ReviewItem) -> dict[str, str]:
         row = item.row
@@ -172,6 +203,7 @@ class ReviewScreen(Screen[None]):
         preview = self.previews.get(item.sample_id, step)
         if preview is not None:
             panel.show(item.sample_id, step, preview)
+            self._image_shown(preview)
             return
         panel.show(item.sample_id, step, None, LOADING)
         future = self.previews.request(item.row, step)
@@ -185,13 +217,24 @@ class ReviewScreen(Screen[None]):
         preview = message.preview
         if preview.sample_id == self.session.current_id and preview.step == self.session.step:
             self.query_one(ImagePanel).show(preview.sample_id, preview.step, preview)
+            self._image_shown(preview)
+
+    def _image_shown(self, preview: Preview) -> None:
+        """Time the first image after a move, once it is on screen (benchmark probe)."""
+        started, self._awaiting_image = self._awaiting_image, None
+        if started is not None and preview.image is not None:
+            self.call_after_refresh(self._record_image_latency, started)
+
+    def _record_image_latency(self, started: Stamp) -> None:
+        self.image_latencies.append(time.perf_counter() - started.wall)
 
     def _prefetch(self) -> None:
         step = prefetch_step(self.audit.settings)
         if self.previews is None or step is None:
             return
-        ahead = self.rows.loaded_after(self.session.queue.ids, self.session.position,
-                                       PREFETCH_AHEAD)
+        ahead = self.rows.loaded_after(
+            self.session.queue.ids, self.session.position, PREFETCH_AHEAD
+        )
         self.previews.prefetch([item.row for item in ahead], step)
 
     def _update_progress(self) -> None:
@@ -256,23 +299,25 @@ class ReviewScreen(Screen[None]):
 
     # ---- actions ----------------------------------------------------------------------------
 
-    def _timed_move(self, started: float) -> None:
+    def _timed_move(self, started: Stamp) -> None:
         """After a move: wellbeing checks, render, and time keypress-to-refresh."""
         self._cancel_reveal_timer()
         if self._wellbeing_stop():
             return
+        self._awaiting_image = started
         self.show_current()
         self.call_after_refresh(self._record_latency, started)
 
-    def _record_latency(self, started: float) -> None:
-        self.latencies.append(time.perf_counter() - started)
+    def _record_latency(self, started: Stamp) -> None:
+        self.latencies.append(time.perf_counter() - started.wall)
+        self.cpu_latencies.append(time.thread_time() - started.cpu)
 
     def _disarm(self) -> None:
         self._escalate_armed = None
 
     def action_decide(self, verdict: str) -> None:
         """Save a decision now (durable on return), then move on."""
-        started = time.perf_counter()
+        started = Stamp.now()
         self._disarm()
         sid = self.session.current_id
         if sid is None:
@@ -304,14 +349,14 @@ class ReviewScreen(Screen[None]):
         )
 
     def action_next(self) -> None:
-        started = time.perf_counter()
+        started = Stamp.now()
         self._disarm()
         if self.session.next():
             self.say("")
         self._timed_move(started)
 
     def action_previous(self) -> None:
-        started = time.perf_counter()
+        started = Stamp.now()
         self._disarm()
         if not self.session.previous():
             self.say("this is the first item")
@@ -402,7 +447,7 @@ class ReviewScreen(Screen[None]):
             self.say("the statistics screen is not available in this build (use `reviewer stats`)")
             return
         self.session.hide()
-        self.app.push_screen(StatsScreen(self.audit), lambda _: self.show_current())
+        self.app.push_screen(StatsScreen(self.audit))
 
     def action_help(self) -> None:
         from reviewer.tui.screens.help_screen import HelpScreen
@@ -434,9 +479,6 @@ class ReviewScreen(Screen[None]):
             from reviewer.tui.screens.break_screen import BreakScreen
 
             minutes = self.audit.settings.wellbeing.break_minutes
-            self.app.push_screen(
-                BreakScreen(self.session, due, minutes), lambda _: self.show_current()
-            )
-            self.show_current()
+            self.app.push_screen(BreakScreen(self.session, due, minutes))
             return True
         return False

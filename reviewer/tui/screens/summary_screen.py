@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.screen import ModalScreen
+from textual.screen import Screen
 from textual.widgets import Static
 
 from reviewer.text_safety import neutralise
 from reviewer.tui.session import Summary
 
 
-class SummaryScreen(ModalScreen[None]):
+class SummaryScreen(Screen[None]):
     """Items, time, exposure and breaks of the session; enter, q or escape closes the app.
 
     Args:
@@ -21,7 +23,7 @@ class SummaryScreen(ModalScreen[None]):
         message: Why the session ended, when it was not the reviewer's choice (daily cap).
     """
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "close", "Close"),
         Binding("q", "close", "Close", show=False),
         Binding("escape", "close", "Close", show=False),

@@ -32,10 +32,12 @@ from textual.app import ComposeResult
 from textual.css.query import NoMatches
 from textual.widget import Widget
 from textual.widgets import Static
+from textual_image.widget import HalfcellImage
 from textual_image.widget import Image as AutoImage
 
-from reviewer.images.blur import RevealStep, check_safe, step_label
+from reviewer.images.blur import RevealStep, UnsafePixelsError, check_safe, step_label
 from reviewer.images.preview_cache import LOADING, Preview
+from reviewer.tui.widgets.halfcell import FastHalfcellImage
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +59,7 @@ RENDER_HOOKS: list[Callable[[RenderRecord], None]] = []
 
 TEXT_ONLY = "text-only mode: images are never shown"
 NO_ITEM = "no item"
+REFUSED = "image refused: it did not pass the blur pipeline (a bug; please report it)"
 
 
 class ImagePanel(Widget):
@@ -65,7 +68,8 @@ class ImagePanel(Widget):
     Args:
         renderer: A textual-image widget class (``UnicodeImage``, ``HalfcellImage``,
             ``TGPImage``, ``SixelImage``); default: the one textual-image chose for
-            this terminal. Tests pass an explicit class.
+            this terminal. Tests pass an explicit class. ``HalfcellImage`` is
+            drawn by :class:`FastHalfcellImage` (same cells, several times faster).
         text_only: Never show images (``image_mode = "text-only"``).
         reveal_key: The key named in the "press … to reveal" hint.
     """
@@ -107,7 +111,7 @@ class ImagePanel(Widget):
         classes: str | None = None,
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
-        self._renderer_class: type[Any] = renderer or AutoImage
+        self._renderer_class: type[Any] = _faster(renderer or AutoImage)
         self.text_only = text_only
         self.reveal_key = reveal_key
         self.sample_id: str | None = None
@@ -173,8 +177,13 @@ class ImagePanel(Widget):
             self._placeholder(f"image hidden — press {self.reveal_key} to reveal", "hidden")
         elif preview is None or preview.sample_id != sample_id or preview.step != self.step:
             if preview is not None:
-                log.debug("stale preview %s/%s for %s/%s", preview.sample_id, preview.step,
-                          sample_id, self.step)
+                log.debug(
+                    "stale preview %s/%s for %s/%s",
+                    preview.sample_id,
+                    preview.step,
+                    sample_id,
+                    self.step,
+                )
             self._placeholder(status or LOADING, step_label(self.step))
         elif preview.image is None:
             self._placeholder(preview.status or status or "image unavailable", "")
@@ -193,20 +202,29 @@ class ImagePanel(Widget):
         self._set_static("#image-label", label)
 
     def _hand_to_renderer(self, sample_id: str, preview: Preview) -> None:
-        """THE path from pixels to the terminal: check, record, render."""
+        """THE path from pixels to the terminal: check, record, render.
+
+        Pixels already on screen are not handed over again (Kitty and Sixel would
+        re-send them); refused pixels first clear whatever was shown before.
+        """
         assert preview.image is not None
-        check_safe(preview.image, preview.step)
+        try:
+            check_safe(preview.image, preview.step)
+        except UnsafePixelsError:
+            self._placeholder(REFUSED, "")
+            raise
+        pixels = self._pixels()
+        self.message = ""
+        self._show_placeholder(False)
+        self._set_static("#image-label", step_label(preview.step))
+        if pixels is None or (pixels.display and pixels.image is preview.image):
+            return
         record = RenderRecord(sample_id, preview.step, time.monotonic())
         RENDER_LOG.append(record)
         for hook in list(RENDER_HOOKS):
             hook(record)
-        self.message = ""
-        pixels = self._pixels()
-        if pixels is not None:
-            pixels.image = preview.image
-            pixels.display = True
-        self._show_placeholder(False)
-        self._set_static("#image-label", step_label(preview.step))
+        pixels.image = preview.image
+        pixels.display = True
 
     def _pixels(self) -> Any:
         """The textual-image widget, or None before the panel is composed."""
@@ -224,4 +242,18 @@ class ImagePanel(Widget):
             self.query_one(selector, Static).update(Text(text))
 
 
-__all__ = ["NO_ITEM", "RENDER_HOOKS", "RENDER_LOG", "TEXT_ONLY", "ImagePanel", "RenderRecord"]
+def _faster(renderer: type[Any]) -> type[Any]:
+    """The renderer to use: textual-image's half-cell one is swapped for the same-looking,
+    several times faster :class:`FastHalfcellImage` (it is what tmux users get)."""
+    return FastHalfcellImage if renderer is HalfcellImage else renderer
+
+
+__all__ = [
+    "NO_ITEM",
+    "REFUSED",
+    "RENDER_HOOKS",
+    "RENDER_LOG",
+    "TEXT_ONLY",
+    "ImagePanel",
+    "RenderRecord",
+]

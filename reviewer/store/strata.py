@@ -1,0 +1,94 @@
+"""SQL that labels each sample with its stratum, and the flags view the strata read.
+
+Stratum labels are SQL expressions over ``s`` (the samples row) and ``f`` (that
+sample's flags pivoted by :func:`flag_columns`), so a plan's strata are computed
+by DuckDB in the same statement that draws the plan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import duckdb
+
+from reviewer.config import Settings
+from reviewer.errors import ReviewerError
+from reviewer.store.schema import NSFW_LEVELS
+
+_EMPTY_FLAGS = (
+    "CREATE OR REPLACE TEMP VIEW flags AS SELECT NULL::VARCHAR AS sample_id,"
+    " NULL::VARCHAR AS flagger, NULL::VARCHAR AS flag, NULL::DOUBLE AS score,"
+    " NULL::BOOLEAN AS flagged, NULL::VARCHAR AS reason, NULL::VARCHAR AS run_id WHERE false"
+)
+
+
+def install_flags(store: Any, conn: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    """Expose the ``flags`` temp view (the flags contract) in ``conn``.
+
+    Uses the flaggers' ``install_flag_views`` (a Store method or a function of
+    :mod:`reviewer.store.scores`); before any flag run exists, an empty view with
+    the contract's columns, so every query here works on an unflagged audit.
+    """
+    method = getattr(store, "install_flag_views", None)
+    if callable(method):
+        method(conn, settings)
+        return
+    from reviewer.store import scores
+
+    function = getattr(scores, "install_flag_views", None)
+    if callable(function):
+        function(conn, settings)
+        return
+    conn.execute(_EMPTY_FLAGS)
+
+
+def stratum_expression(key: str, settings: Settings, bands: Sequence[float]) -> str:
+    """The SQL expression labelling a sample's stratum for one ``--strata`` key.
+
+    Keys: ``flag`` (the set of flags raised, e.g. ``keyword+nsfw_field``), ``nsfw``
+    (the LAION tag), ``punsafe`` (banded at the configured cut points), ``score:FLAG``
+    (that flag's score in ``bands``) and ``dataset``.
+    """
+    if key == "flag":
+        return "coalesce(f.flagset, 'unflagged')"
+    if key == "nsfw":
+        levels = ", ".join(f"'{lvl}'" for lvl in NSFW_LEVELS)
+        return f"'nsfw=' || CASE WHEN s.nsfw IN ({levels}) THEN s.nsfw ELSE 'N/A' END"
+    if key == "punsafe":
+        low, high = (float(c) for c in settings.flags.punsafe_cuts[:2])
+        return (
+            "'punsafe=' || CASE WHEN s.punsafe IS NULL THEN 'N/A'"
+            f" WHEN s.punsafe < {low!r} THEN 'UNLIKELY' WHEN s.punsafe < {high!r}"
+            " THEN 'UNSURE' ELSE 'NSFW' END"
+        )
+    if key == "dataset":
+        return "'dataset=' || coalesce(s.dataset, '?')"
+    if key.startswith("score:"):
+        flag = key.split(":", 1)[1]
+        if not flag.replace("_", "").isalnum():
+            raise ReviewerError(f"--strata {key}: bad flag name", "e.g. score:hate_hateful")
+        cuts = sorted(float(b) for b in bands)
+        cases = " ".join(
+            f"WHEN f.score_{flag} < {hi!r} THEN '[{lo:g},{hi:g})'"
+            for lo, hi in zip([0.0, *cuts], cuts, strict=False)
+        )
+        last = cuts[-1] if cuts else 0.0
+        return (
+            f"'{flag}=' || CASE WHEN f.score_{flag} IS NULL THEN 'none' {cases}"
+            f" ELSE '[{last:g},1]' END"
+        )
+    raise ReviewerError(
+        f"--strata: unknown key '{key}'", "use flag, nsfw, punsafe, dataset or score:FLAG"
+    )
+
+
+def flag_columns(keys: Sequence[str]) -> str:
+    scores = [k.split(":", 1)[1] for k in keys if k.startswith("score:")]
+    extra = "".join(
+        f", max(score) FILTER (WHERE flag = '{flag}') AS score_{flag}" for flag in scores
+    )
+    return (
+        "SELECT sample_id, string_agg(DISTINCT flag, '+' ORDER BY flag)"
+        " FILTER (WHERE flagged) AS flagset" + extra + " FROM flags GROUP BY sample_id"
+    )

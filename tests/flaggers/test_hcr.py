@@ -1,0 +1,205 @@
+"""Hate content rate: counts, intervals and dataset comparisons against published numbers."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pytest
+from click.testing import CliRunner
+from conftest import sample_rows
+
+from reviewer.audit import Audit
+from reviewer.cli import main
+from reviewer.errors import ReviewerError
+from reviewer.flaggers.runner import run_flagger
+from reviewer.stats.hcr import cohens_d, conservative_order, hcr_rows, t_tests
+from reviewer.stats.intervals import proportion_ci
+
+Build = Callable[[list[dict[str, Any]]], Audit]
+
+
+def hate(
+    p_hateful: list[float | None],
+    p_targeted: list[float | None] | None = None,
+    p_aggressive: list[float | None] | None = None,
+) -> pa.Table:
+    zeros = [0.0] * len(p_hateful)
+    return pa.table(
+        {
+            "p_hateful": pa.array(p_hateful, pa.float64()),
+            "p_targeted": pa.array(p_targeted or zeros, pa.float64()),
+            "p_aggressive": pa.array(p_aggressive or zeros, pa.float64()),
+        }
+    )
+
+
+def test_hcr_of_3_in_10_with_published_intervals() -> None:
+    # 3 of 10 captions at or above 0.5. Wilson 95 %: 0.1078-0.6032 (Newcombe 1998 method 3);
+    # Clopper-Pearson 95 %: 0.0667-0.6525 (exact binomial tables).
+    scores = hate([0.9, 0.5, 0.7, 0.1, 0.2, 0.3, 0.4, 0.49, 0.0, 0.05])
+    rows = {r.type: r for r in hcr_rows(scores, 0.5)}
+    hateful = rows["hateful"]
+    assert (hateful.wilson.k, hateful.wilson.n) == (3, 10)
+    assert hateful.wilson.low == pytest.approx(0.1078, abs=5e-4)
+    assert hateful.wilson.high == pytest.approx(0.6032, abs=5e-4)
+    assert hateful.clopper_pearson.low == pytest.approx(0.0667, abs=5e-4)
+    assert hateful.clopper_pearson.high == pytest.approx(0.6525, abs=5e-4)
+
+
+def test_any_of_three_and_unscored_captions() -> None:
+    scores = hate(
+        [0.9, 0.1, 0.1, None, 0.1],
+        [0.1, 0.6, 0.1, None, None],
+        [0.1, 0.1, 0.2, None, 0.8],
+    )
+    rows = {r.type: (r.wilson.k, r.wilson.n) for r in hcr_rows(scores, 0.5)}
+    # Row 4 is unscored (all NULL) and leaves every denominator; row 5 is scored.
+    assert rows == {"hateful": (1, 4), "targeted": (1, 3), "aggressive": (1, 4), "any": (3, 4)}
+
+
+def test_t_tests_match_the_published_welch_examples() -> None:
+    # Worked examples of Wikipedia, "Welch's t-test" (examples 1 and 2).
+    a1 = [27.5, 21.0, 19.0, 23.6, 17.0, 17.9, 16.9, 20.1, 21.9, 22.6, 23.1, 19.6, 19.0, 21.7, 21.4]
+    a2 = [27.1, 22.0, 20.8, 23.4, 23.4, 23.5, 25.8, 22.0, 24.8, 20.2, 21.9, 22.1, 22.9, 20.5, 24.4]
+    one = t_tests(np.array(a1), np.array(a2))
+    assert one["student_t"] == pytest.approx(-2.46, abs=0.005)
+    assert one["student_p"] == pytest.approx(0.021, abs=0.001)
+    assert one["welch_t"] == pytest.approx(-2.46, abs=0.005)
+    assert one["welch_df"] == pytest.approx(25.0, abs=0.05)
+    assert one["welch_p"] == pytest.approx(0.021, abs=0.001)
+    b1 = [17.2, 20.9, 22.6, 18.1, 21.7, 21.4, 23.5, 24.2, 14.7, 21.8]
+    b2 = [
+        21.5,
+        22.8,
+        21.0,
+        23.0,
+        21.6,
+        23.6,
+        22.5,
+        20.7,
+        23.4,
+        21.8,
+        20.7,
+        21.7,
+        21.5,
+        22.5,
+        23.6,
+        21.5,
+        22.5,
+        23.5,
+        21.5,
+        21.8,
+    ]
+    two = t_tests(np.array(b1), np.array(b2))
+    assert two["student_t"] == pytest.approx(-2.10, abs=0.005)
+    assert two["student_p"] == pytest.approx(0.045, abs=0.001)
+    assert two["welch_t"] == pytest.approx(-1.57, abs=0.005)
+    assert two["welch_df"] == pytest.approx(9.9, abs=0.05)
+    assert two["welch_p"] == pytest.approx(0.149, abs=0.001)
+
+
+def test_cohens_d_by_hand() -> None:
+    # means 4 and 2; sample variances 4 and 1; pooled = (2*4 + 2*1) / 4 = 2.5; d = 2 / sqrt(2.5)
+    assert cohens_d(np.array([2.0, 4.0, 6.0]), np.array([1.0, 2.0, 3.0])) == pytest.approx(
+        2 / math.sqrt(2.5)
+    )
+    assert cohens_d(np.array([1.0]), np.array([1.0, 2.0])) is None
+    assert t_tests(np.array([0.1, 0.1]), np.array([0.1, 0.1]))["student_t"] is None
+
+
+def test_conservative_comparison_needs_non_overlapping_intervals() -> None:
+    high, low = proportion_ci(60, 100, "clopper-pearson"), proportion_ci(20, 100, "clopper-pearson")
+    close = proportion_ci(55, 100, "clopper-pearson")
+    assert conservative_order(high, low) == "a > b"
+    assert conservative_order(low, high) == "b > a"
+    assert conservative_order(high, close) == "overlap"
+
+
+def test_threshold_must_be_a_probability() -> None:
+    with pytest.raises(ReviewerError, match="threshold"):
+        hcr_rows(hate([0.5]), 1.5)
+
+
+@pytest.fixture
+def two_datasets(audit_with: Build, scripted_hate: Any) -> Audit:
+    """Dataset A: 3 files with HCR 2/4, 1/4, 3/4; dataset B: 3 files with 0/4, 1/4, 0/4."""
+    rows, scores = [], {}
+    hits = {"A": [2, 1, 3], "B": [0, 1, 0]}
+    for dataset, per_file in hits.items():
+        for f, k in enumerate(per_file):
+            for j in range(4):
+                sid = f"{dataset}{f}{j}"
+                rows.append(
+                    sample_rows(
+                        1, dataset=dataset, sample_id=sid, source_file=f"{dataset}-{f}.parquet"
+                    )[0]
+                )
+                scores[sid] = {
+                    "p_hateful": 0.9 if j < k else 0.1,
+                    "p_targeted": 0.0,
+                    "p_aggressive": 0.0,
+                }
+    audit = audit_with(rows)
+    run_flagger(audit, scripted_hate(scores))
+    return audit
+
+
+def test_hcr_cli_json_compares_two_datasets(two_datasets: Audit) -> None:
+    result = CliRunner().invoke(main, ["hcr", str(two_datasets.root), "--by", "dataset", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    rates = {(r["group"], r["type"]): (r["k"], r["n"]) for r in data["hcr"]}
+    assert rates[("A", "hateful")] == (6, 12) and rates[("B", "any")] == (1, 12)
+    [hateful] = [c for c in data["comparison"] if c["type"] == "hateful"]
+    # per-file HCR A = .5, .25, .75 (mean .5, var .0625); B = 0, .25, 0 (mean 1/12, var 1/48)
+    pooled = (2 * 0.0625 + 2 / 48) / 4
+    assert hateful["mean_a"] == pytest.approx(0.5)
+    assert hateful["mean_b"] == pytest.approx(1 / 12)
+    assert hateful["cohens_d"] == pytest.approx((0.5 - 1 / 12) / math.sqrt(pooled))
+    assert hateful["student_t"] == pytest.approx((0.5 - 1 / 12) / math.sqrt(pooled * 2 / 3))
+    assert hateful["conservative"] == "overlap"  # 6/12 vs 1/12: CP intervals still overlap
+
+
+def test_hcr_cli_writes_the_curve_csv_and_plots(two_datasets: Audit, tmp_path: Path) -> None:
+    out = tmp_path / "curve.csv"
+    result = CliRunner().invoke(main, ["hcr", str(two_datasets.root), "--csv", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "HCR (any of three) by threshold" in result.output
+    assert "Comparison A" in result.output
+    with out.open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 9 * 4  # nine thresholds x four types, one group
+    at_09 = [r for r in rows if r["threshold"] == "0.9" and r["type"] == "hateful"]
+    assert (at_09[0]["k"], at_09[0]["n"]) == ("7", "24")  # 0.9 >= 0.9 counts
+
+
+def test_hcr_cli_without_hate_scores_says_what_to_run(audit: Audit) -> None:
+    result = CliRunner().invoke(main, ["hcr", str(audit.root)])
+    assert result.exit_code != 0
+    assert "reviewer flag" in result.output and "--flagger hate" in result.output
+
+
+def test_hcr_cli_by_source_file(two_datasets: Audit) -> None:
+    result = CliRunner().invoke(
+        main, ["hcr", str(two_datasets.root), "--by", "source_file", "--json", "--threshold", "0.5"]
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    rates = {r["group"]: (r["k"], r["n"]) for r in data["hcr"] if r["type"] == "hateful"}
+    assert rates == {
+        "A-0.parquet": (2, 4),
+        "A-1.parquet": (1, 4),
+        "A-2.parquet": (3, 4),
+        "B-0.parquet": (0, 4),
+        "B-1.parquet": (1, 4),
+        "B-2.parquet": (0, 4),
+    }
+    bad = CliRunner().invoke(main, ["hcr", str(two_datasets.root), "--compare", "A"])
+    assert bad.exit_code == 2 and "give two dataset names" in bad.output

@@ -1,0 +1,99 @@
+"""The ``ingest`` and ``demo`` commands, the demo's content, and the notebook API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+from click.testing import CliRunner
+
+import reviewer
+from reviewer.audit import Audit
+from reviewer.cli import main
+from reviewer.cli.demo_cmd import ASSETS, DEMO_DATASET, build_demo_audit
+from reviewer.errors import ReviewerError
+from reviewer.images.resolve import load_image
+from tests.ingest.conftest import laion400m_table, write_parquet
+
+KEYWORDS_2021 = ["porn", "hot ", "adult", "xxx", "sex", "fuck", " rape "]
+
+
+def test_cli_ingest_reports_rows_and_warnings(audit: Audit, tmp_path: Path) -> None:
+    table = laion400m_table(3).set_column(2, "TEXT", pa.array(["a", "", "c"]))
+    path = write_parquet(tmp_path / "p.parquet", table)
+    result = CliRunner().invoke(main, ["ingest", str(audit.root), str(path)])
+    assert result.exit_code == 0, result.output
+    assert "3 of 3 rows as laion400m" in result.output
+    assert "warning NULL or empty caption (row kept): 1 (first: row 1)" in result.output
+    again = CliRunner().invoke(main, ["ingest", str(audit.root), str(path)])
+    assert "skipped" in again.output and "already ingested" in again.output
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [(None, "no such file or folder"), (b"not parquet", "not a parquet file")],
+)
+def test_cli_ingest_bad_input_is_one_line_and_non_zero(
+    audit: Audit, tmp_path: Path, content: bytes | None, message: str
+) -> None:
+    path = tmp_path / "x.parquet"
+    if content is not None:
+        path.write_bytes(content)
+    result = CliRunner().invoke(main, ["ingest", str(audit.root), str(path)])
+    assert result.exit_code != 0
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert len([line for line in result.output.splitlines() if line.startswith("error:")]) == 1
+
+
+def test_keyword_list_holds_the_2021_terms_with_their_spaces() -> None:
+    lines = (ASSETS / "keywords" / "laion400m_2021.txt").read_text(encoding="utf-8").splitlines()
+    terms = [line.strip()[1:-1] for line in lines if line.strip().startswith('"')]
+    assert terms == KEYWORDS_2021
+
+
+def test_demo_is_synthetic_safe_and_tells_the_precision_story(tmp_path: Path) -> None:
+    audit = build_demo_audit(tmp_path / "demo")
+    rows = audit.store.query("SELECT * FROM samples ORDER BY sample_id").to_pylist()
+    assert 40 <= len(rows) <= 60
+    assert {r["dataset"] for r in rows} == {DEMO_DATASET}
+    assert all(r["demo_note"].startswith("SYNTHETIC DEMO") for r in rows)
+    hits = [r for r in rows if any(k in (r["text"] + r["url"]).lower() for k in KEYWORDS_2021)]
+    assert len(hits) >= 15  # innocent keyword hits: Essex, hot chocolate, adult education...
+    benign_tagged = [r for r in rows if r["nsfw"] in ("UNSURE", "NSFW")]
+    assert len(benign_tagged) >= 8
+    assert {r["nsfw"] for r in rows} >= {"", "nsfw?"}  # corrupt tag values, kept as given
+    assert sum(r["image_ref"] is not None for r in rows) >= 40
+    astronaut = next(r for r in rows if "Eileen Collins" in r["text"])
+    assert load_image(audit, astronaut).size == (512, 512)
+    again = build_demo_audit(tmp_path / "demo")  # idempotent
+    assert again.store.sample_count() == len(rows)
+
+
+def test_demo_command_prints_the_summary(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["demo", str(tmp_path / "d")])
+    assert result.exit_code == 0, result.output
+    assert "SYNTHETIC" in result.output
+    assert "demo-synthetic" in result.output
+
+
+def test_notebook_api_returns_arrow_and_pandas(audit: Audit, tmp_path: Path) -> None:
+    path = write_parquet(tmp_path / "p.parquet", laion400m_table(6))
+    with reviewer.open_audit(audit.root) as handle:
+        report = handle.ingest(path)
+        assert report.inserted == 6
+        table = handle.samples(columns=["sample_id", "nsfw"], where="nsfw = ?", params=["NSFW"])
+        assert table.to_pylist() == [
+            {"sample_id": "2", "nsfw": "NSFW"},
+            {"sample_id": "5", "nsfw": "NSFW"},
+        ]
+        frame = handle.samples(limit=2, as_pandas=True)
+        assert list(frame["sample_id"]) == ["0", "1"]
+        assert handle.sample("4")["text"] == "caption 4"
+        assert handle.sample("nope") is None
+        assert handle.summary()["samples"] == 6
+        assert handle.labels().num_rows == 0
+        assert handle.sql("SELECT count(*) AS n FROM samples").to_pylist() == [{"n": 6}]
+        with pytest.raises(ReviewerError, match="unknown sample column"):
+            handle.samples(columns=["nope"])

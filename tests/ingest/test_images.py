@@ -1,0 +1,214 @@
+"""Images at review time: local roots, tar members, decode checks, HTTP fetch into cache/."""
+
+from __future__ import annotations
+
+import io
+import stat
+import struct
+import threading
+import zlib
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import ClassVar
+
+import pytest
+from PIL import Image
+
+from reviewer.audit import Audit
+from reviewer.errors import ImageUnavailableError
+from reviewer.images.decode import decode_image
+from reviewer.images.fetch import cache_path
+from reviewer.images.resolve import load_image
+from tests.ingest.conftest import png_bytes
+
+
+def _root(audit: Audit, path: Path, kind: str = "dir") -> int:
+    with audit.store.transaction() as conn:
+        return audit.store.image_root_id(conn, str(path), kind)
+
+
+def _reason(audit: Audit, sample: dict[str, object]) -> str:
+    with pytest.raises(ImageUnavailableError) as err:
+        load_image(audit, sample)
+    return err.value.reason
+
+
+def test_local_file_under_its_root(audit: Audit, tmp_path: Path) -> None:
+    (tmp_path / "imgs" / "sub").mkdir(parents=True)
+    (tmp_path / "imgs" / "sub" / "a.png").write_bytes(png_bytes((5, 4)))
+    root = _root(audit, tmp_path / "imgs")
+    image = load_image(audit, {"sample_id": "s", "image_ref": f"{root}:sub/a.png"})
+    assert image.size == (5, 4) and image.mode == "RGB"
+
+
+def test_escapes_and_symlinks_out_of_the_root_are_refused(audit: Audit, tmp_path: Path) -> None:
+    (tmp_path / "imgs").mkdir()
+    (tmp_path / "secret.png").write_bytes(png_bytes())
+    (tmp_path / "imgs" / "link.png").symlink_to(tmp_path / "secret.png")
+    root = _root(audit, tmp_path / "imgs")
+    for member in ("../secret.png", "link.png", "/etc/passwd", "sub/../../secret.png"):
+        assert _reason(audit, {"image_ref": f"{root}:{member}"}) == "outside its root"
+
+
+def test_missing_image_and_no_reference(audit: Audit, tmp_path: Path) -> None:
+    (tmp_path / "imgs").mkdir()
+    root = _root(audit, tmp_path / "imgs")
+    assert _reason(audit, {"image_ref": f"{root}:gone.png"}) == "no image"
+    assert _reason(audit, {"image_ref": "99:x.png"}) == "no image"
+    assert _reason(audit, {"sample_id": "s", "url": None, "image_ref": None}) == "no image"
+
+
+def test_corrupt_not_an_image_and_bomb(tmp_path: Path) -> None:
+    good = png_bytes((64, 64))
+    with pytest.raises(ImageUnavailableError) as err:
+        decode_image(good[: len(good) // 2], max_pixels=10_000)
+    assert err.value.reason == "corrupt"
+    with pytest.raises(ImageUnavailableError) as err:
+        decode_image(b"<html>404 not found</html>", max_pixels=10_000)
+    assert err.value.reason == "not an image"
+    for side in (9_000, 20_000):  # over our cap; over Pillow's own bomb limit
+        with pytest.raises(ImageUnavailableError) as err:
+            decode_image(_bomb_png(side), max_pixels=64_000_000)
+        assert err.value.reason == "too large"
+    with pytest.raises(ImageUnavailableError) as err:
+        decode_image(_bomb_png(9_000), max_pixels=64_000_000)
+    assert "9000x9000" in err.value.message
+
+
+def _bomb_png(side: int) -> bytes:
+    """A tiny PNG whose header claims ``side`` x ``side`` pixels (a decompression bomb)."""
+    data = bytearray(png_bytes((1, 1)))
+    ihdr = data.index(b"IHDR")
+    data[ihdr + 4 : ihdr + 12] = struct.pack(">II", side, side)
+    data[ihdr + 17 : ihdr + 21] = struct.pack(">I", zlib.crc32(bytes(data[ihdr : ihdr + 17])))
+    return bytes(data)
+
+
+def test_transparent_png_is_flattened_onto_white() -> None:
+    buf = io.BytesIO()
+    Image.new("RGBA", (3, 3), (255, 0, 0, 0)).save(buf, format="PNG")
+    assert decode_image(buf.getvalue(), 100).getpixel((1, 1)) == (255, 255, 255)
+
+
+def test_load_image_is_thread_safe_on_tar_members(audit: Audit, tmp_path: Path) -> None:
+    import tarfile
+
+    shard = tmp_path / "s.tar"
+    with tarfile.open(shard, "w") as tar:
+        for i in range(20):
+            data = png_bytes((4, 4), (i * 10, 0, 0))
+            info = tarfile.TarInfo(f"k{i}.png")
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    root = _root(audit, shard, "tar")
+    results: dict[int, tuple[int, int, int]] = {}
+
+    def work(i: int) -> None:
+        results[i] = load_image(audit, {"image_ref": f"{root}:k{i}.png"}).getpixel((0, 0))
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == {i: (i * 10, 0, 0) for i in range(20)}
+
+
+# -- HTTP fetch against a local server ------------------------------------------------
+
+PNG = png_bytes((6, 6), (0, 0, 200))
+
+
+class _Handler(BaseHTTPRequestHandler):
+    release = threading.Event()
+    hits: ClassVar[list[str]] = []
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def _send(self, code: int, ctype: str, body: bytes, length: int | None = None) -> None:
+        self.send_response(code)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body) if length is None else length))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self) -> None:
+        self.hits.append(self.path)
+        if self.path == "/ok.png":
+            self._send(200, "image/png", PNG)
+        elif self.path == "/page.html":
+            self._send(200, "text/html; charset=utf-8", b"<html>hi</html>")
+        elif self.path == "/big.png":
+            self._send(200, "image/png", b"", length=10_000_000)
+        elif self.path == "/stream.png":
+            self.send_response(200)
+            self.send_header("Content-Type", "image/png")
+            self.end_headers()
+            for _ in range(100):
+                self.wfile.write(b"\x89" * 1024)
+        elif self.path == "/garbage.png":
+            self._send(200, "image/png", b"definitely not a png")
+        elif self.path == "/stall.png":
+            self.release.wait(10)  # the server's own stall; the client gives up first
+        else:
+            self._send(404, "text/plain", b"no")
+
+
+@pytest.fixture
+def server() -> Iterator[str]:
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    httpd.daemon_threads = True
+    _Handler.release.clear()
+    _Handler.hits.clear()
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.02,), daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    _Handler.release.set()
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture
+def fetching(audit: Audit) -> Audit:
+    audit.settings.images.fetch_timeout_s = 0.5
+    audit.settings.images.fetch_max_bytes = 50_000
+    return audit
+
+
+def test_fetch_200_caches_privately_and_serves_from_cache(fetching: Audit, server: str) -> None:
+    sample = {"sample_id": "laion:a:1", "url": f"{server}/ok.png", "image_ref": None}
+    assert load_image(fetching, sample).getpixel((0, 0)) == (0, 0, 200)
+    cached = cache_path(fetching.paths.images_cache, "laion:a:1")
+    assert cached.read_bytes() == PNG
+    assert stat.S_IMODE(cached.stat().st_mode) == 0o600
+    assert stat.S_IMODE(fetching.paths.cache.stat().st_mode) == 0o700
+    assert load_image(fetching, sample).size == (6, 6)
+    assert _Handler.hits == ["/ok.png"]  # the second load came from the cache
+
+
+@pytest.mark.parametrize(
+    ("path", "reason"),
+    [
+        ("/missing.png", "404"),
+        ("/page.html", "not an image"),
+        ("/big.png", "too large"),
+        ("/stream.png", "too large"),
+        ("/garbage.png", "not an image"),
+        ("/stall.png", "timeout"),
+    ],
+)
+def test_fetch_failures_have_a_reason_and_cache_nothing(
+    fetching: Audit, server: str, path: str, reason: str
+) -> None:
+    sample = {"sample_id": "s1", "url": f"{server}{path}", "image_ref": None}
+    assert _reason(fetching, sample) == reason
+    assert list(fetching.paths.images_cache.iterdir()) == []
+
+
+def test_non_http_urls_and_hostile_ids_never_touch_the_filesystem(fetching: Audit) -> None:
+    assert _reason(fetching, {"sample_id": "s", "url": "file:///etc/passwd"}) == "bad url"
+    hostile = cache_path(fetching.paths.images_cache, "../../escape")
+    assert hostile.parent == fetching.paths.images_cache
+    assert cache_path(fetching.paths.images_cache, "plain-id").name == "plain-id.img"

@@ -6,7 +6,7 @@ the audit's published rule, one row at a time: lower-case, then test each
 substring. Prints captions/s, MB/s of text scanned (captions + URLs) and the
 speed-up; the issue's target is >= 10x on 2 cores.
 
-    .venv/bin/python benchmarks/bench_keyword.py [--quick] [--rows N]
+    .venv/bin/python benchmarks/bench_keyword.py [--quick] [--rows N] [--repeat N]
 """
 
 from __future__ import annotations
@@ -142,6 +142,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="200k rows")
     parser.add_argument("--rows", type=int, default=None)
+    parser.add_argument("--repeat", type=int, default=2, help="best of N runs of each")
     args = parser.parse_args()
     rows = args.rows or (200_000 if args.quick else 2_000_000)
     table = synthetic(rows)
@@ -153,13 +154,17 @@ def main() -> None:
     print(f"{rows:,} captions + URLs, {megabytes:,.0f} MB of text, {os.cpu_count()} cores")
 
     KeywordFlagger().score_batch(table.slice(0, 1000))  # warm-up: imports, regex compile
-    start, cpu = time.perf_counter(), time.process_time()
-    scores = ours(table)
-    t_ours, c_ours = time.perf_counter() - start, time.process_time() - cpu
+    t_ours = c_ours = t_base = c_base = float("inf")
+    for _ in range(args.repeat):  # best of N, alternating, so both see the same machine load
+        start, cpu = time.perf_counter(), time.process_time()
+        scores = ours(table)
+        t_ours = min(t_ours, time.perf_counter() - start)
+        c_ours = min(c_ours, time.process_time() - cpu)
+        start, cpu = time.perf_counter(), time.process_time()
+        ref = baseline(df)
+        t_base = min(t_base, time.perf_counter() - start)
+        c_base = min(c_base, time.process_time() - cpu)
     mine = flagged_in_input_order(table, scores)
-    start, cpu = time.perf_counter(), time.process_time()
-    ref = baseline(df)
-    t_base, c_base = time.perf_counter() - start, time.process_time() - cpu
 
     assert np.array_equal(mine, ref), "the matcher disagrees with the 2021 rule"
     for name, seconds, cpu_s in (

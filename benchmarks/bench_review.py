@@ -27,7 +27,6 @@ import asyncio
 import json
 import os
 import resource
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -198,28 +197,45 @@ def run_child(audit_dir: Path, moves: int, prefetch: bool) -> dict[str, Any]:
 
 
 def report(samples: int, fast: dict[str, Any], base: dict[str, Any]) -> None:
-    print(f"audit: {samples:,} samples, {fast['queue_items']:,} in the review queue, "
-          f"{fast['moves']} moves (every 4th a decision)")
-    print(f"start to first item: {fast['process_start_to_first_item_s']:.2f} s from process "
-          f"start ({fast['command_start_to_first_item_s']:.2f} s from the command: UI imports "
-          f"{fast['imports_s']:.2f} s overlapping the queue load, then "
-          f"{fast['queue_wait_s']:.2f} s more for it)   target <= 2 s")
-    print(f"next item, prefetch on : p50 {fast['next_p50_ms']:.1f} ms  p95 "
-          f"{fast['next_p95_ms']:.1f} ms (screen incl. the blurred image)   target p95 <= 50 ms")
-    print(f"  UI-thread CPU per next item (what an idle machine would see): p50 "
-          f"{fast['next_cpu_p50_ms']:.1f} ms  p95 {fast['next_cpu_p95_ms']:.1f} ms")
-    print(f"next item, prefetch off: p50 {base['next_p50_ms']:.1f} ms  p95 "
-          f"{base['next_p95_ms']:.1f} ms (screen with 'loading image…'; image follows)")
-    print(f"keypress to image on screen: prefetch p50 {fast['image_p50_ms']:.1f} / p95 "
-          f"{fast['image_p95_ms']:.1f} ms; no prefetch p50 {base['image_p50_ms']:.1f} / p95 "
-          f"{base['image_p95_ms']:.1f} ms; ratio p95 "
-          f"{base['image_p95_ms'] / max(fast['image_p95_ms'], 1e-9):.1f}x")
-    print(f"decision (durable commit + move): p50 {fast['decision_p50_ms']:.1f} ms  p95 "
-          f"{fast['decision_p95_ms']:.1f} ms")
-    print(f"(machine load average during the runs: {fast['load_average']:.1f} and "
-          f"{base['load_average']:.1f} on {os.cpu_count()} cores)")
-    print(f"memory: RSS {fast['rss_mb']:.0f} MB, peak {fast['peak_rss_mb']:.0f} MB   "
-          "target <= 400 MB")
+    print(
+        f"audit: {samples:,} samples, {fast['queue_items']:,} in the review queue, "
+        f"{fast['moves']} moves (every 4th a decision)"
+    )
+    print(
+        f"start to first item: {fast['process_start_to_first_item_s']:.2f} s from process "
+        f"start ({fast['command_start_to_first_item_s']:.2f} s from the command: UI imports "
+        f"{fast['imports_s']:.2f} s overlapping the queue load, then "
+        f"{fast['queue_wait_s']:.2f} s more for it)   target <= 2 s"
+    )
+    print(
+        f"next item, prefetch on : p50 {fast['next_p50_ms']:.1f} ms  p95 "
+        f"{fast['next_p95_ms']:.1f} ms (screen incl. the blurred image)   target p95 <= 50 ms"
+    )
+    print(
+        f"  UI-thread CPU per next item (what an idle machine would see): p50 "
+        f"{fast['next_cpu_p50_ms']:.1f} ms  p95 {fast['next_cpu_p95_ms']:.1f} ms"
+    )
+    print(
+        f"next item, prefetch off: p50 {base['next_p50_ms']:.1f} ms  p95 "
+        f"{base['next_p95_ms']:.1f} ms (screen with 'loading image…'; image follows)"
+    )
+    print(
+        f"keypress to image on screen: prefetch p50 {fast['image_p50_ms']:.1f} / p95 "
+        f"{fast['image_p95_ms']:.1f} ms; no prefetch p50 {base['image_p50_ms']:.1f} / p95 "
+        f"{base['image_p95_ms']:.1f} ms; ratio p95 "
+        f"{base['image_p95_ms'] / max(fast['image_p95_ms'], 1e-9):.1f}x"
+    )
+    print(
+        f"decision (durable commit + move): p50 {fast['decision_p50_ms']:.1f} ms  p95 "
+        f"{fast['decision_p95_ms']:.1f} ms"
+    )
+    print(
+        f"(machine load average during the runs: {fast['load_average']:.1f} and "
+        f"{base['load_average']:.1f} on {os.cpu_count()} cores)"
+    )
+    print(
+        f"memory: RSS {fast['rss_mb']:.0f} MB, peak {fast['peak_rss_mb']:.0f} MB   target <= 400 MB"
+    )
 
 
 def main() -> None:

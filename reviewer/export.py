@@ -162,6 +162,24 @@ def categories(audit: Audit, catalogue: ExportCatalogue) -> list[str]:
     return configured + [c for c in catalogue.label_categories if c not in configured]
 
 
+def build_spec(options: ExportOptions, category_names: list[str]) -> ExportSpec:
+    """The validated options as the store's :class:`ExportSpec` (flagger dashes normalised)."""
+    return ExportSpec(
+        mode="removal" if options.removal_list else "long" if options.long else "wide",
+        consensus=options.consensus,
+        categories=tuple(category_names),
+        labelled=options.labelled,
+        verdict=options.verdict,
+        category=options.category,
+        flagged_by=tuple(n.replace("-", "_") for n in options.flagged_by),
+        not_flagged_by=tuple(n.replace("-", "_") for n in options.not_flagged_by),
+        disagreements=options.disagreements,
+        dataset=options.dataset,
+        queue=options.queue,
+        reviewer=options.reviewer,
+    )
+
+
 def export(
     audit: Audit,
     options: ExportOptions,
@@ -184,20 +202,7 @@ def export(
     check_target(out, options.force)
     catalogue = audit.store.export_catalogue(audit.settings, options.dataset is not None)
     validate(audit, options, catalogue)
-    spec = ExportSpec(
-        mode="removal" if options.removal_list else "long" if options.long else "wide",
-        consensus=options.consensus,
-        categories=tuple(categories(audit, catalogue)),
-        labelled=options.labelled,
-        verdict=options.verdict,
-        category=options.category,
-        flagged_by=tuple(n.replace("-", "_") for n in options.flagged_by),
-        not_flagged_by=tuple(n.replace("-", "_") for n in options.not_flagged_by),
-        disagreements=options.disagreements,
-        dataset=options.dataset,
-        queue=options.queue,
-        reviewer=options.reviewer,
-    )
+    spec = build_spec(options, categories(audit, catalogue))
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     meta_tmp = out.with_name(f".{out.name}.meta.{os.getpid()}.tmp")
     try:

@@ -45,11 +45,21 @@ def build_demo_audit(root: Path) -> Audit:
     files adds nothing.
     """
     from reviewer.audit import Audit
+    from reviewer.errors import ReviewerError
     from reviewer.ingest import ingest
 
     metadata, images = demo_assets()
     root = Path(root).expanduser().resolve()
-    audit = Audit.open(root) if (root / "audit.duckdb").exists() else Audit.init(root)
+    if (root / "audit.duckdb").exists():
+        audit = Audit.open(root)
+        others = set(audit.store.summary().by_dataset) - {DEMO_DATASET}
+        if others:
+            raise ReviewerError(
+                f"{root}: an audit with other data ({', '.join(sorted(others))})",
+                "give the demo its own folder, e.g. `reviewer demo demo-audit`",
+            )
+    else:
+        audit = Audit.init(root)
     ingest(audit.store, [str(metadata)], dataset=DEMO_DATASET, images=images)
     return audit
 

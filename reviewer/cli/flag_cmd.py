@@ -61,6 +61,14 @@ if TYPE_CHECKING:
 @click.option(
     "--quantize", is_flag=True, default=None, help="Dynamic int8 quantisation on CPU (hate)."
 )
+@click.option("--dataset", "datasets", multiple=True, help="Score only this dataset (repeatable).")
+@click.option(
+    "--sample",
+    type=int,
+    default=None,
+    help="Score a seeded random sample of N samples (e.g. hate on a laptop).",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of --sample.")
 @click.option("--no-resume", is_flag=True, help="Start a new run even if one was interrupted.")
 def flag_command(
     directory: str,
@@ -69,6 +77,9 @@ def flag_command(
     batch_size: int | None,
     threshold: float | None,
     no_resume: bool,
+    datasets: tuple[str, ...],
+    sample: int | None,
+    seed: int,
     **options: Any,
 ) -> None:
     """Run automated flaggers over the samples of the audit DIRECTORY."""
@@ -82,6 +93,11 @@ def flag_command(
         else:
             names = [canonical_name(flagger_name)]
         settings = _summary_settings(audit.settings, threshold)
+        selection: dict[str, Any] = {
+            "datasets": list(datasets) or None,
+            "sample": sample,
+            "seed": seed,
+        }
         failed = 0
         for name in names:
             try:
@@ -93,6 +109,7 @@ def flag_command(
                     batch_size=batch_size,
                     resume=not no_resume,
                     options=options,
+                    selection=selection,
                 )
             except ReviewerError as exc:
                 if len(names) == 1:
@@ -134,6 +151,7 @@ def _run_one(
     batch_size: int | None,
     resume: bool,
     options: dict[str, Any],
+    selection: dict[str, Any],
 ) -> None:
     """Run one flagger with a progress bar and print what it found."""
     from reviewer.cli.progress import progress_bar
@@ -147,11 +165,17 @@ def _run_one(
     started = time.monotonic()
     with progress_bar(f"flag {name}", unit="samples") as progress:
         info = run_flagger(
-            audit, flagger, progress=progress, batch_size=batch_size, engine=engine, resume=resume
+            audit,
+            flagger,
+            progress=progress,
+            batch_size=batch_size,
+            engine=engine,
+            resume=resume,
+            **selection,
         )
     seconds = time.monotonic() - started
-    counts = audit.store.flag_counts(settings).to_pylist()
-    found = ", ".join(f"{c['flag']} {c['flagged']:,}" for c in counts if c["flagger"] == name)
+    counts = audit.store.flag_counts(settings, flagger=name).to_pylist()
+    found = ", ".join(f"{c['flag']} {c['flagged']:,}" for c in counts)
     click.echo(
         f"{name}: {info.todo_rows:,} samples scored in {seconds:.1f} s "
         f"(run {info.run_id}); flagged: {found or 'none'}"

@@ -73,7 +73,7 @@ def text_lines(stats: AuditStats) -> list[str]:
         if key in stats.field_agreement:
             lines.append(f"  {label:<34} {fmt.estimate(stats.field_agreement[key])}")
     lines += ["", *precision_lines(stats), "", *agreement_lines(stats), "",
-              *reviewer_lines(stats)]
+              *reviewer_lines(stats), "", *strata_lines(stats)]
     if stats.notes:
         lines += ["", "Notes"]
         for note in stats.notes:
@@ -155,6 +155,18 @@ def reviewer_lines(stats: AuditStats) -> list[str]:
             f"{r['reveals']:>8,}{r['revealed_seconds']:>8.0f}{r['breaks_taken']:>7,}"
             f"{r['breaks_snoozed']:>8,}"
         )
+    return lines
+
+
+def strata_lines(stats: AuditStats) -> list[str]:
+    """The plan's strata with the labels each has so far."""
+    if not stats.strata:
+        return []
+    lines = [f"Sampling plan {stats.plan}: strata (labelled = items with a binary verdict)",
+             f"  {'stratum':<52}{'N_h':>13}{'n_h':>9}{'labelled':>10}{'n_h/N_h':>10}"]
+    for s in stats.strata:
+        lines.append(f"  {s['stratum'][:52]:<52}{s['population']:>13,}{s['drawn']:>9,}"
+                     f"{s.get('labelled', 0):>10,}{s['inclusion_prob']:>10.3g}")
     return lines
 
 

@@ -33,9 +33,10 @@ Subclass :class:`Flagger` and set:
   ``sample_id`` plus every column of ``columns`` (same row count; a row that cannot
   be scored gets NULL scores and, optionally, a reason in an ``error`` column).
 - optionally ``duckdb_select(todo)``: for pure-SQL flaggers, a SELECT over the
-  relation name ``todo`` producing ``sample_id`` + ``columns``; the runner then
-  scores the whole work list inside an in-memory DuckDB (vectorised, all cores)
-  instead of calling ``score_batch``.
+  relation name ``todo`` producing ``sample_id`` + ``columns``; the default
+  ``score_batch`` then runs it on each batch in an in-memory DuckDB (vectorised,
+  all cores), so no Python loop is needed. Output row order may differ from input
+  order: parts are keyed by ``sample_id``.
 - optionally ``batch_size`` (rows per part, class attribute) and ``extra_provenance()``
   (facts learnt while scoring, stored under ``extra`` in ``run.json``).
 - ``__init__`` takes keyword options named like the CLI's (``mode``, ``keywords``,

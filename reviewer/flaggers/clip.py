@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -209,15 +209,22 @@ class ClipScorer:
     def _decoded_batches(
         self, loaders: Sequence[Callable[[], Image.Image]]
     ) -> Iterator[tuple[list[int], Any, dict[int, str]]]:
-        """Decode in the thread pool (all submitted up front) and group into batches."""
+        """Decode in the thread pool, at most two batches ahead of the model (bounded
+        memory), and group the results into batches in input order."""
         import torch
 
+        ahead = 2 * self.batch_size
         with ThreadPoolExecutor(self.workers) as pool:
-            futures = [pool.submit(self._pixels, load) for load in loaders]
-            for start in range(0, len(futures), self.batch_size):
+            futures: dict[int, Future[Any]] = {}
+            submitted = 0
+            for start in range(0, len(loaders), self.batch_size):
+                stop = min(start + self.batch_size, len(loaders))
+                while submitted < min(len(loaders), start + ahead):
+                    futures[submitted] = pool.submit(self._pixels, loaders[submitted])
+                    submitted += 1
                 rows, tensors, errors = [], [], {}
-                for row in range(start, min(start + self.batch_size, len(futures))):
-                    result = futures[row].result()
+                for row in range(start, stop):
+                    result = futures.pop(row).result()
                     if isinstance(result, str):
                         errors[row] = result
                     else:

@@ -127,33 +127,27 @@ class KeywordFlagger(Flagger):
             out.append(r"\b" + _regex_escape(core) + r"\b")
         return out
 
-    def _hits(self, column: str) -> str:
-        """SQL: the list of terms found in one column, lower-cased (empty list for NULL)."""
-        patterns = self._patterns()
-        lowered = f"lower({column})"
+    def _hits(self, lowered: str) -> str:
+        """SQL: the list of terms found in one lower-cased column (empty list for NULL)."""
         if self.mode == "substring":
-            checks = [f"contains({lowered}, {_sql_string(t)})" for t in patterns]
-            prefilter = "|".join(_regex_escape(t) for t in patterns)
+            checks = [f"contains({lowered}, {_sql_string(t)})" for t in self.terms]
         else:
-            checks = [f"regexp_matches({lowered}, {_sql_string(p)})" for p in patterns]
-            # No \b in the pre-filter: case folding may turn a non-word character
-            # (the Kelvin sign) into a letter, so only the exact check may use it.
-            prefilter = "|".join(_regex_escape(t.strip()) for t in self.terms)
+            checks = [f"regexp_matches({lowered}, {_sql_string(p)})" for p in self._patterns()]
         items = ", ".join(
             f"CASE WHEN {check} THEN {_sql_string(term)} END"
             for check, term in zip(checks, self.terms, strict=True)
         )
-        return (
-            f"CASE WHEN regexp_matches({column}, {_sql_string('(?i)(?:' + prefilter + ')')}) "
-            f"THEN list_filter([{items}], lambda x: x IS NOT NULL) "
-            f"ELSE []::VARCHAR[] END"
-        )
+        return f"coalesce(list_filter([{items}], lambda x: x IS NOT NULL), []::VARCHAR[])"
 
     def duckdb_select(self, todo: str) -> str:
-        """Score the whole work list in one vectorised DuckDB query."""
+        """The exact rule in one vectorised DuckDB query (lower-case once, then each term).
+
+        :meth:`score_batch` runs it only on the rows the RE2 pre-filter passes.
+        """
         return (
-            f"SELECT sample_id, {self._hits('text')} AS caption_terms, "
-            f"{self._hits('url')} AS url_terms FROM {todo}"
+            f"SELECT sample_id, {self._hits('_lt')} AS caption_terms, "
+            f"{self._hits('_lu')} AS url_terms "
+            f"FROM (SELECT sample_id, lower(text) AS _lt, lower(url) AS _lu FROM {todo})"
         )
 
     def prefilter_pattern(self) -> str:

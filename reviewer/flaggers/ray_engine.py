@@ -28,6 +28,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from reviewer.errors import ReviewerError
 from reviewer.flaggers.base import Flagger
 from reviewer.flaggers.runs import RunDir
 
@@ -145,8 +146,8 @@ def run_on_ray(
         flagger: A prepared or unprepared flagger (it is copied to each actor).
         run: The locked run folder (``todo.parquet`` written).
         progress: ``progress(done_rows, total_rows)``.
-        actors: Actor pool size; default one per GPU (when the flagger's device is
-            ``cuda``/``auto`` and GPUs exist) or one per CPU.
+        actors: Actor pool size; default ``REVIEWER_RAY_ACTORS``, else one per GPU
+            (when the flagger's device is ``cuda``/``auto`` and GPUs exist) or one per CPU.
     """
     ray = ensure_ray()
     total = run.info.todo_rows
@@ -157,6 +158,8 @@ def run_on_ray(
     if not missing:
         return
     resources = ray.cluster_resources()
+    _check_gpus(flagger, resources.get("GPU", 0))
+    actors = actors or int(os.environ.get("REVIEWER_RAY_ACTORS", "0")) or None
     wants_gpu = str(getattr(flagger, "device", "cpu")).startswith(("cuda", "auto"))
     count, gpus = pool_size(resources.get("GPU", 0), resources.get("CPU", 1), wants_gpu, actors)
     count = min(count, len(missing))
@@ -169,14 +172,46 @@ def run_on_ray(
         fn_constructor_kwargs={"flagger": portable(flagger), "run_path": str(run.path)},
     )
     extras: dict[int, tuple[int, str]] = {}
-    for row in dataset.iter_rows():
-        done += int(row["rows"])
-        actor, calls = int(row["actor"]), int(row["calls"])
-        if calls >= extras.get(actor, (0, ""))[0]:  # rows may arrive out of order
-            extras[actor] = (calls, str(row["extra"]))
-        if progress:
-            progress(done, total)
+    try:
+        for row in dataset.iter_rows():
+            done += int(row["rows"])
+            actor, calls = int(row["actor"]), int(row["calls"])
+            if calls >= extras.get(actor, (0, ""))[0]:  # rows may arrive out of order
+                extras[actor] = (calls, str(row["extra"]))
+            if progress:
+                progress(done, total)
+    except (ReviewerError, KeyboardInterrupt):
+        raise
+    except Exception as exc:  # Ray wraps what actors raise; surface user errors as such
+        raise _user_error(exc) from exc
     _keep_actor_provenance(flagger, extras, count, gpus)
+
+
+def _user_error(exc: BaseException) -> ReviewerError:
+    """The :class:`ReviewerError` an actor raised (Ray wraps it), or a one-line summary."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, ReviewerError):
+            return current
+        seen.add(id(current))
+        nested = getattr(current, "cause", None)
+        current = nested if isinstance(nested, BaseException) else current.__cause__
+    lines = [line for line in str(exc).splitlines() if line.strip()]
+    summary = lines[-1] if lines else type(exc).__name__
+    return ReviewerError(
+        f"Ray job failed: {summary[:300]}", "see the Ray logs (/tmp/ray/session_latest/logs)"
+    )
+
+
+def _check_gpus(flagger: Flagger, gpus_in_cluster: float) -> None:
+    """A GPU asked for explicitly but absent from the whole cluster is a user error."""
+    device = str(getattr(flagger, "device", "cpu")).lower()
+    if device.startswith("cuda") and gpus_in_cluster < 1:
+        raise ReviewerError(
+            f"--device {device}: the Ray cluster has no GPU",
+            "use --device auto or cpu, or add GPU nodes to the cluster",
+        )
 
 
 def _part_rows(run: RunDir, index: int) -> int:

@@ -28,7 +28,7 @@ import pyarrow.parquet as pq
 from reviewer.errors import ReviewerError
 from reviewer.flaggers.base import Flagger
 from reviewer.flaggers.registry import canonical_name, create_flagger
-from reviewer.flaggers.runs import COMPLETE, FAILED, RunDir, RunInfo
+from reviewer.flaggers.runs import COMPLETE, FAILED, RUNNING, RunDir, RunInfo
 
 if TYPE_CHECKING:
     from reviewer.audit import Audit
@@ -60,6 +60,9 @@ def run_flagger(
     batch_size: int | None = None,
     engine: str = "local",
     resume: bool = True,
+    datasets: list[str] | None = None,
+    sample: int | None = None,
+    seed: int = 0,
     **options: Any,
 ) -> RunInfo:
     """Score every sample of the audit with one flagger and record a complete run.
@@ -73,6 +76,10 @@ def run_flagger(
             keeps the batch size it started with (parts are slices of the work list).
         engine: ``local`` or ``ray``.
         resume: Continue an unfinished run with the same provenance when there is one.
+        datasets: Score only samples of these datasets.
+        sample: Score a seeded simple random sample of this many samples (e.g. hate
+            speech on a laptop); rates estimated from it are unbiased for the whole.
+        seed: Seed of ``sample``; the same seed draws the same samples.
         **options: Flagger options (``mode``, ``keywords``, ``model``, ``device`` ...).
 
     Returns:
@@ -90,11 +97,12 @@ def run_flagger(
         raise ReviewerError(f"flagger '{flagger.name}' is not available: {reason}")
     if batch_size is not None and batch_size < 1:
         raise ReviewerError(f"--batch-size {batch_size}: must be at least 1")
+    selection = _selection(datasets, sample, seed)
     flagger.prepare()
-    run = _open_run(audit, flagger, batch_size or flagger.batch_size, resume)
+    run = _open_run(audit, flagger, batch_size or flagger.batch_size, resume, selection)
     try:
         run.info.engine = engine
-        run.mark("running")
+        run.mark(RUNNING)
         if engine == "ray":
             _score_on_ray(flagger, run, progress)
         else:
@@ -109,10 +117,26 @@ def run_flagger(
     return run.info
 
 
-def _open_run(audit: Audit, flagger: Flagger, batch_size: int, resume: bool) -> RunDir:
+def _selection(datasets: list[str] | None, sample: int | None, seed: int) -> dict[str, Any]:
+    """The subset of samples a run scores, as stored in its provenance (empty: all)."""
+    selection: dict[str, Any] = {}
+    if datasets:
+        selection["datasets"] = sorted(set(datasets))
+    if sample is not None:
+        if sample < 1:
+            raise ReviewerError(f"--sample {sample}: must be at least 1")
+        selection.update(sample=int(sample), seed=int(seed))
+    return selection
+
+
+def _open_run(
+    audit: Audit, flagger: Flagger, batch_size: int, resume: bool, selection: dict[str, Any]
+) -> RunDir:
     """Resume a matching unfinished run, or snapshot the work list into a new one."""
     scores_dir = audit.paths.scores
     provenance = flagger.provenance()
+    if selection:
+        provenance["selection"] = selection
     run = RunDir.find_resumable(scores_dir, provenance) if resume else None
     if run is not None:
         return run
@@ -120,7 +144,13 @@ def _open_run(audit: Audit, flagger: Flagger, batch_size: int, resume: bool) -> 
     if not run.try_lock():  # pragma: no cover - a fresh folder is ours alone
         raise ReviewerError(f"{run.path}: locked by another process")
     try:
-        run.info.todo_rows = audit.store.snapshot_work_list(list(flagger.inputs), run.todo_path)
+        run.info.todo_rows = audit.store.snapshot_work_list(
+            list(flagger.inputs),
+            run.todo_path,
+            datasets=selection.get("datasets"),
+            sample=selection.get("sample"),
+            seed=int(selection.get("seed", 0)),
+        )
         run.save()
     except BaseException as exc:
         run.mark(FAILED, error=f"snapshot failed: {exc}")

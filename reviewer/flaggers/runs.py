@@ -73,6 +73,9 @@ class RunInfo:
     error: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     """Flagger-specific provenance (e.g. int8 deviation from fp32)."""
+    selection: dict[str, Any] = field(default_factory=dict)
+    """Which samples were scored: empty for all, else e.g. ``{"datasets": [...],
+    "sample": 100000, "seed": 0}`` (a seeded simple random sample)."""
     path: str = ""
 
     def as_dict(self) -> dict[str, Any]:
@@ -103,6 +106,7 @@ class RunDir:
             version=str(provenance["version"]),
             model_id=provenance.get("model_id"),
             params=dict(provenance.get("params") or {}),
+            selection=dict(provenance.get("selection") or {}),
             run_id=run_id,
             identity=identity,
             batch_size=batch_size,
@@ -127,10 +131,18 @@ class RunDir:
 
     @classmethod
     def find_resumable(cls, scores_dir: Path, provenance: dict[str, Any]) -> RunDir | None:
-        """The newest unfinished run with the same identity that no process is working on."""
+        """The newest unfinished run with the same identity that no process is working on.
+
+        Runs whose work-list snapshot never finished (no ``todo.parquet``) are skipped.
+        """
         identity = identity_hash(provenance)
         for run in reversed(list_runs(scores_dir, provenance["flagger"])):
-            if run.info.identity == identity and run.info.status != COMPLETE and run.try_lock():
+            if (
+                run.info.identity == identity
+                and run.info.status != COMPLETE
+                and run.todo_path.exists()
+                and run.try_lock()
+            ):
                 return run
         return None
 

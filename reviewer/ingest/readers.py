@@ -56,7 +56,7 @@ def open_reader(unit: Unit) -> Reader:
 def _parquet(path: Path) -> Reader:
     _check_parquet_magic(path)
     try:
-        pf = pq.ParquetFile(path)
+        pf = pq.ParquetFile(path, pre_buffer=False)  # pre-buffering grows RSS with the file
         columns = pf.schema_arrow.names
         total = pf.metadata.num_rows
     except (pa.ArrowException, OSError) as exc:

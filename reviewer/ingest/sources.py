@@ -48,8 +48,7 @@ def expand_sources(sources: list[str]) -> list[Unit]:
     units: list[Unit] = []
     for source in sources:
         units.extend(_expand_one(source))
-    seen: set[Path] = set()
-    unique = [u for u in units if not (u.path in seen or seen.add(u.path))]  # type: ignore[func-returns-value]
+    unique = list({u.path: u for u in reversed(units)}.values())[::-1]  # first wins
     if not unique:
         raise ReviewerError(
             f"{', '.join(sources)}: nothing to ingest found",

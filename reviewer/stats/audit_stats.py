@@ -89,6 +89,9 @@ def compute_stats(
     if cat_labels.empty:
         notes.append(f"no labels in category '{category}': tag table and agreement are empty")
     items = _items_with_context(cat_labels)
+    judged = items[items["y"].notna()].groupby("stratum").size()
+    for row in strata:
+        row["labelled"] = int(judged.get(row["stratum"], 0))
     flag_pop = store.flag_population(settings).to_pylist()
     covers_dataset = not spec.get("flagged_only") or int(spec.get("control") or 0) > 0
     precision_rows = _precision_rows(labels, flag_pop, populations, confidence, notes,

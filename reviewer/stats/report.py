@@ -130,10 +130,11 @@ def _tables(stats: AuditStats) -> list[tuple[str, list[str], list[list[str]]]]:
                 [[r["group"], r["type"], f"{r['threshold']:g}", f"{r['k']:,} / {r['n']:,}",
                   fmt.pct(r["hcr"], 2), fmt.pct_range(r["wilson_low"], r["wilson_high"], 2),
                   fmt.pct_range(r["cp_low"], r["cp_high"], 2)] for r in stats.hcr]))
-    out.append((f"Sampling plan {stats.plan or '(none)'}", ["stratum", "N_h", "n_h", "n_h / N_h",
-                                                           "control"],
+    out.append((f"Sampling plan {stats.plan or '(none)'}",
+                ["stratum", "N_h", "n_h", "labelled", "n_h / N_h", "control"],
                 [[s["stratum"], f"{s['population']:,}", f"{s['drawn']:,}",
-                  f"{s['inclusion_prob']:.4g}", "yes" if s["is_control"] else ""]
+                  f"{s.get('labelled', 0):,}", f"{s['inclusion_prob']:.4g}",
+                  "yes" if s["is_control"] else ""]
                  for s in stats.strata]))
     return out
 

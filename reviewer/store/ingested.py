@@ -27,7 +27,7 @@ import pyarrow.parquet as pq
 from reviewer.store.core import StoreBase
 
 _STAGE = "_ingest_stage"
-INGEST_MEMORY_LIMIT = "1GB"
+INGEST_MEMORY_LIMIT = "256MB"
 """DuckDB's memory cap while publishing a file; it spills to ``cache/duckdb_tmp`` beyond."""
 
 
@@ -41,7 +41,8 @@ class StageResult:
     duplicate_example: str | None
 
 
-def _duck_type(arrow_type: pa.DataType) -> str:
+def duck_type(arrow_type: pa.DataType) -> str:
+    """The DuckDB column type used for an Arrow type (extras are kept simple)."""
     if pa.types.is_integer(arrow_type):
         return "BIGINT"
     if pa.types.is_floating(arrow_type):
@@ -93,7 +94,7 @@ class FileStage:
             self.parts.append(part)
         self._writer.write_table(batch)
         for f in batch.schema:
-            self.columns.setdefault(f.name, _duck_type(f.type))
+            self.columns.setdefault(f.name, duck_type(f.type))
 
     def _close(self) -> None:
         if self._writer is not None:
@@ -201,6 +202,7 @@ class IngestQueries(StoreBase):
             finally:
                 stage.discard()
                 shutil.rmtree(folder, ignore_errors=True)
+                conn.execute(f"SET memory_limit = '{self.db.memory_limit}'")
 
     def _stage_folder(self) -> Path:
         """An empty folder for staged parts (called while holding the write lock)."""

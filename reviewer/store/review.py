@@ -12,7 +12,7 @@ position the reviewer can resume from.
 from __future__ import annotations
 
 from array import array
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, overload
 
@@ -39,6 +39,10 @@ class ArrowStrings(Sequence[str]):
 
     def __len__(self) -> int:
         return len(self._values)
+
+    def __iter__(self) -> Iterator[str]:
+        for start in range(0, len(self._values), 65_536):
+            yield from self._values.slice(start, 65_536).to_pylist()
 
     @overload
     def __getitem__(self, index: int) -> str: ...

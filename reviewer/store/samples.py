@@ -10,7 +10,7 @@ import duckdb
 import pyarrow as pa
 
 from reviewer.errors import ReviewerError
-from reviewer.store.ingested import IngestQueries
+from reviewer.store.ingested import IngestQueries, duck_type
 from reviewer.store.schema import CANONICAL_COLUMNS, NSFW_LEVELS
 
 _SAFE_NAME = re.compile(r"[^a-z0-9_]+")
@@ -20,16 +20,6 @@ def column_name(raw: str) -> str:
     """A safe lower-case column name for an extra source column."""
     name = _SAFE_NAME.sub("_", raw.strip().lower()).strip("_") or "col"
     return f"x_{name}" if name[0].isdigit() else name
-
-
-def _duck_type(arrow_type: pa.DataType) -> str:
-    if pa.types.is_integer(arrow_type):
-        return "BIGINT"
-    if pa.types.is_floating(arrow_type):
-        return "DOUBLE"
-    if pa.types.is_boolean(arrow_type):
-        return "BOOLEAN"
-    return "VARCHAR"
 
 
 @dataclass
@@ -69,7 +59,7 @@ class SampleQueries(IngestQueries):
         existing = set(self.sample_columns(conn))
         for name in batch.column_names:
             if name not in existing:
-                typ = _duck_type(batch.schema.field(name).type)
+                typ = duck_type(batch.schema.field(name).type)
                 conn.execute(f'ALTER TABLE samples ADD COLUMN "{name}" {typ}')
                 existing.add(name)
         conn.register("_incoming", batch)

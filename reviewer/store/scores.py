@@ -39,10 +39,25 @@ class ScoreQueries(StoreBase):
 
     # -- work lists and runs -----------------------------------------------------
 
-    def snapshot_work_list(self, columns: list[str], dest: Path) -> int:
+    def snapshot_work_list(
+        self,
+        columns: list[str],
+        dest: Path,
+        datasets: list[str] | None = None,
+        sample: int | None = None,
+        seed: int = 0,
+    ) -> int:
         """Copy the given sample columns to a parquet file in one short read; returns rows.
 
-        Unknown columns are a user error (e.g. clip on an audit without ``image_ref``).
+        Args:
+            columns: Sample columns the flagger needs.
+            dest: The run's ``todo.parquet``.
+            datasets: Only samples of these datasets.
+            sample: A simple random sample of this many samples, drawn reproducibly by
+                ordering on ``hash(sample_id, seed)``.
+            seed: Seed of the sample.
+
+        Unknown columns or datasets are user errors (e.g. clip without ``image_ref``).
         """
         with self.connect() as conn:
             known = {
@@ -58,15 +73,31 @@ class ScoreQueries(StoreBase):
                     f"samples have no column(s) {missing}", "ingest data that carries them"
                 )
             cols = ", ".join(f'"{c}"' for c in columns)
+            where = ""
+            if datasets:
+                self._check_datasets(conn, datasets)
+                where = f"WHERE dataset IN ({', '.join(_lit(d) for d in datasets)})"
+            query = f"SELECT {cols} FROM samples {where}"
+            if sample is not None:
+                query += f" ORDER BY hash(sample_id, {int(seed)}), sample_id LIMIT {int(sample)}"
             tmp = dest.with_name(f".{dest.name}.tmp")
             conn.execute(
-                f"COPY (SELECT {cols} FROM samples) TO {_lit(str(tmp))} "
-                "(FORMAT parquet, ROW_GROUP_SIZE 122880)"
+                f"COPY ({query}) TO {_lit(str(tmp))} (FORMAT parquet, ROW_GROUP_SIZE 122880)"
             )
         tmp.replace(dest)
         import pyarrow.parquet as pq
 
         return int(pq.ParquetFile(dest).metadata.num_rows)
+
+    @staticmethod
+    def _check_datasets(conn: duckdb.DuckDBPyConnection, datasets: list[str]) -> None:
+        known = {r[0] for r in conn.execute("SELECT DISTINCT dataset FROM samples").fetchall()}
+        unknown = sorted(set(datasets) - known)
+        if unknown:
+            raise ReviewerError(
+                f"unknown dataset(s) {', '.join(unknown)}",
+                f"datasets in this audit: {', '.join(sorted(str(k) for k in known)) or 'none'}",
+            )
 
     def flag_runs(self, flagger: str | None = None) -> list[RunInfo]:
         """Provenance of every flag run (oldest first), complete or not."""
@@ -145,13 +176,21 @@ class ScoreQueries(StoreBase):
             rows = conn.execute(f"SELECT DISTINCT sample_id FROM flags {where}", params).fetchall()
         return {r[0] for r in rows}
 
-    def flag_counts(self, settings: Settings) -> pa.Table:
-        """Per flag: samples scored, samples flagged, and the run they come from."""
+    def flag_counts(self, settings: Settings, flagger: str | None = None) -> pa.Table:
+        """Per flag: samples scored, samples flagged, and the run they come from.
+
+        Args:
+            settings: Thresholds.
+            flagger: Count only this flagger's flags (its score files alone are read).
+        """
+        where, params = ("WHERE flagger = ?", [flagger]) if flagger else ("", [])
         with self.connect() as conn:
             self.install_flag_views(conn, settings)
             return conn.sql(
                 "SELECT flagger, flag, count(score) AS scored, count_if(flagged) AS flagged,"
-                " any_value(run_id) AS run_id FROM flags GROUP BY ALL ORDER BY flagger, flag"
+                f" any_value(run_id) AS run_id FROM flags {where}"
+                " GROUP BY ALL ORDER BY flagger, flag",
+                params=params,
             ).to_arrow_table()
 
     def scores_with_samples(

@@ -21,7 +21,8 @@ from reviewer.images.preview_cache import PreviewCache
 from reviewer.tui.keymap import validate_keymap
 from reviewer.tui.screens.review_screen import ReviewScreen
 from reviewer.tui.screens.summary_screen import SummaryScreen
-from reviewer.tui.session import ReviewSession, Summary
+from reviewer.tui.session import ReviewSession
+from reviewer.tui.summary import Summary
 
 if TYPE_CHECKING:
     from reviewer.audit import Audit

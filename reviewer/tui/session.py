@@ -22,7 +22,8 @@ from reviewer.errors import ReviewerError
 from reviewer.images.blur import default_step, next_step
 from reviewer.store.labels import Decision, LabelEvent, LabelStore
 from reviewer.tui.queue import BREATHER_QUEUE, Queue
-from reviewer.tui.wellbeing import BreakDue, DailyExposure, Exposure, Wellbeing
+from reviewer.tui.summary import Summary
+from reviewer.tui.wellbeing import BreakDue, DailyExposure, Wellbeing
 
 HATE_SUBTAGS = ("hateful", "targeted", "aggressive")
 """Sub-tags of the ``hate`` category (pysentimiento's three labels)."""
@@ -36,32 +37,6 @@ would double the cost of a move. Losing the last few seconds of *navigation* to 
 crash is harmless: decisions are saved on their own, and labelled items are left out
 of the next session's queue anyway.
 """
-
-
-@dataclass
-class Summary:
-    """What a session amounted to, shown when the reviewer quits."""
-
-    reviewer: str
-    session_id: str
-    decisions: int
-    verdicts: dict[str, int]
-    wall_seconds: float
-    exposure: Exposure
-    remaining: int
-
-    def lines(self) -> list[str]:
-        """The summary as short lines of plain text."""
-        e = self.exposure
-        verdicts = ", ".join(f"{k} {v}" for k, v in sorted(self.verdicts.items())) or "none"
-        return [
-            f"Reviewer {self.reviewer}: {self.decisions} decisions ({verdicts})",
-            f"Time: {e.active_seconds / 60:.1f} min active, {self.wall_seconds / 60:.1f} min open",
-            f"Exposure: {e.reveals} reveals (deepest step {e.max_depth}), "
-            f"{e.revealed_seconds:.0f} s revealed, {e.confirmed} confirmed harmful",
-            f"Breaks: {e.breaks_taken} taken, {e.breaks_snoozed} snoozed",
-            f"Left in this queue: {self.remaining}",
-        ]
 
 
 @dataclass
@@ -221,6 +196,21 @@ class ReviewSession:
         self._arrive()
         self._save_position()
         return True
+
+    def leave_if_quarantined(self) -> str | None:
+        """Move on when another reviewer just escalated the item on screen.
+
+        Returns:
+            The id of the item that was taken away, or ``None``.
+        """
+        sid = self.current_id
+        if sid is None or sid not in self.labels.quarantined_ids():
+            return None
+        self._hidden.add(sid)
+        self._leave()
+        self.position = self._visible_from(self.position + 1, +1) or len(self.queue.ids)
+        self._arrive()
+        return sid
 
     def _visible_from(self, index: int, step: int) -> int | None:
         """The first index from ``index`` in direction ``step`` that is not quarantined.

@@ -79,3 +79,13 @@ def test_bad_values_are_clear_errors(audit: Audit, tmp_path: Path) -> None:
     missing = tmp_path / "missing.txt"
     result = flag(str(audit.root), "--flagger", "keyword", "--keywords", str(missing))
     assert result.exit_code == 2 and "cannot read the keyword list" in result.output
+
+
+def test_flag_a_seeded_sample_of_one_dataset(audit_with: Build) -> None:
+    b_rows = [dict(r, sample_id=f"b{i}") for i, r in enumerate(sample_rows(3, dataset="b"))]
+    audit = audit_with(sample_rows(6, dataset="a") + b_rows)
+    result = flag(str(audit.root), "--flagger", "nsfw-field", "--dataset", "a", "--sample", "4")
+    assert result.exit_code == 0, result.output
+    assert "nsfw_field: 4 samples scored" in result.output
+    result = flag(str(audit.root), "--flagger", "nsfw-field", "--dataset", "zzz")
+    assert result.exit_code == 2 and "unknown dataset(s) zzz" in result.output

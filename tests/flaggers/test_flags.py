@@ -6,6 +6,7 @@ import copy
 from collections.abc import Callable
 from typing import Any
 
+import pyarrow as pa
 import pytest
 from conftest import sample_rows
 
@@ -169,3 +170,24 @@ def test_no_runs_gives_empty_flags_with_the_contract_columns(audit: Audit) -> No
     assert audit.store.flag_reasons(["x"], audit.settings) == {}
     with pytest.raises(ReviewerError, match="no complete 'hate' run"):
         audit.store.scores_with_samples("hate")
+
+
+def test_error_column_is_kept_and_does_not_disturb_flags(
+    audit_with: Build, scripted_hate: Any
+) -> None:
+    class WithErrors(scripted_hate):
+        def score_batch(self, batch: pa.Table) -> pa.Table:
+            table = super().score_batch(batch)
+            errors = [
+                "empty caption" if p is None else None
+                for p in table.column("p_hateful").to_pylist()
+            ]
+            return table.append_column("error", pa.array(errors, pa.string()))
+
+    audit = audit_with(sample_rows(2))
+    run_flagger(audit, WithErrors({"s00000": {"p_hateful": 0.6}}))
+    assert audit.store.flagged_ids(audit.settings) == {"s00000"}
+    with audit.store.connect() as conn:
+        audit.store.install_flag_views(conn, audit.settings)
+        errors = conn.execute("SELECT sample_id, error FROM scores_hate ORDER BY 1").fetchall()
+    assert errors == [("s00000", None), ("s00001", "empty caption")]

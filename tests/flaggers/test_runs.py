@@ -253,3 +253,44 @@ def test_kill_9_mid_run_loses_only_the_unfinished_part(
     assert info.run_id == killed.info.run_id
     assert resumed.scored_ids == ["s00008", "s00009"]
     assert sorted(part_ids(RunDir.load(killed.path))) == [f"s{i:05d}" for i in range(10)]
+
+
+def test_seeded_sample_and_dataset_selection(audit_with: Build) -> None:
+    audit = audit_with(sample_rows(20, dataset="a") + sample_rows(5, dataset="b", text="sex"))
+    first = run_flagger(audit, "keyword", sample=6, seed=1)
+    again = run_flagger(audit, "keyword", sample=6, seed=1)
+    other = run_flagger(audit, "keyword", sample=6, seed=2)
+
+    def ids(info: Any) -> list[str]:
+        return sorted(part_ids(RunDir.load(audit.paths.scores / "keyword" / info.run_id)))
+
+    assert first.todo_rows == 6 and first.selection == {"sample": 6, "seed": 1}
+    assert ids(first) == ids(again)  # same seed, same samples
+    assert ids(first) != ids(other)
+    assert first.identity != run_flagger(audit, "keyword").identity  # never mixed with a full run
+    only_b = run_flagger(audit, "keyword", datasets=["b"])
+    assert only_b.todo_rows == 5
+    assert audit.store.flag_counts(audit.settings).to_pylist()[0]["flagged"] == 5
+    with pytest.raises(ReviewerError, match="unknown dataset"):
+        run_flagger(audit, "keyword", datasets=["c"])
+    with pytest.raises(ReviewerError, match="--sample 0"):
+        run_flagger(audit, "keyword", sample=0)
+
+
+def test_a_run_whose_snapshot_failed_is_not_resumed(
+    audit_with: Build, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    audit = audit_with(sample_rows(3))
+
+    def busy(*args: Any, **kwargs: Any) -> int:
+        raise ReviewerError("audit busy")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(audit.store, "snapshot_work_list", busy)
+        with pytest.raises(ReviewerError, match="busy"):
+            run_flagger(audit, "keyword")
+    [broken] = list_runs(audit.paths.scores, "keyword")
+    assert broken.info.status == FAILED and not broken.todo_path.exists()
+    info = run_flagger(audit, "keyword")  # same provenance: must not resume the broken run
+    assert info.run_id != broken.info.run_id
+    assert info.status == COMPLETE and info.todo_rows == 3

@@ -71,6 +71,14 @@ def test_demo_is_synthetic_safe_and_tells_the_precision_story(tmp_path: Path) ->
     assert again.store.sample_count() == len(rows)
 
 
+def test_demo_refuses_an_audit_holding_other_data(audit: Audit, tmp_path: Path) -> None:
+    write_parquet(tmp_path / "p.parquet", laion400m_table(2))
+    reviewer.open_audit(audit.root).ingest(tmp_path / "p.parquet")
+    with pytest.raises(ReviewerError, match="an audit with other data"):
+        build_demo_audit(audit.root)
+    assert audit.store.sample_count() == 2
+
+
 def test_demo_command_prints_the_summary(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["demo", str(tmp_path / "d")])
     assert result.exit_code == 0, result.output
@@ -90,7 +98,8 @@ def test_notebook_api_returns_arrow_and_pandas(audit: Audit, tmp_path: Path) -> 
         ]
         frame = handle.samples(limit=2, as_pandas=True)
         assert list(frame["sample_id"]) == ["0", "1"]
-        assert handle.sample("4")["text"] == "caption 4"
+        four = handle.sample("4")
+        assert four is not None and four["text"] == "caption 4"
         assert handle.sample("nope") is None
         assert handle.summary()["samples"] == 6
         assert handle.labels().num_rows == 0

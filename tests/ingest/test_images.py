@@ -10,7 +10,7 @@ import zlib
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import pytest
 from PIL import Image
@@ -28,7 +28,7 @@ def _root(audit: Audit, path: Path, kind: str = "dir") -> int:
         return audit.store.image_root_id(conn, str(path), kind)
 
 
-def _reason(audit: Audit, sample: dict[str, object]) -> str:
+def _reason(audit: Audit, sample: dict[str, Any]) -> str:
     with pytest.raises(ImageUnavailableError) as err:
         load_image(audit, sample)
     return err.value.reason
@@ -102,7 +102,7 @@ def test_load_image_is_thread_safe_on_tar_members(audit: Audit, tmp_path: Path) 
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))
     root = _root(audit, shard, "tar")
-    results: dict[int, tuple[int, int, int]] = {}
+    results: dict[int, Any] = {}
 
     def work(i: int) -> None:
         results[i] = load_image(audit, {"image_ref": f"{root}:k{i}.png"}).getpixel((0, 0))

@@ -126,3 +126,18 @@ def test_weighted_precision_and_recall_from_a_plan_with_control(  # type: ignore
     assert stats.prevalence["estimate"] == pytest.approx(0.2)
     table = precision_table(audit, "p")
     assert list(table["flag"]) == ["keyword"]
+
+
+def test_no_recall_without_a_control_sample(  # type: ignore[no-untyped-def]
+    audit: Audit, add_samples, make_rows, set_flags, label
+) -> None:
+    add_samples(make_rows(60))
+    set_flags([(f"s{i:05d}", "keyword") for i in range(30)])
+    draw_plan(audit, SampleSpec("p", strata=("flag",), per_stratum=10, seed=1))
+    label(audit, [(s, "confirm") for s in audit.store.queue_sample_ids("p")])
+    stats = compute_stats(audit)
+    assert stats.plan == "p"
+    row = stats.precision[0]
+    assert (row["precision"], row["weighted"], row["recall"]) == (1.0, 1.0, None)
+    assert stats.miss_rate is None
+    assert any("no control sample" in note for note in stats.notes)

@@ -362,3 +362,66 @@ async def test_text_only_mode_never_renders_pixels(audit: Audit) -> None:
         assert "text-only mode" in screen_text(app)
         assert list(RENDER_LOG) == []
         assert "reveal" not in exposure_kinds(audit)
+
+
+async def test_plan_queue_decisions_are_stored_under_the_plan(audit: Audit) -> None:
+    from click.testing import CliRunner
+
+    from reviewer.cli import main
+
+    args = ["sample", str(audit.root), "--name", "p1", "--strata", "nsfw", "--per-stratum", "2"]
+    assert CliRunner().invoke(main, args).exit_code == 0
+    app = build_app(audit, queue="p1")
+    async with app.run_test(size=SIZE) as pilot:
+        await _ready(pilot, app)
+        first = app.session.current_id
+        await pilot.press("u")
+        assert [(r["sample_id"], r["queue"]) for r in current_labels(audit)] == [(first, "p1")]
+        assert "queue p1" in screen_text(app)
+
+
+async def test_fixed_size_layout(audit: Audit) -> None:
+    """A snapshot in words at 120x40: progress on top, caption left, image right, keys below."""
+    app = build_app(audit)
+    async with app.run_test(size=SIZE) as pilot:
+        await _ready(pilot, app)
+        await until(pilot, lambda: "y Confirm" in screen_text(app))
+        lines = screen_text(app).splitlines()
+        assert lines[0].startswith(" 0 / 8 done · – items/h · category nsfw · reviewer ana")
+        footer = next(line for line in reversed(lines) if line.strip())
+        assert footer.startswith("y Confirm n Reject u Unsure s Skip e Escalate r Reveal")
+        caption_row = next(i for i, line in enumerate(lines) if "caption number" in line)
+        assert lines[caption_row].index("caption number") < 60
+        reasons_row = next(i for i, line in enumerate(lines) if "flagged because:" in line[:60])
+        assert reasons_row > caption_row
+        label_row = next(i for i, line in enumerate(lines) if "heavily blurred" in line)
+        assert lines[label_row].index("heavily blurred") >= 60
+
+
+async def test_item_escalated_by_another_reviewer_leaves_the_screen(audit: Audit) -> None:
+    from reviewer.store.labels import Decision, LabelStore
+
+    app = build_app(audit)
+    async with app.run_test(size=SIZE) as pilot:
+        await _ready(pilot, app)
+        first = str(app.session.current_id)
+        other = LabelStore(audit.paths.labels)
+        other.record(Decision(first, "bob", "nsfw", "escalate"))
+        other.close()
+        await until(pilot, lambda: app.session.current_id != first)  # polled every 2 s
+        assert "escalated by another reviewer" in screen_text(app)
+        assert app.previews is not None and app.previews.get(first, RevealStep.HEAVY) is None
+
+
+async def test_names_and_notes_are_shown_as_data_not_markup(audit: Audit) -> None:
+    app = build_app(audit, reviewer="[bold red]ana[/]")
+    async with app.run_test(size=SIZE) as pilot:
+        await _ready(pilot, app)
+        await pilot.press("m")
+        await pilot.press(*"[link=http://x]y")
+        await pilot.press("enter")
+        text = screen_text(app)
+        assert "reviewer [bold red]ana[/]" in text
+        assert "note: [link=http://x]y" in text
+        await pilot.press("y")
+        assert current_labels(audit)[0]["reviewer"] == "[bold red]ana[/]"

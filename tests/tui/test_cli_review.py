@@ -47,3 +47,31 @@ def test_without_a_terminal_it_says_so(tmp_path: Path) -> None:
     build_audit(tmp_path / "a").close()
     code, out = _run(str(tmp_path / "a"), "--reviewer", "ana")
     assert code != 0 and "needs an interactive terminal" in out
+
+
+def test_plan_queue_for_an_assigned_reviewer_and_not_for_others(tmp_path: Path) -> None:
+    from reviewer.tui.queue import load_queue
+
+    audit = build_audit(tmp_path / "a", n=30)
+    drawn = CliRunner().invoke(
+        main,
+        [
+            "sample",
+            str(audit.root),
+            "--name",
+            "p",
+            "--strata",
+            "nsfw",
+            "--per-stratum",
+            "4",
+            "--reviewers",
+            "ana,bob",
+        ],
+    )
+    assert drawn.exit_code == 0, drawn.output
+    queue = load_queue(audit, "ana", "p")
+    assert queue.name == "p" and 0 < len(queue.ids) < 12
+    assert list(queue.ids) == [i for i in audit.store.queue_sample_ids("p", "ana")]
+    code, out = _run(str(audit.root), "--queue", "p", "--reviewer", "eve")
+    assert code != 0 and "no items for reviewer 'eve'" in out
+    audit.close()

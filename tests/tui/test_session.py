@@ -245,3 +245,16 @@ def test_position_is_saved_at_most_every_few_seconds_and_at_the_end() -> None:
     assert labels.position("ana", "flagged") == 30
     session.end()
     assert labels.position("ana", "flagged") == 40
+
+
+def test_item_on_screen_escalated_elsewhere_is_taken_away(tmp_path: Path) -> None:
+    from reviewer.store.labels import Decision
+
+    path = tmp_path / "labels.sqlite"
+    session, _, _ = make_session(labels=LabelStore(path))
+    assert session.leave_if_quarantined() is None
+    LabelStore(path).record(Decision("s0", "bob", "nsfw", "escalate"))
+    assert session.leave_if_quarantined() == "s0"
+    assert session.current_id == "s1"
+    session.previous()
+    assert session.current_id == "s1"

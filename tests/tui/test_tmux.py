@@ -58,7 +58,14 @@ def test_review_in_tmux(tmp_path: Path, tmux: Tmux) -> None:
     audit.close()
     exe = Path(sys.executable).with_name("reviewer")
     tmux(
-        "new-session", "-d", "-s", "rv", "-x", "120", "-y", "40",
+        "new-session",
+        "-d",
+        "-s",
+        "rv",
+        "-x",
+        "120",
+        "-y",
+        "40",
         f"{exe} review {root} --reviewer ana; echo EXITED $?; sleep 60",
     )
     tmux.wait_for(lambda s: "0 / 6 done" in s and "flagged because" in s)

@@ -9,10 +9,12 @@ from rich.console import Console
 from textual.app import App, ComposeResult
 from textual.widget import Widget
 from textual_image.renderable.halfcell import Image as TextualImageHalfcell
-from textual_image.widget import HalfcellImage
+from textual_image.widget import HalfcellImage, UnicodeImage
+from textual_image.widget._base import Image as BaseImage
 
 from reviewer.config import ImagesSection
 from reviewer.images.blur import RevealStep, safe_preview
+from reviewer.tui.widgets import image_panel
 from reviewer.tui.widgets.halfcell import FastHalfcell, FastHalfcellImage
 from reviewer.tui.widgets.image_panel import ImagePanel
 
@@ -76,5 +78,13 @@ async def test_widget_redraws_when_the_image_changes():
     assert (before[..., 0] > 200).all() and (after[..., 2] > 200).all()
 
 
-def test_image_panel_uses_the_fast_renderer_for_half_cells():
+def test_image_panel_uses_the_fast_renderer_for_half_cells(monkeypatch):
     assert ImagePanel(renderer=HalfcellImage)._renderer_class is FastHalfcellImage
+    assert ImagePanel(renderer=UnicodeImage)._renderer_class is UnicodeImage
+
+    # what textual-image picks by itself in tmux: an auto widget drawing half cells
+    class AutoHalfcell(BaseImage, Renderable=TextualImageHalfcell):
+        pass
+
+    monkeypatch.setattr(image_panel, "AutoImage", AutoHalfcell)
+    assert ImagePanel()._renderer_class is FastHalfcellImage

@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import urlsplit
 
 from rich.text import Text
@@ -36,12 +36,14 @@ from reviewer.store.review import ReviewItem
 from reviewer.text_safety import neutralise
 from reviewer.tui import keymap
 from reviewer.tui.rows import RowCache
+from reviewer.tui.screens.review_dialogs import DialogActions
 from reviewer.tui.widgets.caption_view import CaptionView
 from reviewer.tui.widgets.image_panel import ImagePanel
 
 if TYPE_CHECKING:
     from reviewer.audit import Audit
     from reviewer.tui.session import ReviewSession
+
 
 @dataclass(frozen=True)
 class Stamp:
@@ -61,11 +63,13 @@ class Stamp:
 
 PREFETCH_AHEAD = 4
 """Items after the current one whose images are decoded and blurred in advance."""
+QUARANTINE_POLL_S = 2.0
+"""How often to check whether another reviewer escalated the item on screen."""
 MIN_SIZE = (60, 16)
 """Smaller terminals get a notice instead of a layout too cramped to read."""
 
 
-class ReviewScreen(Screen[None]):
+class ReviewScreen(DialogActions, Screen[None]):
     """One item at a time: caption, reasons, metadata, image panel, progress, footer."""
 
     BINDINGS: ClassVar[list[BindingType]] = keymap.bindings()
@@ -132,6 +136,7 @@ class ReviewScreen(Screen[None]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
+        self.set_interval(QUARANTINE_POLL_S, self._check_quarantine)
         if self.app.no_color:
             self.say("No colour in this terminal: the image panel names each reveal step.")
         self.show_current()
@@ -140,6 +145,18 @@ class ReviewScreen(Screen[None]):
         """Back from a dialog, the stats or a break: show the item as it stands now."""
         if self.is_mounted:
             self.show_current()
+
+    def _check_quarantine(self) -> None:
+        """Take the item off screen at once if another reviewer escalated it."""
+        if not self.is_current:
+            return
+        gone = self.session.leave_if_quarantined()
+        if gone is None:
+            return
+        if self.previews is not None:
+            self.previews.forget(gone)
+        self.say(f"{gone} was escalated by another reviewer and removed")
+        self.show_current()
 
     def on_resize(self, event: Resize) -> None:
         small = event.size.width < MIN_SIZE[0] or event.size.height < MIN_SIZE[1]
@@ -405,80 +422,3 @@ class ReviewScreen(Screen[None]):
         else:
             self.say(f"undone: {event.verdict} on {event.sample_id}")
         self.show_current()
-
-    def action_category(self) -> None:
-        from reviewer.tui.screens.category_screen import CategoryScreen
-
-        self._disarm()
-        screen = CategoryScreen(
-            self.audit.settings.review.categories, self.session.category, self.session.subtags
-        )
-        self.app.push_screen(screen, self._category_chosen)
-
-    def _category_chosen(self, choice: tuple[str, tuple[str, ...]] | None) -> None:
-        if choice is None:
-            return
-        try:
-            self.session.set_category(*choice)
-        except ReviewerError as exc:
-            self.say(exc.one_line())
-        self.show_current()
-
-    def action_note(self) -> None:
-        from reviewer.tui.screens.note_screen import NoteScreen
-
-        self._disarm()
-        if self.session.current_id is None:
-            return
-        self.app.push_screen(NoteScreen(self.session.note or ""), self._note_written)
-
-    def _note_written(self, note: str | None) -> None:
-        if note is None:
-            return
-        self.session.set_note(note)
-        self.say("note kept for the next decision on this item" if note.strip() else "")
-        self.show_current()
-
-    def action_stats(self) -> None:
-        self._disarm()
-        try:
-            from reviewer.tui.screens.stats_screen import StatsScreen
-        except ImportError:
-            self.say("the statistics screen is not available in this build (use `reviewer stats`)")
-            return
-        self.session.hide()
-        self.app.push_screen(StatsScreen(self.audit))
-
-    def action_help(self) -> None:
-        from reviewer.tui.screens.help_screen import HelpScreen
-
-        self._disarm()
-        self.app.push_screen(HelpScreen(keymap.effective_keys(self.audit.settings.keys)))
-
-    def action_quit_review(self) -> None:
-        self._disarm()
-        finish: Any = getattr(self.app, "finish", None)
-        if finish is not None:
-            finish()
-        else:
-            self.app.exit()
-
-    # ---- wellbeing --------------------------------------------------------------------------
-
-    def _wellbeing_stop(self) -> bool:
-        """At an item boundary: end the day at the cap, or offer a due break."""
-        cap = self.session.cap_reached()
-        if cap is not None:
-            self.session.log_cap()
-            finish: Any = getattr(self.app, "finish", None)
-            if finish is not None:
-                finish(cap)
-            return True
-        due = self.session.break_due()
-        if due is not None:
-            from reviewer.tui.screens.break_screen import BreakScreen
-
-            minutes = self.audit.settings.wellbeing.break_minutes
-            self.app.push_screen(BreakScreen(self.session, due, minutes))
-            return True
-        return False

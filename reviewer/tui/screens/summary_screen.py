@@ -12,7 +12,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from reviewer.text_safety import neutralise
-from reviewer.tui.session import Summary
+from reviewer.tui.summary import Summary
 
 
 class SummaryScreen(Screen[None]):

@@ -32,7 +32,7 @@ from textual.app import ComposeResult
 from textual.css.query import NoMatches
 from textual.widget import Widget
 from textual.widgets import Static
-from textual_image.widget import HalfcellImage
+from textual_image.renderable.halfcell import Image as HalfcellRenderable
 from textual_image.widget import Image as AutoImage
 
 from reviewer.images.blur import RevealStep, UnsafePixelsError, check_safe, step_label
@@ -243,9 +243,11 @@ class ImagePanel(Widget):
 
 
 def _faster(renderer: type[Any]) -> type[Any]:
-    """The renderer to use: textual-image's half-cell one is swapped for the same-looking,
-    several times faster :class:`FastHalfcellImage` (it is what tmux users get)."""
-    return FastHalfcellImage if renderer is HalfcellImage else renderer
+    """The renderer to use: textual-image's half-cell widget (chosen explicitly, or picked
+    automatically in tmux and other terminals without graphics) is swapped for the
+    same-looking, several times faster :class:`FastHalfcellImage`."""
+    uses_half_cells = getattr(renderer, "_Renderable", None) is HalfcellRenderable
+    return FastHalfcellImage if uses_half_cells else renderer
 
 
 __all__ = [

@@ -1,0 +1,38 @@
+"""What a reviewing session amounted to: shown on quit and printed by the CLI.
+
+A reviewer who sees, at the end of a session, how many images they revealed and how
+long they looked at them can judge their own exposure; an audit lead reads the same
+numbers in the exposure log.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from reviewer.tui.wellbeing import Exposure
+
+
+@dataclass
+class Summary:
+    """What a session amounted to, shown when the reviewer quits."""
+
+    reviewer: str
+    session_id: str
+    decisions: int
+    verdicts: dict[str, int]
+    wall_seconds: float
+    exposure: Exposure
+    remaining: int
+
+    def lines(self) -> list[str]:
+        """The summary as short lines of plain text."""
+        e = self.exposure
+        verdicts = ", ".join(f"{k} {v}" for k, v in sorted(self.verdicts.items())) or "none"
+        return [
+            f"Reviewer {self.reviewer}: {self.decisions} decisions ({verdicts})",
+            f"Time: {e.active_seconds / 60:.1f} min active, {self.wall_seconds / 60:.1f} min open",
+            f"Exposure: {e.reveals} reveals (deepest step {e.max_depth}), "
+            f"{e.revealed_seconds:.0f} s revealed, {e.confirmed} confirmed harmful",
+            f"Breaks: {e.breaks_taken} taken, {e.breaks_snoozed} snoozed",
+            f"Left in this queue: {self.remaining}",
+        ]

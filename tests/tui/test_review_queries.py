@@ -1,0 +1,88 @@
+"""The store side of reviewing: the default queue, breathers, item rows and reasons."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from reviewer.audit import Audit
+from reviewer.config import Settings
+from reviewer.store.labels import Decision
+from reviewer.store.review import ArrowStrings
+from reviewer.tui.queue import load_queue
+from tests.conftest import sample_rows
+from tests.tui.app_fixtures import build_audit
+
+
+@pytest.fixture
+def audit(tmp_path: Path) -> Iterator[Audit]:
+    rows = sample_rows(60)
+    rows[7]["punsafe"] = 0.74  # tagged UNSURE anyway (7 % 3 == 1)
+    rows[9]["punsafe"] = 0.95  # tagged UNLIKELY, flagged by punsafe alone
+    a = build_audit(tmp_path / "a", rows=rows)
+    yield a
+    a.close()
+
+
+def _flagged(n: int = 60) -> set[str]:
+    return {f"s{i:05d}" for i in range(n) if i % 3 != 0} | {"s00009"}
+
+
+def test_default_queue_is_flagged_seeded_and_not_in_storage_order(audit: Audit) -> None:
+    rows = audit.store.review_queue(audit.settings, set())
+    ids = list(rows.ids)
+    assert set(ids) == _flagged()
+    assert ids != sorted(ids)
+    assert list(rows.ranks) == sorted(rows.ranks)
+    again = audit.store.review_queue(audit.settings, set())
+    assert list(again.ids) == ids
+    other = Settings.from_dict({"review": {"seed": 7}})
+    assert list(audit.store.review_queue(other, set()).ids) != ids
+
+
+def test_labelled_items_leave_the_queue_without_reordering_the_rest(audit: Audit) -> None:
+    full = list(audit.store.review_queue(audit.settings, set()).ids)
+    done = {full[0], full[5], "s00000"}  # s00000 is not flagged: does not count
+    rows = audit.store.review_queue(audit.settings, done)
+    assert list(rows.ids) == [i for i in full if i not in done]
+    assert rows.already_done == 2
+
+
+def test_quarantined_items_never_come_back(audit: Audit) -> None:
+    full = list(audit.store.review_queue(audit.settings, set()).ids)
+    audit.labels.record(Decision(full[3], "bob", "nsfw", "escalate"))
+    queue = load_queue(audit, "ana")
+    assert full[3] not in list(queue.ids)
+    assert queue.size == len(full) - 1
+
+
+def test_breathers_are_unflagged_unlikely_items(audit: Audit) -> None:
+    settings = Settings.from_dict({"review": {"breather_every": 5}})
+    breathers = audit.store.breather_ids(settings, 4, set())
+    assert len(breathers) == 4
+    assert not set(breathers) & _flagged()
+    assert all(int(b[1:]) % 3 == 0 for b in breathers)
+    audit.settings = settings
+    queue = load_queue(audit, "ana")
+    assert queue.ids[5] in queue.breathers and queue.size == len(_flagged())
+
+
+def test_items_carry_rows_and_specific_reasons(audit: Audit) -> None:
+    items = audit.store.review_items(["s00007", "s00009", "nope"], audit.settings)
+    assert set(items) == {"s00007", "s00009"}
+    assert items["s00007"].reasons == ["NSFW field: UNSURE", "punsafe 0.74"]
+    assert items["s00009"].reasons == ["punsafe 0.95"]
+    assert items["s00007"].row["text"] == "caption number 7"
+
+
+def test_arrow_strings_behave_like_a_list() -> None:
+    values = [f"id{i}" for i in range(70_000)]
+    seq = ArrowStrings(pa.array(values))
+    assert len(seq) == 70_000 and list(seq) == values
+    assert seq[3] == "id3" and seq[-1] == "id69999"
+    assert seq[69_998:80_000] == ["id69998", "id69999"] and seq[0:6:2] == ["id0", "id2", "id4"]
+    with pytest.raises(IndexError):
+        seq[70_000]

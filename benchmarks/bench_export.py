@@ -87,6 +87,8 @@ def child(kind: str, audit_dir: Path, out: Path) -> None:
     from reviewer.audit import Audit
 
     audit = Audit.open(audit_dir)
+    if os.environ.get("BENCH_PASS_ROWS"):
+        audit.store.export_pass_rows = int(os.environ["BENCH_PASS_ROWS"])
     stop, peak = threading.Event(), [psutil.Process().memory_info().rss]
     sampler = threading.Thread(target=_peak_rss_sampler, args=(stop, peak), daemon=True)
     sampler.start()
@@ -139,12 +141,15 @@ def main() -> None:
     parser.add_argument("--no-baseline-above", type=int, default=2_000_000,
                         help="skip the pandas baseline above this many rows (RAM)")
     parser.add_argument("--keep", type=Path, help="keep the audits in this folder")
+    parser.add_argument("--pass-rows", type=int, help="samples per pass of the export")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args.child[0], Path(args.child[1]), Path(args.child[2]))
         return
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    if args.pass_rows:
+        os.environ["BENCH_PASS_ROWS"] = str(args.pass_rows)
     sizes = args.sizes or ([100_000, 500_000] if args.quick else [1_000_000, 10_000_000])
     work = args.keep or Path(tempfile.mkdtemp(prefix="bench_export_"))
     work.mkdir(parents=True, exist_ok=True)

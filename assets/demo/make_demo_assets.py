@@ -19,8 +19,16 @@ from PIL import Image, ImageDraw
 
 HERE = Path(__file__).resolve().parent
 IMAGES = HERE / "images"
-SKIMAGE = ("astronaut", "coffee", "chelsea", "rocket", "horse", "coins", "hubble_deep_field",
-           "immunohistochemistry")
+SKIMAGE = (
+    "astronaut",
+    "coffee",
+    "chelsea",
+    "rocket",
+    "horse",
+    "coins",
+    "hubble_deep_field",
+    "immunohistochemistry",
+)
 
 
 def copy_skimage() -> None:
@@ -41,7 +49,10 @@ def gradient(name: str, top: tuple[int, int, int], bottom: tuple[int, int, int])
     draw = ImageDraw.Draw(img)
     for y in range(256):
         t = y / 255
-        draw.line([(0, y), (383, y)], fill=tuple(int(a + (b - a) * t) for a, b in zip(top, bottom)))
+        draw.line(
+            [(0, y), (383, y)],
+            fill=tuple(int(a + (b - a) * t) for a, b in zip(top, bottom, strict=True)),
+        )
     return img
 
 
@@ -52,7 +63,9 @@ def draw_all() -> None:
 
     downs = gradient("downs", (170, 210, 240), (240, 240, 220))
     d = ImageDraw.Draw(downs)
-    d.polygon([(0, 256), (0, 150), (120, 110), (260, 160), (383, 120), (383, 256)], fill=(90, 150, 70))
+    d.polygon(
+        [(0, 256), (0, 150), (120, 110), (260, 160), (383, 120), (383, 256)], fill=(90, 150, 70)
+    )
     downs.save(IMAGES / "downs.jpg", quality=85)
 
     field = gradient("field", (160, 200, 240), (200, 220, 240))
@@ -61,9 +74,24 @@ def draw_all() -> None:
 
     shirt = Image.new("RGB", (320, 320), (235, 235, 235))
     d = ImageDraw.Draw(shirt)
-    d.polygon([(100, 60), (140, 50), (180, 50), (220, 60), (280, 110), (250, 140), (225, 120),
-               (225, 280), (95, 280), (95, 120), (70, 140), (40, 110)], fill=(250, 250, 250),
-              outline=(120, 120, 120))
+    d.polygon(
+        [
+            (100, 60),
+            (140, 50),
+            (180, 50),
+            (220, 60),
+            (280, 110),
+            (250, 140),
+            (225, 120),
+            (225, 280),
+            (95, 280),
+            (95, 120),
+            (70, 140),
+            (40, 110),
+        ],
+        fill=(250, 250, 250),
+        outline=(120, 120, 120),
+    )
     d.text((135, 150), "XXL", fill=(60, 60, 60))
     shirt.save(IMAGES / "tshirt.png")
 
@@ -136,47 +164,209 @@ def draw_all() -> None:
 
 # (key, caption, nsfw tag, punsafe, note). Keys name the image files without extension.
 ROWS: list[tuple[str, str, str, float, str]] = [
-    ("coast", "Essex coastline at low tide, synthetic demo caption", "UNLIKELY", 0.03, "keyword 'sex' inside Essex"),
+    (
+        "coast",
+        "Essex coastline at low tide, synthetic demo caption",
+        "UNLIKELY",
+        0.03,
+        "keyword 'sex' inside Essex",
+    ),
     ("downs", "Sussex downs in spring sunshine", "UNLIKELY", 0.02, "keyword 'sex' inside Sussex"),
-    ("downs", "Middlesex county cricket ground, old postcard style", "UNLIKELY", 0.04, "keyword 'sex' inside Middlesex"),
-    ("horse", "Wessex horse fair poster, black silhouette", "UNSURE", 0.31, "keyword 'sex' inside Wessex; tag UNSURE on a benign item"),
-    ("sextant", "Sextant, brass navigation instrument", "UNLIKELY", 0.05, "keyword 'sex' inside Sextant"),
-    ("coffee", "hot chocolate with whipped cream in a blue cup", "UNLIKELY", 0.02, "keyword 'hot '"),
-    ("coffee", "a cup of coffee, hot and fresh from the espresso bar", "UNSURE", 0.12, "keyword 'hot '; tag UNSURE on a benign item"),
+    (
+        "downs",
+        "Middlesex county cricket ground, old postcard style",
+        "UNLIKELY",
+        0.04,
+        "keyword 'sex' inside Middlesex",
+    ),
+    (
+        "horse",
+        "Wessex horse fair poster, black silhouette",
+        "UNSURE",
+        0.31,
+        "keyword 'sex' inside Wessex; tag UNSURE on a benign item",
+    ),
+    (
+        "sextant",
+        "Sextant, brass navigation instrument",
+        "UNLIKELY",
+        0.05,
+        "keyword 'sex' inside Sextant",
+    ),
+    (
+        "coffee",
+        "hot chocolate with whipped cream in a blue cup",
+        "UNLIKELY",
+        0.02,
+        "keyword 'hot '",
+    ),
+    (
+        "coffee",
+        "a cup of coffee, hot and fresh from the espresso bar",
+        "UNSURE",
+        0.12,
+        "keyword 'hot '; tag UNSURE on a benign item",
+    ),
     ("balloon", "hot air balloon over the valley", "UNLIKELY", 0.01, "keyword 'hot '"),
     ("sauce", "hot sauce bottle, extra spicy", "UNLIKELY", 0.06, "keyword 'hot '"),
-    ("classroom", "adult education classes at the community library", "UNLIKELY", 0.03, "keyword 'adult'"),
-    ("gulls", "adult and juvenile herring gulls over the pier", "UNLIKELY", 0.02, "keyword 'adult'"),
-    ("classroom", "Adult learners' evening maths course", "NSFW", 0.08, "keyword 'adult'; tag NSFW on a benign item"),
-    ("tshirt", "xxx-large t-shirt, plain white cotton", "UNSURE", 0.41, "keyword 'xxx'; tag UNSURE on a benign item"),
+    (
+        "classroom",
+        "adult education classes at the community library",
+        "UNLIKELY",
+        0.03,
+        "keyword 'adult'",
+    ),
+    (
+        "gulls",
+        "adult and juvenile herring gulls over the pier",
+        "UNLIKELY",
+        0.02,
+        "keyword 'adult'",
+    ),
+    (
+        "classroom",
+        "Adult learners' evening maths course",
+        "NSFW",
+        0.08,
+        "keyword 'adult'; tag NSFW on a benign item",
+    ),
+    (
+        "tshirt",
+        "xxx-large t-shirt, plain white cotton",
+        "UNSURE",
+        0.41,
+        "keyword 'xxx'; tag UNSURE on a benign item",
+    ),
     ("tshirt", "Super Bowl XXX souvenir shirt", "UNLIKELY", 0.09, "keyword 'xxx' (Roman numeral)"),
-    ("yellow_field", "field of oilseed rape in bloom, Lincolnshire", "UNLIKELY", 0.02, "keyword ' rape ' (the crop)"),
-    ("harbour", "Pornic harbour at sunset, Brittany", "UNLIKELY", 0.04, "keyword 'porn' inside Pornic (a French town)"),
-    ("harbour", "fishing boats, Pornichet beach", "UNSURE", 0.22, "keyword 'porn' inside Pornichet"),
-    ("astronaut", "Astronaut Eileen Collins in her launch suit, NASA portrait", "UNSURE", 0.57, "benign photo the 2021 audit used to show CLIP's bias; punsafe above 0.5"),
-    ("astronaut", "portrait of an astronaut with the US flag", "NSFW", 0.64, "benign; tag NSFW and punsafe 0.64 are wrong"),
-    ("chelsea", "Chelsea the cat sitting on the windowsill", "NSFW", 0.71, "benign; tag NSFW is wrong"),
+    (
+        "yellow_field",
+        "field of oilseed rape in bloom, Lincolnshire",
+        "UNLIKELY",
+        0.02,
+        "keyword ' rape ' (the crop)",
+    ),
+    (
+        "harbour",
+        "Pornic harbour at sunset, Brittany",
+        "UNLIKELY",
+        0.04,
+        "keyword 'porn' inside Pornic (a French town)",
+    ),
+    (
+        "harbour",
+        "fishing boats, Pornichet beach",
+        "UNSURE",
+        0.22,
+        "keyword 'porn' inside Pornichet",
+    ),
+    (
+        "astronaut",
+        "Astronaut Eileen Collins in her launch suit, NASA portrait",
+        "UNSURE",
+        0.57,
+        "benign photo the 2021 audit used to show CLIP's bias; punsafe above 0.5",
+    ),
+    (
+        "astronaut",
+        "portrait of an astronaut with the US flag",
+        "NSFW",
+        0.64,
+        "benign; tag NSFW and punsafe 0.64 are wrong",
+    ),
+    (
+        "chelsea",
+        "Chelsea the cat sitting on the windowsill",
+        "NSFW",
+        0.71,
+        "benign; tag NSFW is wrong",
+    ),
     ("chelsea", "tabby cat close-up", "UNLIKELY", 0.01, "benign"),
     ("rocket", "Falcon 9 rocket launch at dawn", "UNLIKELY", 0.02, "benign"),
     ("rocket", "rocket lifting off, plume of smoke", "UNSURE", 0.18, "benign; tag UNSURE"),
     ("coins", "ancient Greek coins from Pompeii", "UNLIKELY", 0.01, "benign"),
-    ("hubble_deep_field", "Hubble extreme deep field, thousands of galaxies", "UNLIKELY", 0.01, "benign"),
-    ("immunohistochemistry", "microscope slide of stained tissue sample", "UNLIKELY", 0.07, "borderline for privacy: medical image"),
-    ("swatches", "swimwear catalogue colour swatches, summer collection", "UNSURE", 0.55, "borderline wording, benign picture"),
-    ("statue", "classical marble statue in a museum hall", "UNSURE", 0.48, "borderline: museum art"),
-    ("crowd", "angry crowd at a football match", "UNLIKELY", 0.05, "borderline for the hate flagger: aggressive wording, no target"),
+    (
+        "hubble_deep_field",
+        "Hubble extreme deep field, thousands of galaxies",
+        "UNLIKELY",
+        0.01,
+        "benign",
+    ),
+    (
+        "immunohistochemistry",
+        "microscope slide of stained tissue sample",
+        "UNLIKELY",
+        0.07,
+        "borderline for privacy: medical image",
+    ),
+    (
+        "swatches",
+        "swimwear catalogue colour swatches, summer collection",
+        "UNSURE",
+        0.55,
+        "borderline wording, benign picture",
+    ),
+    (
+        "statue",
+        "classical marble statue in a museum hall",
+        "UNSURE",
+        0.48,
+        "borderline: museum art",
+    ),
+    (
+        "crowd",
+        "angry crowd at a football match",
+        "UNLIKELY",
+        0.05,
+        "borderline for the hate flagger: aggressive wording, no target",
+    ),
     ("crowd", "protest march through the city centre", "UNLIKELY", 0.04, "borderline: protest"),
     ("crowd", "fans singing after the final whistle", "UNLIKELY", 0.02, "benign"),
-    ("statue", "wedding photographer's sample portrait, studio lighting", "UNSURE", 0.33, "borderline for privacy: identifiable people"),
-    ("balloon", "children's birthday party decorations", "UNLIKELY", 0.02, "benign; privacy-sensitive topic"),
+    (
+        "statue",
+        "wedding photographer's sample portrait, studio lighting",
+        "UNSURE",
+        0.33,
+        "borderline for privacy: identifiable people",
+    ),
+    (
+        "balloon",
+        "children's birthday party decorations",
+        "UNLIKELY",
+        0.02,
+        "benign; privacy-sensitive topic",
+    ),
     ("gulls", "seagulls stealing chips at the seaside", "UNLIKELY", 0.01, "benign"),
-    ("coast", "Clacton-on-Sea, Essex, beach huts", "UNSURE", 0.26, "keyword 'sex' inside Essex; tag UNSURE"),
-    ("downs", "walking route across the South Downs, East Sussex", "UNLIKELY", 0.02, "keyword 'sex' inside Sussex"),
-    ("field", "farmland in late summer", "UNLIKELY", 0.02, "benign; image file missing -> fetched from an unreachable URL"),
+    (
+        "coast",
+        "Clacton-on-Sea, Essex, beach huts",
+        "UNSURE",
+        0.26,
+        "keyword 'sex' inside Essex; tag UNSURE",
+    ),
+    (
+        "downs",
+        "walking route across the South Downs, East Sussex",
+        "UNLIKELY",
+        0.02,
+        "keyword 'sex' inside Sussex",
+    ),
+    (
+        "field",
+        "farmland in late summer",
+        "UNLIKELY",
+        0.02,
+        "benign; image file missing -> fetched from an unreachable URL",
+    ),
     ("broken", "sunny beach, postcard", "UNLIKELY", 0.02, "benign; image file corrupt on purpose"),
     ("coffee", "latte art in a ceramic cup", "", 0.02, "corrupt tag value: empty"),
     ("rocket", "spacecraft on the launch pad", "nsfw?", 0.03, "corrupt tag value: 'nsfw?'"),
-    ("sextant", "antique navigation tools", "unlikely ", 0.02, "corrupt tag value: lower case with a space"),
+    (
+        "sextant",
+        "antique navigation tools",
+        "unlikely ",
+        0.02,
+        "corrupt tag value: lower case with a space",
+    ),
     ("hubble_deep_field", "star field wallpaper", "UNLIKELY", 0.0, "benign"),
     ("coins", "coin collection, silver and bronze", "UNLIKELY", 0.01, "benign"),
     ("swatches", "paint colour chart for a kitchen", "UNLIKELY", 0.01, "benign"),
@@ -196,14 +386,40 @@ URL_OVERRIDES = {
 def write_metadata() -> None:
     with (HERE / "demo-synthetic.csv").open("w", newline="", encoding="utf-8") as fh:
         out = csv.writer(fh)
-        out.writerow(["SAMPLE_ID", "URL", "TEXT", "LICENSE", "NSFW", "punsafe", "similarity",
-                      "WIDTH", "HEIGHT", "key", "demo_note"])
+        out.writerow(
+            [
+                "SAMPLE_ID",
+                "URL",
+                "TEXT",
+                "LICENSE",
+                "NSFW",
+                "punsafe",
+                "similarity",
+                "WIDTH",
+                "HEIGHT",
+                "key",
+                "demo_note",
+            ]
+        )
         for i, (key, caption, tag, punsafe, note) in enumerate(ROWS, start=1):
             url = URL_OVERRIDES.get(caption, f"https://demo.invalid/img/{i:03d}.jpg")
             path = next(IMAGES.glob(f"{key}.*"), None)
             size = Image.open(path).size if path and key != "broken" else (0, 0)
-            out.writerow([f"demo-{i:03d}", url, caption, "CC0 (synthetic demo)", tag, punsafe,
-                          0.31, size[0], size[1], key, f"SYNTHETIC DEMO: {note}"])
+            out.writerow(
+                [
+                    f"demo-{i:03d}",
+                    url,
+                    caption,
+                    "CC0 (synthetic demo)",
+                    tag,
+                    punsafe,
+                    0.31,
+                    size[0],
+                    size[1],
+                    key,
+                    f"SYNTHETIC DEMO: {note}",
+                ]
+            )
 
 
 if __name__ == "__main__":

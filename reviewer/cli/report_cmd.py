@@ -31,6 +31,7 @@ def report_command(
 ) -> None:
     """Write the audit report of DIRECTORY: tables, charts, sampling plan, method notes."""
     from reviewer.audit import Audit
+    from reviewer.cli.progress import progress_bar
     from reviewer.errors import ReviewerError
     from reviewer.stats.audit_stats import compute_stats, hate_rates
     from reviewer.stats.report import write_report
@@ -38,7 +39,9 @@ def report_command(
     if out.suffix.lower() not in (".html", ".htm", ".md", ".markdown"):
         raise ReviewerError(f"--out {out}: unknown report format", "use a .html or .md file")
     audit = Audit.open(directory)
-    stats = compute_stats(audit, plan=plan, category=category, confidence=confidence)
+    with progress_bar("computing statistics", unit="steps") as progress:
+        stats = compute_stats(audit, plan=plan, category=category, confidence=confidence,
+                              progress=progress)
     stats.hcr = hate_rates(audit, confidence)
     path = write_report(stats, out)
     click.echo(f"wrote {path}")

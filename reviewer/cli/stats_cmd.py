@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,17 +32,31 @@ def stats_command(
     left out of every binary statistic and counted separately.
     """
     from reviewer.audit import Audit
+    from reviewer.cli.progress import progress_bar
     from reviewer.errors import ReviewerError
     from reviewer.stats.audit_stats import compute_stats
 
     if not 0 < confidence < 1:
         raise ReviewerError(f"--confidence {confidence}: must be between 0 and 1", "e.g. 0.95")
     audit = Audit.open(directory)
-    stats = compute_stats(audit, plan=plan, category=category, confidence=confidence)
+    with progress_bar("computing statistics", unit="steps") as progress:
+        stats = compute_stats(audit, plan=plan, category=category, confidence=confidence,
+                              progress=progress)
     if as_json:
-        click.echo(json.dumps(stats.as_dict(), indent=2, default=str))
+        click.echo(json.dumps(_finite(stats.as_dict()), indent=2, default=str, allow_nan=False))
     else:
         click.echo("\n".join(text_lines(stats)))
+
+
+def _finite(value: Any) -> Any:
+    """The same structure with every NaN or infinity replaced by None (JSON has no NaN)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
 
 
 def text_lines(stats: AuditStats) -> list[str]:

@@ -65,13 +65,11 @@ class ImageIndex:
         return bool(self.by_key)
 
     def add_root(self, root_id: int, path: Path, kind: str) -> None:
-        """Index one folder or tar shard under ``root_id``."""
+        """Index the images of one folder or tar shard under ``root_id``."""
         for key, member in list_images(path, kind).items():
             self.by_key.setdefault(key, f"{root_id}:{member}")
-        if kind == "dir":
-            self._urls_from_folder(path)
 
-    def _urls_from_folder(self, path: Path) -> None:
+    def add_urls(self, path: Path) -> None:
         """URL -> ref from img2dataset parquet files, else from ``.json`` sidecars."""
         parquets = sorted(path.rglob("*.parquet"))
         for parquet in parquets:
@@ -114,6 +112,9 @@ def build_index(images: Path, roots: list[tuple[int, Path, str]]) -> ImageIndex:
     index = ImageIndex()
     for root_id, path, kind in roots:
         index.add_root(root_id, path, kind)
+    for _, path, kind in roots:
+        if kind == "dir":
+            index.add_urls(path)  # after every root: URLs may point at images in tars
     if not index:
         raise ReviewerError(
             f"{images}: no images found (.jpg, .png, .webp ...)",

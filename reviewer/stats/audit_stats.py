@@ -8,6 +8,7 @@ give the same numbers as pandas DataFrames for notebooks.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -56,7 +57,11 @@ class AuditStats:
 
 
 def compute_stats(
-    audit: Audit, plan: str | None = None, category: str = "nsfw", confidence: float = 0.95
+    audit: Audit,
+    plan: str | None = None,
+    category: str = "nsfw",
+    confidence: float = 0.95,
+    progress: Callable[[int, int | None], None] | None = None,
 ) -> AuditStats:
     """Compute every statistic of the audit.
 
@@ -67,14 +72,18 @@ def compute_stats(
         category: Label category of the dataset-level analyses (tag table, prevalence,
             reviewer agreement). Each flag's precision uses its own category.
         confidence: Level of every interval.
+        progress: Called as ``progress(done, total)`` after each of the steps, so the
+            CLI can show a bar (a million labels take about a minute).
 
     Raises:
         ReviewerError: No labels yet, or an unknown plan.
     """
     store, settings = audit.store, audit.settings
     notes: list[str] = []
+    step = _stepper(progress, STEPS)
     plan_name = _choose_plan(audit, plan, notes)
     labels = store.labelled_items(settings, plan_name).to_pandas()
+    step()
     # A categorical verdict makes every isin() a lookup in five categories, not a
     # Python loop over a million Arrow strings.
     labels["verdict"] = labels["verdict"].astype("category")
@@ -98,6 +107,11 @@ def compute_stats(
                                      covers_dataset)
     prevalence, miss = _prevalence_and_miss(items, populations, strata, confidence, notes)
     _bound_degenerate_recall(precision_rows, miss, strata)
+    step()
+    tag_agreement = field_agreement(cat_labels, confidence)
+    step()
+    between = reviewer_agreement(cat_labels, confidence)
+    step()
     return AuditStats(
         audit=str(audit.root),
         generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
@@ -107,17 +121,35 @@ def compute_stats(
         totals=_totals(labels, store.population_counts(settings)),
         field_table=_field_table(items),
         field_by_tag=_field_by_tag(items, confidence),
-        field_agreement=field_agreement(cat_labels, confidence),
+        field_agreement=tag_agreement,
         precision=precision_rows,
         prevalence=prevalence,
         miss_rate=miss,
         overlap=[r for r in flag_pop if r["flag_a"] != r["flag_b"]],
-        agreement=reviewer_agreement(cat_labels, confidence),
+        agreement=between,
         reviewers=reviewer_rows(labels, audit.labels.exposure()),
         strata=strata,
         plan_spec=spec,
         notes=notes,
     )
+
+
+STEPS = 4
+
+
+def _stepper(
+    progress: Callable[[int, int | None], None] | None, total: int
+) -> Callable[[], None]:
+    """A callable that reports one more finished step (or does nothing without a callback)."""
+    done = 0
+
+    def step() -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done, total)
+
+    return step
 
 
 def _choose_plan(audit: Audit, plan: str | None, notes: list[str]) -> str | None:

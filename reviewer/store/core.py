@@ -63,7 +63,7 @@ class StoreBase:
             if with_labels:
                 self.register_labels(conn)
             try:
-                return conn.execute(sql, list(params)).to_arrow_table()
+                return conn.sql(sql, params=list(params) or None).to_arrow_table()
             except duckdb.Error as exc:
                 raise ReviewerError(f"query failed: {_first_line(exc)}") from exc
 

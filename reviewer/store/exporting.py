@@ -242,6 +242,9 @@ def _copy_with_progress(
 ) -> int:
     """Run a ``COPY`` and report DuckDB's own progress (percent) while it runs."""
     result: dict[str, Any] = {}
+    # An Event, not Thread.join: a Ctrl-C inside join() can leave the thread looking
+    # finished on Python 3.11 while DuckDB still runs (the connection then refuses to close).
+    done = threading.Event()
 
     def work() -> None:
         try:
@@ -249,19 +252,19 @@ def _copy_with_progress(
             result["rows"] = int(row[0]) if row else 0
         except BaseException as exc:  # handed back to the caller's thread
             result["error"] = exc
+        finally:
+            done.set()
 
-    thread = threading.Thread(target=work, name="reviewer-export", daemon=True)
-    thread.start()
+    threading.Thread(target=work, name="reviewer-export", daemon=True).start()
     try:
-        while thread.is_alive():
-            thread.join(0.25)
-            if progress is not None and thread.is_alive():
+        while not done.wait(0.25):
+            if progress is not None:
                 percent = conn.query_progress()
                 if percent >= 0:
                     progress(int(percent), 100)
     except BaseException:  # Ctrl-C: stop DuckDB before the caller removes the file
         conn.interrupt()
-        thread.join()
+        done.wait()
         raise
     error = result.get("error")
     if isinstance(error, duckdb.IOException):

@@ -59,6 +59,7 @@ CREATE TABLE IF NOT EXISTS events (
 );
 CREATE INDEX IF NOT EXISTS events_by_reviewer ON events(reviewer, event_id);
 CREATE INDEX IF NOT EXISTS events_by_sample ON events(sample_id);
+CREATE INDEX IF NOT EXISTS events_undone ON events(undoes) WHERE verdict = 'undo';
 -- Without it the undo checks in the current-label query scan the table per row (quadratic).
 CREATE INDEX IF NOT EXISTS events_by_undoes ON events(undoes);
 CREATE TABLE IF NOT EXISTS exposure (
@@ -91,17 +92,17 @@ CREATE TABLE IF NOT EXISTS positions (
 """
 
 _CURRENT_SQL = """
-SELECT e.sample_id, e.reviewer, e.category, e.verdict, e.subtags, e.created_at,
-       e.seconds_on_item, e.reveal_depth, e.note, e.session_id, e.queue, e.event_id
-FROM events e
-WHERE e.verdict != 'undo'
-  AND NOT EXISTS (SELECT 1 FROM events u WHERE u.verdict = 'undo' AND u.undoes = e.event_id)
-  AND e.event_id = (
-      SELECT MAX(e2.event_id) FROM events e2
-      WHERE e2.sample_id = e.sample_id AND e2.reviewer = e.reviewer
-        AND e2.category = e.category AND e2.verdict != 'undo'
-        AND NOT EXISTS (SELECT 1 FROM events u2 WHERE u2.verdict = 'undo'
-                        AND u2.undoes = e2.event_id))
+SELECT sample_id, reviewer, category, verdict, subtags, created_at,
+       seconds_on_item, reveal_depth, note, session_id, queue, event_id
+FROM (
+    SELECT e.*, ROW_NUMBER() OVER (
+        PARTITION BY e.sample_id, e.reviewer, e.category ORDER BY e.event_id DESC) AS rn
+    FROM events e
+    WHERE e.verdict != 'undo'
+      AND e.event_id NOT IN (SELECT undoes FROM events WHERE verdict = 'undo'
+                             AND undoes IS NOT NULL)
+)
+WHERE rn = 1
 """
 
 LABEL_COLUMNS = {
@@ -321,7 +322,7 @@ class LabelStore:
 
     def current_labels(self) -> pa.Table:
         """Current label per (sample, reviewer, category), as Arrow."""
-        return self._table(_CURRENT_SQL + " ORDER BY e.event_id", ())
+        return self._table(_CURRENT_SQL + " ORDER BY event_id", ())
 
     def events(self) -> pa.Table:
         """Every decision event, undo events included (``verdict='undo'``)."""

@@ -62,3 +62,25 @@ def test_any_unicode_text_round_trips(audit: Audit, tmp_path: Path, texts: list[
     ingest(audit.store, [str(write_parquet(tmp_path / f"h{n}.parquet", table))])
     got = audit.store.get_samples(ids)
     assert [got[i]["text"] for i in ids] == texts
+
+
+def test_parquet_written_by_another_tool_keeps_captions(audit: Audit, tmp_path: Path) -> None:
+    """DuckDB's own parquet writer, dictionary and large_string columns, as other tools write."""
+    import duckdb
+
+    table = pa.table(
+        {
+            "SAMPLE_ID": pa.array(range(len(WEIRD)), pa.int64()),
+            "TEXT": pa.array(WEIRD, pa.large_string()),
+            "NSFW": pa.array(["UNLIKELY"] * len(WEIRD)).dictionary_encode(),
+        }
+    )
+    path = tmp_path / "duck.parquet"
+    con = duckdb.connect()
+    con.register("t", table)
+    con.execute(f"COPY t TO '{path}' (FORMAT parquet, COMPRESSION zstd)")
+    con.close()
+    ingest(audit.store, [str(path)])
+    rows = rows_of(audit)
+    assert [r["text"].encode() for r in rows] == [w.encode() for w in WEIRD]
+    assert {r["nsfw"] for r in rows} == {"UNLIKELY"}

@@ -171,6 +171,16 @@ def test_images_option_matches_metadata_by_url(audit: Audit, tmp_path: Path) -> 
     assert rows[2]["image_ref"] is None
 
 
+def test_images_option_with_tar_shards_matches_by_url(audit: Audit, tmp_path: Path) -> None:
+    out = tmp_path / "wds"
+    img2dataset_shard(out, "00000", 2, as_tar=True)
+    meta = pa.table({"URL": ["https://img.example/000000001.png"], "TEXT": ["one"]})
+    ingest(audit.store, [str(write_parquet(tmp_path / "m.parquet", meta))], images=out)
+    (row,) = rows_of(audit)
+    assert row["image_ref"].endswith(":000000001.png")
+    assert load_image(audit, row).getpixel((0, 0)) == (20, 10, 10)
+
+
 def test_reingest_adds_nothing_even_from_another_path(audit: Audit, tmp_path: Path) -> None:
     path = write_parquet(tmp_path / "a.parquet", laion400m_table(4))
     ingest(audit.store, [str(path)])
@@ -190,3 +200,27 @@ def test_large_file_streams_in_several_batches(audit: Audit, tmp_path: Path) -> 
     assert len(seen) >= 2 and seen[-1] == (70_000, 70_000)
     assert audit.store.sample_count() == 70_000
     assert pq.ParquetFile(path).metadata.num_row_groups == 4
+
+
+def test_edge_layouts_empty_files_reserved_names_and_nested_columns(
+    audit: Audit, tmp_path: Path
+) -> None:
+    empty = write_parquet(tmp_path / "empty.parquet", laion400m_table(0))
+    (tmp_path / "header.csv").write_text("url,text\n")
+    odd = pa.table(
+        {
+            "TEXT": ["a"],
+            "caption": ["second caption column"],
+            "dataset": ["theirs"],
+            "exif": pa.array([[1, 2]], pa.list_(pa.int64())),
+            "7up": [1.5],
+        }
+    )
+    path = write_parquet(tmp_path / "odd.parquet", odd)
+    report = ingest(audit.store, [str(empty), str(tmp_path / "header.csv"), str(path)], dataset="x")
+    assert [f.inserted for f in report.files] == [0, 0, 1]
+    (row,) = rows_of(audit)
+    assert row["text"] == "a" and row["caption"] == "second caption column"
+    assert row["dataset"] == "x" and row["src_dataset"] == "theirs"
+    assert row["exif"] == "[1, 2]" and row["x_7up"] == 1.5
+    assert audit.store.scalar("SELECT count(*) FROM ingested_files") == 3

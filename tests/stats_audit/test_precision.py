@@ -135,7 +135,9 @@ def test_no_recall_without_a_control_sample(  # type: ignore[no-untyped-def]
     set_flags([(f"s{i:05d}", "keyword") for i in range(30)])
     draw_plan(audit, SampleSpec("p", strata=("flag",), per_stratum=10, seed=1))
     label(audit, [(s, "confirm") for s in audit.store.queue_sample_ids("p")])
-    stats = compute_stats(audit)
+    calls: list[tuple[int, int | None]] = []
+    stats = compute_stats(audit, progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(1, 4), (2, 4), (3, 4), (4, 4)]
     assert stats.plan == "p"
     row = stats.precision[0]
     assert (row["precision"], row["weighted"], row["recall"]) == (1.0, 1.0, None)

@@ -336,8 +336,9 @@ async def test_too_small_terminal_says_so_and_stays_up(audit: Audit) -> None:
     app = build_app(audit)
     async with app.run_test(size=(40, 10)) as pilot:
         await until(pilot, lambda: "too small" in screen_text(app))
-        await pilot.press("n")
-        assert len(current_labels(audit)) == 1  # keys still work; nothing is lost
+        await pilot.press("n", "r", "e", "e")
+        assert current_labels(audit) == []  # nothing is decided or revealed unseen
+        assert "reveal" not in exposure_kinds(audit)
         await pilot.resize_terminal(*SIZE)
         await _ready(pilot, app)
         await until(pilot, lambda: "too small" not in screen_text(app))

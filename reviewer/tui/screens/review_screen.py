@@ -14,7 +14,6 @@ import time
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
-from urllib.parse import urlsplit
 
 from rich.text import Text
 from textual import work
@@ -34,7 +33,7 @@ from reviewer.images.blur import RevealStep, prefetch_step
 from reviewer.images.preview_cache import LOADING, Preview, PreviewCache
 from reviewer.store.review import ReviewItem
 from reviewer.text_safety import neutralise
-from reviewer.tui import keymap
+from reviewer.tui import item_text, keymap
 from reviewer.tui.rows import RowCache
 from reviewer.tui.screens.review_dialogs import DialogActions
 from reviewer.tui.widgets.caption_view import CaptionView
@@ -183,33 +182,11 @@ class ReviewScreen(DialogActions, Screen[None]):
             caption.show("", [], {"sample": sid, "status": "loading sample…"})
             self.query_one(ImagePanel).show(sid, self.session.step, None, "loading sample…")
             return
-        caption.show(item.row.get("text"), item.reasons, self._meta(item))
+        caption.show(item.row.get("text"), item.reasons, item_text.metadata(item, self.session))
         self._show_image(item)
         # Start decoding the next items only once this one is on screen: on two cores the
         # decode threads would otherwise compete with this refresh.
         self.call_after_refresh(self._prefetch)
-
-    def _meta(self, item: ReviewItem) -> dict[str, str]:
-        row = item.row
-        meta = {"sample": item.sample_id}
-        if self.session.is_breather:
-            meta["breather"] = "a benign item, mixed in to give you a rest"
-        meta["dataset"] = str(row.get("dataset") or "?")
-        url = str(row.get("url") or "")
-        try:
-            domain = urlsplit(url).hostname or "?"
-        except ValueError:
-            domain = "?"
-        meta["domain"] = domain
-        meta["license"] = str(row.get("license") or "?")
-        width, height = row.get("width"), row.get("height")
-        meta["size"] = f"{width}×{height}" if width and height else "?"
-        verdict = self.session.standing_verdict()
-        if verdict:
-            meta["your decision"] = verdict
-        if self.session.note:
-            meta["note"] = self.session.note
-        return meta
 
     def _show_image(self, item: ReviewItem) -> None:
         panel = self.query_one(ImagePanel)
@@ -255,32 +232,13 @@ class ReviewScreen(DialogActions, Screen[None]):
         self.previews.prefetch([item.row for item in ahead], step)
 
     def _update_progress(self) -> None:
-        s = self.session
-        rate = s.items_per_hour
-        parts = [
-            f"{s.done:,} / {s.total:,} done",
-            f"{rate:,.0f} items/h" if rate is not None else "– items/h",
-            f"category {s.category}" + (f" ({', '.join(s.subtags)})" if s.subtags else ""),
-            f"reviewer {s.reviewer}",
-            f"queue {s.queue.name}",
-        ]
-        self.query_one("#progress", Static).update(Text(neutralise(" · ".join(parts), 400)))
+        text = item_text.progress_line(self.session)
+        self.query_one("#progress", Static).update(Text(neutralise(text, 400)))
 
     def _show_empty(self) -> None:
-        s = self.session
-        if s.total == 0:
-            text = (
-                f"Nothing to review for {s.reviewer}: no flagged samples wait in this queue.\n\n"
-                "Flag samples with `reviewer flag DIR --flagger all`, or open a sampling plan "
-                "with `reviewer review DIR --queue NAME`. Press q to leave."
-            )
-        else:
-            text = (
-                f"Queue finished: {s.done:,} of {s.total:,} items have your decision.\n\n"
-                "Press q for the session summary, or z to undo your last decision."
-            )
+        text = item_text.empty_queue_text(self.session)
         self.query_one("#empty", Static).update(Text(neutralise(text)))
-        self.query_one(ImagePanel).show(None, s.step, None)
+        self.query_one(ImagePanel).show(None, self.session.step, None)
 
     # ---- rows ------------------------------------------------------------------------------
 
@@ -332,10 +290,19 @@ class ReviewScreen(DialogActions, Screen[None]):
     def _disarm(self) -> None:
         self._escalate_armed = None
 
+    def _blind(self) -> bool:
+        """True while the terminal is too small to show the item: no deciding unseen."""
+        if self.has_class("too-small"):
+            self.app.bell()
+            return True
+        return False
+
     def action_decide(self, verdict: str) -> None:
         """Save a decision now (durable on return), then move on."""
         started = Stamp.now()
         self._disarm()
+        if self._blind():
+            return
         sid = self.session.current_id
         if sid is None:
             self.say("nothing to decide on: the queue is finished")
@@ -353,7 +320,7 @@ class ReviewScreen(DialogActions, Screen[None]):
     def action_escalate(self) -> None:
         """Escalation is final, so it takes a second press of the same key."""
         sid = self.session.current_id
-        if sid is None:
+        if sid is None or self._blind():
             return
         if self._escalate_armed == sid:
             self.action_decide("escalate")
@@ -381,6 +348,8 @@ class ReviewScreen(DialogActions, Screen[None]):
 
     def action_reveal(self) -> None:
         self._disarm()
+        if self._blind():
+            return
         refusal = self.session.reveal()
         if refusal:
             self.say(refusal)

@@ -154,6 +154,9 @@ class StatsScreen(Screen[None]):
         except ReviewerError as exc:
             self.app.call_from_thread(self.show_error, exc.one_line())
             return
+        except Exception as exc:  # a bug must not leave the screen "computing" forever
+            self.app.call_from_thread(self.show_error, f"statistics failed: {exc!r}")
+            raise
         self.app.call_from_thread(self.show_stats, stats)
 
     def show_stats(self, stats: AuditStats) -> None:

@@ -55,8 +55,17 @@ class ExportOptions:
 
     def filters(self) -> dict[str, Any]:
         """The filters that were set, for the sidecar."""
-        names = ("labelled", "verdict", "category", "flagged_by", "not_flagged_by",
-                 "disagreements", "dataset", "queue", "reviewer")
+        names = (
+            "labelled",
+            "verdict",
+            "category",
+            "flagged_by",
+            "not_flagged_by",
+            "disagreements",
+            "dataset",
+            "queue",
+            "reviewer",
+        )
         values = {n: getattr(self, n) for n in names}
         return {n: list(v) if isinstance(v, tuple) else v for n, v in values.items() if v}
 
@@ -207,8 +216,9 @@ def export(
     meta_tmp = out.with_name(f".{out.name}.meta.{os.getpid()}.tmp")
     try:
         counts = audit.store.run_export(spec, audit.settings, tmp, fmt, progress)
-        result = ExportResult(out, sidecar_path(out), fmt, counts.rows, counts.columns,
-                              counts.withheld_escalated)
+        result = ExportResult(
+            out, sidecar_path(out), fmt, counts.rows, counts.columns, counts.withheld_escalated
+        )
         meta_tmp.write_text(
             json.dumps(sidecar(audit, options, spec, result, now), indent=2), encoding="utf-8"
         )

@@ -12,6 +12,14 @@ from reviewer.audit import Audit
 from reviewer.store.samples import AuditSummary
 
 
+def audit_summary(audit: Audit) -> AuditSummary:
+    """The audit's summary with the number of samples each flag raised."""
+    summary = audit.store.summary()
+    counts = audit.store.flag_counts(audit.settings).to_pylist()
+    summary.flag_runs = {row["flag"]: int(row["flagged"]) for row in counts}
+    return summary
+
+
 def print_summary(root: Path, summary: AuditSummary) -> None:
     """Print an audit summary as a few aligned lines."""
     click.echo(f"audit     {root}")
@@ -23,7 +31,7 @@ def print_summary(root: Path, summary: AuditSummary) -> None:
     click.echo(f"images    {summary.with_images:,} samples with a local image")
     if summary.flag_runs:
         runs = ", ".join(f"{k} ({v:,})" for k, v in summary.flag_runs.items())
-        click.echo(f"flags     {runs}")
+        click.echo(f"flagged   {runs}")
     click.echo(f"labels    {summary.labels:,} by {summary.reviewers} reviewer(s)")
 
 
@@ -42,7 +50,7 @@ def init_command(directory: Path) -> None:
 def info_command(directory: Path, as_json: bool) -> None:
     """Show what the audit DIRECTORY holds."""
     audit = Audit.open(directory)
-    summary = audit.store.summary()
+    summary = audit_summary(audit)
     if as_json:
         click.echo(json.dumps(asdict(summary), indent=2))
     else:

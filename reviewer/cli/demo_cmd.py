@@ -64,17 +64,49 @@ def build_demo_audit(root: Path) -> Audit:
     return audit
 
 
+def flag_demo_audit(audit: Audit) -> None:
+    """Run the flaggers that need no model (keyword, NSFW field) so the demo has flags to check."""
+    from reviewer.flaggers.registry import canonical_name
+    from reviewer.flaggers.runner import run_flagger
+
+    done = audit.store.latest_runs()
+    for name in ("keyword", "nsfw-field"):
+        if canonical_name(name) not in done:
+            run_flagger(audit, name)
+
+
 @click.command("demo")
 @click.argument("directory", type=click.Path(path_type=Path), default=Path("demo-audit"))
-def demo_command(directory: Path) -> None:
-    """Build a safe, synthetic demo audit in DIRECTORY (default ./demo-audit) and show it."""
-    from reviewer.cli.audit_cmd import print_summary
+@click.option("--reviewer", "reviewer_name", metavar="NAME", help="Who is reviewing.")
+@click.option("--no-review", is_flag=True, help="Build and flag the demo audit, do not open it.")
+def demo_command(directory: Path, reviewer_name: str | None, no_review: bool) -> None:
+    """Build a safe, synthetic demo audit in DIRECTORY (default ./demo-audit) and open it.
+
+    The demo holds public-domain photos, drawn pictures and made-up captions that trip
+    the 2021 LAION-400M keyword filter in innocent ways ("Essex", "hot chocolate"). It is
+    flagged with the keyword and NSFW-field flaggers, then opened in the review app.
+    """
+    import sys
+
+    from reviewer.cli.audit_cmd import audit_summary, print_summary
 
     audit = build_demo_audit(directory)
-    click.echo(
-        "demo audit (SYNTHETIC data: public-domain photos, drawn pictures, made-up captions)"
-    )
-    print_summary(audit.root, audit.store.summary())
+    try:
+        flag_demo_audit(audit)
+        click.echo(
+            "demo audit (SYNTHETIC data: public-domain photos, drawn pictures, made-up captions)"
+        )
+        print_summary(audit.root, audit_summary(audit))
+        if no_review:
+            return
+        if not (sys.stdin.isatty() and sys.stdout.isatty()):
+            click.echo(f"not a terminal: open it with `reviewer review {directory}`")
+            return
+        from reviewer.cli.review_cmd import run_review
+
+        run_review(audit, reviewer_name, None)
+    finally:
+        audit.close()
 
 
 COMMANDS = [demo_command]

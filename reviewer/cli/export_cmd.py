@@ -12,31 +12,70 @@ from reviewer.store.exporting import FORMATS
 
 @click.command("export")
 @click.argument("directory", type=click.Path(path_type=Path))
-@click.option("--out", "-o", type=click.Path(path_type=Path), default=None,
-              help="File to write (.parquet, .csv, .jsonl). Default: DIR/exports/<kind>-<time>.")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
-              help="Output format; default from the extension of --out.")
+@click.option(
+    "--out",
+    "-o",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="File to write (.parquet, .csv, .jsonl). Default: DIR/exports/<kind>-<time>.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default=None,
+    help="Output format; default from the extension of --out.",
+)
 @click.option("--force", is_flag=True, help="Overwrite FILE and FILE.meta.json if they exist.")
-@click.option("--removal-list", is_flag=True,
-              help="Only identifiers (sample_id, url, hash) of confirmed or escalated samples.")
+@click.option(
+    "--removal-list",
+    is_flag=True,
+    help="Only identifiers (sample_id, url, hash) of confirmed or escalated samples.",
+)
 @click.option("--long", is_flag=True, help="One row per decision event (per-reviewer detail).")
-@click.option("--consensus", type=click.Choice(CONSENSUS_RULES), default="majority",
-              show_default=True, help="How reviewers' verdicts combine; ties are unsure.")
+@click.option(
+    "--consensus",
+    type=click.Choice(CONSENSUS_RULES),
+    default="majority",
+    show_default=True,
+    help="How reviewers' verdicts combine; ties are unsure.",
+)
 @click.option("--labelled", is_flag=True, help="Only samples with a decision.")
-@click.option("--verdict", type=click.Choice(JUDGED_VERDICTS), default=None,
-              help="Only samples whose consensus is this verdict.")
-@click.option("--category", default=None,
-              help="Apply --labelled/--verdict/--disagreements to this category only.")
-@click.option("--flagged-by", multiple=True, metavar="FLAGGER",
-              help="Only samples this flagger (or flag) flagged. Repeatable (all must hold).")
-@click.option("--not-flagged-by", multiple=True, metavar="FLAGGER",
-              help="Only samples this flagger (or flag) did not flag. Repeatable.")
-@click.option("--disagreements", is_flag=True,
-              help="Only samples where reviewers disagree, or consensus and flags disagree.")
+@click.option(
+    "--verdict",
+    type=click.Choice(JUDGED_VERDICTS),
+    default=None,
+    help="Only samples whose consensus is this verdict.",
+)
+@click.option(
+    "--category",
+    default=None,
+    help="Apply --labelled/--verdict/--disagreements to this category only.",
+)
+@click.option(
+    "--flagged-by",
+    multiple=True,
+    metavar="FLAGGER",
+    help="Only samples this flagger (or flag) flagged. Repeatable (all must hold).",
+)
+@click.option(
+    "--not-flagged-by",
+    multiple=True,
+    metavar="FLAGGER",
+    help="Only samples this flagger (or flag) did not flag. Repeatable.",
+)
+@click.option(
+    "--disagreements",
+    is_flag=True,
+    help="Only samples where reviewers disagree, or consensus and flags disagree.",
+)
 @click.option("--dataset", default=None, help="Only samples of this dataset.")
 @click.option("--queue", default=None, help="Only samples of this sampling plan (queue).")
-@click.option("--reviewer", default=None,
-              help="Only samples this reviewer decided on (--long: only their events).")
+@click.option(
+    "--reviewer",
+    default=None,
+    help="Only samples this reviewer decided on (--long: only their events).",
+)
 def export_command(
     directory: Path,
     out: Path | None,
@@ -65,10 +104,21 @@ def export_command(
     from reviewer.export import ExportOptions, export
 
     options = ExportOptions(
-        out=out, fmt=fmt, force=force, removal_list=removal_list, long=long,
-        consensus=consensus, labelled=labelled, verdict=verdict, category=category,
-        flagged_by=flagged_by, not_flagged_by=not_flagged_by, disagreements=disagreements,
-        dataset=dataset, queue=queue, reviewer=reviewer,
+        out=out,
+        fmt=fmt,
+        force=force,
+        removal_list=removal_list,
+        long=long,
+        consensus=consensus,
+        labelled=labelled,
+        verdict=verdict,
+        category=category,
+        flagged_by=flagged_by,
+        not_flagged_by=not_flagged_by,
+        disagreements=disagreements,
+        dataset=dataset,
+        queue=queue,
+        reviewer=reviewer,
     )
     audit = Audit.open(directory)
     try:

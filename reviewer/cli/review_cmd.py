@@ -43,37 +43,46 @@ def review_command(directory: Path, reviewer_name: str | None, queue_name: str |
     ? help, q quit. Every decision is saved the moment its key is pressed.
     """
     from reviewer.audit import Audit
+
+    audit = Audit.open(directory)
+    try:
+        run_review(audit, reviewer_name, queue_name)
+    finally:
+        audit.close()
+
+
+def run_review(audit: Audit, reviewer_name: str | None, queue_name: str | None) -> None:
+    """Check the command line, open the review app on ``audit`` and print the session summary.
+
+    Shared by ``reviewer review`` and ``reviewer demo``.
+    """
     from reviewer.tui.keymap import validate_keymap
     from reviewer.tui.launch import prepare_in_background
     from reviewer.tui.queue import check_reviewer_name
 
-    audit = Audit.open(directory)
-    try:
-        name = check_reviewer_name(audit.reviewer_name(reviewer_name))
-        validate_keymap(audit.settings.keys)
-        if queue_name is not None:
-            _check_plan(audit, name, queue_name)
-        if not (sys.stdin.isatty() and sys.stdout.isatty()):
-            raise ReviewerError(
-                "reviewer review needs an interactive terminal",
-                "run it in a terminal (over SSH: ssh -t)",
-            )
-        known = audit.labels.reviewers()
-        if known and name not in known:
-            click.echo(f"note: new reviewer '{name}' (known: {', '.join(known)})", err=True)
-        pending = prepare_in_background(audit, name, queue_name)
-        from reviewer.tui.app import ReviewerApp  # imported while the queue loads
+    name = check_reviewer_name(audit.reviewer_name(reviewer_name))
+    validate_keymap(audit.settings.keys)
+    if queue_name is not None:
+        _check_plan(audit, name, queue_name)
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise ReviewerError(
+            "reviewer review needs an interactive terminal",
+            "run it in a terminal (over SSH: ssh -t)",
+        )
+    known = audit.labels.reviewers()
+    if known and name not in known:
+        click.echo(f"note: new reviewer '{name}' (known: {', '.join(known)})", err=True)
+    pending = prepare_in_background(audit, name, queue_name)
+    from reviewer.tui.app import ReviewerApp  # imported while the queue loads
 
-        ready = pending.result()
-        app = ReviewerApp(audit, ready.session, audit.settings, previews=ready.previews)
-        app.review_screen.rows.add(ready.page, ready.items)
-        summary = app.run()
-        if summary is None:
-            summary = ready.session.end()
-        for line in summary.lines():
-            click.echo(line)
-    finally:
-        audit.close()
+    ready = pending.result()
+    app = ReviewerApp(audit, ready.session, audit.settings, previews=ready.previews)
+    app.review_screen.rows.add(ready.page, ready.items)
+    summary = app.run()
+    if summary is None:
+        summary = ready.session.end()
+    for line in summary.lines():
+        click.echo(line)
 
 
 def _check_plan(audit: Audit, reviewer: str, plan: str) -> None:

@@ -18,6 +18,7 @@ a local Ray instance is started with every core and GPU of this machine.
 from __future__ import annotations
 
 import json
+import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -50,6 +51,9 @@ def ensure_ray() -> Any:
     if not ray.is_initialized():
         address = os.environ.get("RAY_ADDRESS") or None
         ray.init(address=address, include_dashboard=False, log_to_driver=False)
+    # The CLI draws its own progress bar; Ray Data's bars and INFO lines would interleave.
+    ray.data.DataContext.get_current().enable_progress_bars = False
+    logging.getLogger("ray.data").setLevel(logging.ERROR)
     return ray
 
 
@@ -166,7 +170,7 @@ def run_on_ray(
     dataset = ray.data.from_items([{"index": i} for i in missing]).map_batches(
         PartScorer,
         batch_size=1,
-        concurrency=count,
+        compute=ray.data.ActorPoolStrategy(size=count),
         num_gpus=gpus,
         num_cpus=1,
         fn_constructor_kwargs={"flagger": portable(flagger), "run_path": str(run.path)},

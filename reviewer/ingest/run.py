@@ -9,20 +9,21 @@ ingested (same size and fingerprint) adds nothing.
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import duckdb
 import pyarrow as pa
 
 from reviewer.errors import ReviewerError
 from reviewer.ingest.columns import ColumnMap, map_columns
 from reviewer.ingest.images import ImageIndex, build_index, image_roots_of, list_images, safe_member
 from reviewer.ingest.normalize import BatchContext, Warnings, normalize
-from reviewer.ingest.readers import MEMBER_COLUMN, open_reader
+from reviewer.ingest.readers import MEMBER_COLUMN, Reader, open_reader
 from reviewer.ingest.sources import Unit, expand_sources, fingerprint
+from reviewer.store.ingested import FileStage, StageResult
 
 if TYPE_CHECKING:
     from reviewer.store import Store
@@ -97,7 +98,7 @@ def ingest(
             progress(done, total)
 
     for unit in units:
-        report.files.append(_ingest_unit(store, unit, dataset, images, index, external, advance))
+        report.files.append(_ingest_unit(store, unit, dataset, index, external, advance))
     return report
 
 
@@ -142,74 +143,99 @@ def _ingest_unit(
     store: Store,
     unit: Unit,
     dataset: str | None,
-    images: Path | None,
     index: ImageIndex | None,
     external: list[tuple[int, Path, str]],
     advance: Callable[[int], None],
 ) -> FileReport:
     size, fp = fingerprint(unit.path)
     file_report = FileReport(unit.path, unit.kind)
-    with store.file_ingest() as (conn, stage):
-        previous = store.find_ingested(conn, size, fp)
-        if previous is not None:
-            file_report.skipped = f"already ingested (as {previous})"
-            return file_report
-        reader = open_reader(unit)
-        cmap = map_columns([c for c in reader.columns if c != MEMBER_COLUMN], unit.path)
-        file_report.flavour = cmap.flavour
-        file_report.dataset = ds = dataset or infer_dataset(unit, cmap.flavour)
-        links = _links(store, conn, unit, cmap, images, index, external)
-        warnings = file_report.warnings
-        row = 0
-        try:
-            for batch in reader.batches:
-                table = batch if isinstance(batch, pa.Table) else pa.Table.from_batches([batch])
-                ctx = BatchContext(ds, str(unit.path), f"{ds}:{unit.path.stem}", row)
-                canon = _batch(table, cmap, ctx, warnings, links)
-                stage.add(canon)
-                row += table.num_rows
-                advance(table.num_rows)
-        except (pa.ArrowException, OSError, EOFError, duckdb.ConversionException) as exc:
-            raise ReviewerError(
-                f"{unit.path}: unreadable after row {row:,} ({_short(exc)})",
-                "the file is truncated or corrupt: fetch it again; nothing of it was ingested,"
-                " files before it were",
-            ) from exc
-        result = stage.publish(unique_ids="sample_id" not in cmap.canonical.values())
-        file_report.rows_read = row
-        file_report.inserted = result.inserted
-        example = f"sample_id {result.duplicate_example!r}"
-        warnings.add(
-            "duplicate sample_id in the file (later rows skipped)",
-            result.duplicates_in_file,
-            example,
+    previous = store.ingested_as(size, fp)
+    if previous is not None:
+        file_report.skipped = f"already ingested (as {previous})"
+        return file_report
+    reader = open_reader(unit)
+    cmap = map_columns([c for c in reader.columns if c != MEMBER_COLUMN], unit.path)
+    file_report.flavour = cmap.flavour
+    file_report.dataset = ds = dataset or infer_dataset(unit, cmap.flavour)
+    links = _links(store, unit, cmap, index, external)
+    with store.file_stage() as stage:
+        file_report.rows_read = _stage_file(
+            unit, reader, cmap, ds, file_report.warnings, links, stage, advance
         )
-        warnings.add(
-            "sample_id already in the audit (skipped)", result.duplicates_existing, example
-        )
-        store.record_ingested(conn, str(unit.path), size, fp, ds, result.inserted, warnings.total)
+        with store.publishing() as conn:
+            previous = store.find_ingested(conn, size, fp)  # another process may have won
+            if previous is not None:
+                file_report.skipped = f"already ingested (as {previous})"
+                return file_report
+            unique = "sample_id" not in cmap.canonical.values()
+            result = stage.publish(conn, str(unit.path), unique_ids=unique)
+            _count_duplicates(file_report.warnings, result)
+            file_report.inserted = result.inserted
+            store.record_ingested(
+                conn, str(unit.path), size, fp, ds, result.inserted, file_report.warnings.total
+            )
     return file_report
+
+
+def _stage_file(
+    unit: Unit,
+    reader: Reader,
+    cmap: ColumnMap,
+    dataset: str,
+    warnings: Warnings,
+    links: _Images,
+    stage: FileStage,
+    advance: Callable[[int], None],
+) -> int:
+    """Read, normalise and stage every batch of a file; return the rows read."""
+    row = 0
+    try:
+        for batch in reader.batches:
+            table = batch if isinstance(batch, pa.Table) else pa.Table.from_batches([batch])
+            ctx = BatchContext(dataset, str(unit.path), f"{dataset}:{unit.path.stem}", row)
+            stage.add(_batch(table, cmap, ctx, warnings, links))
+            row += table.num_rows
+            advance(table.num_rows)
+    except (pa.ArrowException, OSError, EOFError) as exc:
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise  # disk full while staging: the CLI says so
+        raise ReviewerError(
+            f"{unit.path}: unreadable after row {row:,} ({_short(exc)})",
+            "the file is truncated or corrupt: fetch it again; nothing of it was ingested,"
+            " files before it were",
+        ) from exc
+    return row
+
+
+def _count_duplicates(warnings: Warnings, result: StageResult) -> None:
+    example = f"sample_id {result.duplicate_example!r}"
+    warnings.add(
+        "duplicate sample_id in the file (later rows skipped)", result.duplicates_in_file, example
+    )
+    warnings.add("sample_id already in the audit (skipped)", result.duplicates_existing, example)
 
 
 def _links(
     store: Store,
-    conn: duckdb.DuckDBPyConnection,
     unit: Unit,
     cmap: ColumnMap,
-    images: Path | None,
     index: ImageIndex | None,
     external: list[tuple[int, Path, str]],
 ) -> _Images:
+    """Register the file's image roots (a short transaction) and index its shard."""
     links = _Images(index=index)
-    if unit.image_root is not None:
-        path, kind = unit.image_root
-        links.shard_root = store.image_root_id(conn, str(path), kind)
-        if unit.kind not in ("tar", "sidecars"):
-            links.shard_members = list_images(path, kind)
-    if cmap.image_path is not None:
-        folder = next((p for _, p, k in external if k == "dir"), None) or unit.path.parent
-        links.path_root_dir = folder
-        links.path_root = store.image_root_id(conn, str(folder), "dir")
+    if unit.image_root is None and cmap.image_path is None:
+        return links
+    with store.transaction() as conn:
+        if unit.image_root is not None:
+            path, kind = unit.image_root
+            links.shard_root = store.image_root_id(conn, str(path), kind)
+        if cmap.image_path is not None:
+            folder = next((p for _, p, k in external if k == "dir"), None) or unit.path.parent
+            links.path_root_dir = folder
+            links.path_root = store.image_root_id(conn, str(folder), "dir")
+    if unit.image_root is not None and unit.kind not in ("tar", "sidecars"):
+        links.shard_members = list_images(*unit.image_root)
     return links
 
 

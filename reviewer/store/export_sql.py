@@ -205,8 +205,10 @@ def flag_joins(
             f" WHERE flag = {lit(flag)} AND {partition_expr('sample_id', part)})"
             f" {alias} ON {alias}.sample_id = s.sample_id"
         )
-        select += [f"{alias}.flagged AS {ident('flag_' + stem)}",
-                   f"{alias}.score AS {ident('score_' + stem)}"]
+        select += [
+            f"{alias}.flagged AS {ident('flag_' + stem)}",
+            f"{alias}.score AS {ident('score_' + stem)}",
+        ]
         reasons.append(f"{alias}.reason")
     if flags:
         select.append(f"nullif(concat_ws('; ', {', '.join(reasons)}), '') AS flag_reasons")
@@ -281,9 +283,7 @@ def sample_filters(spec: ExportSpec, id_expr: str, dataset_expr: str) -> list[st
 def _flag_filters(spec: ExportSpec, id_expr: str) -> list[str]:
     conds = []
     for name in spec.flagged_by:
-        conds.append(
-            f"{id_expr} IN (SELECT f.sample_id FROM flags f WHERE {_flag_match(name)})"
-        )
+        conds.append(f"{id_expr} IN (SELECT f.sample_id FROM flags f WHERE {_flag_match(name)})")
     for name in spec.not_flagged_by:
         conds.append(
             f"NOT EXISTS (SELECT 1 FROM flags f WHERE f.sample_id = {id_expr}"
@@ -292,9 +292,7 @@ def _flag_filters(spec: ExportSpec, id_expr: str) -> list[str]:
     return conds
 
 
-def wide_select(
-    spec: ExportSpec, cols: OutputColumns, part: tuple[int, int] | None = None
-) -> str:
+def wide_select(spec: ExportSpec, cols: OutputColumns, part: tuple[int, int] | None = None) -> str:
     """One row per sample: sample columns, flag columns, label columns.
 
     With ``part = (i, n)`` only the i-th of n hash partitions of the samples, so that
@@ -320,8 +318,17 @@ def long_select(spec: ExportSpec, sample_columns: Sequence[str]) -> str:
     """One row per decision event (undo events left out; ``standing`` marks current ones)."""
     extra = [c for c in LONG_SAMPLE_COLUMNS if c in sample_columns]
     select = [
-        "e.sample_id", "e.event_id", "e.reviewer", "e.category", "e.verdict", "e.subtags",
-        "e.created_at", "e.seconds_on_item", "e.reveal_depth", "e.note", "e.session_id",
+        "e.sample_id",
+        "e.event_id",
+        "e.reviewer",
+        "e.category",
+        "e.verdict",
+        "e.subtags",
+        "e.created_at",
+        "e.seconds_on_item",
+        "e.reveal_depth",
+        "e.note",
+        "e.session_id",
         "e.queue AS review_queue",
         "e.event_id IN (SELECT event_id FROM labels_current) AS standing",
         *[f"s.{ident(c)}" for c in extra],
@@ -350,8 +357,9 @@ def removal_select(spec: ExportSpec) -> str:
     a removal list errs on the side of removal. Dataset and queue filters apply.
     """
     cat = f" AND category = {lit(spec.category)}" if spec.category else ""
-    confirmed = [f"s.sample_id IN (SELECT sample_id FROM export_consensus"
-                 f" WHERE verdict = 'confirm'{cat})"]
+    confirmed = [
+        f"s.sample_id IN (SELECT sample_id FROM export_consensus WHERE verdict = 'confirm'{cat})"
+    ]
     confirmed += _flag_filters(spec, "s.sample_id")
     conds = [
         f"((s.sample_id IN (SELECT sample_id FROM quarantine)) OR ({' AND '.join(confirmed)}))"

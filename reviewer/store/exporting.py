@@ -78,9 +78,13 @@ class ExportQueries(StoreBase):
         """
         with self.connect() as conn:
             flaggers = self._flag_views(conn, settings)
-            datasets = conn.execute(
-                "SELECT DISTINCT dataset FROM samples WHERE dataset IS NOT NULL ORDER BY 1"
-            ).fetchall() if with_datasets else []
+            datasets = (
+                conn.execute(
+                    "SELECT DISTINCT dataset FROM samples WHERE dataset IS NOT NULL ORDER BY 1"
+                ).fetchall()
+                if with_datasets
+                else []
+            )
             queues = conn.execute("SELECT name FROM plans ORDER BY name").fetchall()
         by_flagger = {name: list(FLAG_NAMES.get(name, ())) for name in flaggers}
         categories = sorted({str(c) for c in self.labels.current_labels()["category"].to_pylist()})

@@ -1,18 +1,20 @@
 """SQL of ingest: per-file staging, duplicate checks, ingested files, image roots.
 
 A source file reaches ``samples`` in ONE transaction, or not at all. Its batches
-are first written to parquet parts in the audit's ``cache/ingest_stage/``; the
-final transaction counts and skips duplicate ids, copies the survivors into
+are first written to parquet parts in the audit's ``cache/ingest_stage/``
+(without holding DuckDB's write lock, so reviewers are blocked only while a file
+is published); the final transaction counts and skips duplicate ids, copies the survivors into
 ``samples`` with one ``INSERT ... SELECT`` and records the file. Why not stage in
 DuckDB: many small appends inside one DuckDB transaction keep every appended row
 in memory until the commit (measured: peak RSS grew ~300 bytes a row), while one
 ``INSERT ... SELECT`` from parquet runs in bounded memory, and pyarrow writes
 parquet faster than DuckDB appends. A crash leaves only stale parts, which the
-next ingest deletes.
+next ingest deletes (folders are named after the ingesting process's pid).
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -24,6 +26,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from reviewer.errors import ReviewerError
 from reviewer.store.core import StoreBase
 
 _STAGE = "_ingest_stage"
@@ -69,13 +72,14 @@ def _widen(conn: duckdb.DuckDBPyConnection, table: str, columns: dict[str, str])
 class FileStage:
     """The staging area of one file: parquet parts, then one publishing query.
 
+    Staging needs no database connection, so an ingest holds DuckDB's write lock
+    only while it publishes.
+
     Args:
-        conn: A write connection inside an open transaction.
         folder: An empty folder for the parts.
     """
 
-    def __init__(self, conn: duckdb.DuckDBPyConnection, folder: Path) -> None:
-        self.conn = conn
+    def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.parts: list[Path] = []
         self.columns: dict[str, str] = {}
@@ -107,20 +111,38 @@ class FileStage:
         for part in self.parts:
             part.unlink(missing_ok=True)
 
-    def publish(self, unique_ids: bool = False) -> StageResult:
+    def publish(
+        self, conn: duckdb.DuckDBPyConnection, source: str, unique_ids: bool = False
+    ) -> StageResult:
         """Copy the staged rows into ``samples``, skipping duplicate sample ids.
 
         The first row of an id repeated inside the file wins; ids already in the
         audit are skipped.
 
         Args:
+            conn: A write connection inside the transaction that also records the file.
+            source: The file's name, for messages.
             unique_ids: The ids are unique within the file by construction (generated
                 from file and row), so the within-file check is skipped.
+
+        Raises:
+            ReviewerError: DuckDB refused the rows (e.g. an extra column whose type
+                clashes with the same column from an earlier file).
         """
-        conn = self.conn
         self._close()
         if not self.parts:
             return StageResult(0, 0, 0, None)
+        try:
+            return self._publish(conn, unique_ids)
+        except duckdb.Error as exc:
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+            raise ReviewerError(
+                f"{source}: could not be added to the audit ({first})",
+                "an extra column may clash in type with an earlier file's: rename it;"
+                " nothing of this file was ingested",
+            ) from exc
+
+    def _publish(self, conn: duckdb.DuckDBPyConnection, unique_ids: bool) -> StageResult:
         listed = ", ".join("'" + str(p).replace("'", "''") + "'" for p in self.parts)
         conn.execute(
             f"CREATE OR REPLACE TEMP VIEW {_STAGE} AS"
@@ -164,6 +186,17 @@ class FileStage:
         )
 
 
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` exists (its staged parts may still be in use)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 class IngestQueries(StoreBase):
     """Methods used by :mod:`reviewer.ingest`."""
 
@@ -180,38 +213,52 @@ class IngestQueries(StoreBase):
             conn.commit()
 
     @contextmanager
-    def file_ingest(self) -> Iterator[tuple[duckdb.DuckDBPyConnection, FileStage]]:
-        """A write connection in a transaction, and a fresh :class:`FileStage`, for one file.
+    def file_stage(self) -> Iterator[FileStage]:
+        """A fresh :class:`FileStage` in its own folder, deleted afterwards."""
+        folder = self._stage_folder()
+        stage = FileStage(folder)
+        try:
+            yield stage
+        finally:
+            stage.discard()
+            shutil.rmtree(folder, ignore_errors=True)
 
-        On success the transaction (``publish`` and whatever the caller did) commits;
-        on any error ``samples`` is left exactly as it was. The parts are deleted
-        either way.
-        """
+    @contextmanager
+    def publishing(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The write transaction that publishes a staged file (memory capped for it)."""
         with self.connect(write=True) as conn:
             conn.execute(f"SET memory_limit = '{INGEST_MEMORY_LIMIT}'")
-            folder = self._stage_folder()
-            stage = FileStage(conn, folder)
             conn.begin()
             try:
-                yield conn, stage
+                yield conn
             except BaseException:
                 conn.rollback()
                 raise
             else:
                 conn.commit()
             finally:
-                stage.discard()
-                shutil.rmtree(folder, ignore_errors=True)
                 conn.execute(f"SET memory_limit = '{self.db.memory_limit}'")
 
     def _stage_folder(self) -> Path:
-        """An empty folder for staged parts (called while holding the write lock)."""
+        """An empty folder for one file's parts; parts of ingests that died are deleted."""
         if self.path is None:
             return Path(tempfile.mkdtemp(prefix="reviewer-ingest-"))
-        folder = self.path.parent / "cache" / "ingest_stage"
-        shutil.rmtree(folder, ignore_errors=True)  # parts left over from a crash
-        folder.mkdir(parents=True)
-        return folder
+        base = self.path.parent / "cache" / "ingest_stage"
+        base.mkdir(parents=True, exist_ok=True)
+        for old in base.iterdir():
+            pid = old.name.split("-")[0]
+            if pid.isdigit() and _alive(int(pid)):
+                continue
+            if old.is_dir():
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                old.unlink(missing_ok=True)
+        return Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=base))
+
+    def ingested_as(self, size: int, fingerprint: str) -> str | None:
+        """Like :meth:`find_ingested`, on a short read-only connection."""
+        with self.connect() as conn:
+            return self.find_ingested(conn, size, fingerprint)
 
     def find_ingested(
         self, conn: duckdb.DuckDBPyConnection, size: int, fingerprint: str

@@ -29,8 +29,13 @@ def test_wide_export_has_one_row_per_visible_sample_with_known_labels(
 ) -> None:
     rows = by_id(read_rows(run(fx, tmp_path).path))
     got = {
-        sid: (r["nsfw_verdict"], r["nsfw_n_reviewers"], r["nsfw_agreement"],
-              r["hate_verdict"], r["privacy_verdict"])
+        sid: (
+            r["nsfw_verdict"],
+            r["nsfw_n_reviewers"],
+            r["nsfw_agreement"],
+            r["hate_verdict"],
+            r["privacy_verdict"],
+        )
         for sid, r in rows.items()
     }
     assert got.keys() == EXPECTED_MAJORITY.keys()
@@ -46,11 +51,18 @@ def test_wide_export_carries_metadata_and_flags(fx: Audit, tmp_path: Path) -> No
     rows = by_id(read_rows(run(fx, tmp_path).path))
     s2 = rows["s00002"]
     assert (s2["url"], s2["dataset"], s2["source_file"], s2["source_row"]) == (
-        "https://example.org/img/2.jpg", "laion400m", "fixture.parquet", 2)
+        "https://example.org/img/2.jpg",
+        "laion400m",
+        "fixture.parquet",
+        2,
+    )
     assert s2["extra_note"] == "meta-s00002"
     assert s2["nsfw"] == "NSFW"
     assert (s2["flag_keyword"], s2["flag_nsfw_field"], s2["flag_nsfw_field_unsure"]) == (
-        True, True, False)
+        True,
+        True,
+        False,
+    )
     assert s2["flag_reasons"] == 'keyword: "forbidden" in caption; NSFW field: NSFW'
     assert rows["s00009"]["flag_keyword"] is False
     assert rows["s00009"]["flag_reasons"] is None
@@ -61,12 +73,28 @@ def test_wide_export_carries_metadata_and_flags(fx: Audit, tmp_path: Path) -> No
 @pytest.mark.parametrize(
     ("rule", "expected"),
     [
-        ("unanimous", {"s00000": ("confirm", 1.0), "s00001": ("unsure", 0.0),
-                       "s00002": ("unsure", 0.0), "s00003": ("skip", 1.0),
-                       "s00006": ("unsure", 1.0), "s00007": ("reject", 1.0)}),
-        ("any", {"s00000": ("confirm", 1.0), "s00001": ("confirm", 0.5),
-                 "s00002": ("confirm", 1 / 3), "s00003": ("skip", 1.0),
-                 "s00006": ("unsure", 1.0), "s00007": ("reject", 1.0)}),
+        (
+            "unanimous",
+            {
+                "s00000": ("confirm", 1.0),
+                "s00001": ("unsure", 0.0),
+                "s00002": ("unsure", 0.0),
+                "s00003": ("skip", 1.0),
+                "s00006": ("unsure", 1.0),
+                "s00007": ("reject", 1.0),
+            },
+        ),
+        (
+            "any",
+            {
+                "s00000": ("confirm", 1.0),
+                "s00001": ("confirm", 0.5),
+                "s00002": ("confirm", 1 / 3),
+                "s00003": ("skip", 1.0),
+                "s00006": ("unsure", 1.0),
+                "s00007": ("reject", 1.0),
+            },
+        ),
     ],
 )
 def test_consensus_rules(
@@ -88,27 +116,47 @@ def test_majority_tie_is_unsure_and_skip_abstains(fx: Audit, tmp_path: Path) -> 
 @pytest.mark.parametrize(
     ("options", "expected"),
     [
-        ({}, ["s00000", "s00001", "s00002", "s00003", "s00005", "s00006", "s00007",
-              "s00008", "s00009"]),
-        ({"labelled": True}, ["s00000", "s00001", "s00002", "s00003", "s00005", "s00006",
-                              "s00007", "s00008"]),
+        (
+            {},
+            [
+                "s00000",
+                "s00001",
+                "s00002",
+                "s00003",
+                "s00005",
+                "s00006",
+                "s00007",
+                "s00008",
+                "s00009",
+            ],
+        ),
+        (
+            {"labelled": True},
+            ["s00000", "s00001", "s00002", "s00003", "s00005", "s00006", "s00007", "s00008"],
+        ),
         ({"verdict": "confirm"}, ["s00000", "s00005", "s00008"]),
         ({"verdict": "confirm", "category": "nsfw"}, ["s00000"]),
         ({"verdict": "reject"}, ["s00002", "s00005", "s00007"]),
         ({"verdict": "unsure"}, ["s00001", "s00006"]),
         ({"verdict": "skip"}, ["s00003"]),
-        ({"verdict": "confirm", "consensus": "any", "category": "nsfw"},
-         ["s00000", "s00001", "s00002"]),
+        (
+            {"verdict": "confirm", "consensus": "any", "category": "nsfw"},
+            ["s00000", "s00001", "s00002"],
+        ),
         ({"category": "hate"}, ["s00005"]),
         ({"labelled": True, "category": "privacy"}, ["s00008"]),
         ({"flagged_by": ("keyword",)}, ["s00000", "s00002", "s00008"]),
-        ({"not_flagged_by": ("keyword",)}, ["s00001", "s00003", "s00005", "s00006",
-                                            "s00007", "s00009"]),
+        (
+            {"not_flagged_by": ("keyword",)},
+            ["s00001", "s00003", "s00005", "s00006", "s00007", "s00009"],
+        ),
         ({"flagged_by": ("nsfw-field",)}, ["s00001", "s00002", "s00005", "s00007", "s00008"]),
         ({"flagged_by": ("nsfw_field_unsure",)}, ["s00001", "s00007"]),
         ({"flagged_by": ("keyword", "nsfw_field")}, ["s00002", "s00008"]),
-        ({"flagged_by": ("nsfw_field",), "not_flagged_by": ("keyword",)},
-         ["s00001", "s00005", "s00007"]),
+        (
+            {"flagged_by": ("nsfw_field",), "not_flagged_by": ("keyword",)},
+            ["s00001", "s00005", "s00007"],
+        ),
         ({"disagreements": True}, ["s00001", "s00002", "s00005", "s00007"]),
         ({"disagreements": True, "category": "privacy"}, []),
         ({"dataset": "laion2b-en"}, ["s00009"]),
@@ -116,8 +164,10 @@ def test_majority_tie_is_unsure_and_skip_abstains(fx: Audit, tmp_path: Path) -> 
         ({"reviewer": "bob"}, ["s00000", "s00001", "s00002", "s00006", "s00008"]),
         ({"reviewer": "cy"}, ["s00002"]),
         ({"reviewer": "dan"}, []),
-        ({"labelled": True, "flagged_by": ("keyword",), "dataset": "laion400m",
-          "queue": "q1"}, ["s00002", "s00008"]),
+        (
+            {"labelled": True, "flagged_by": ("keyword",), "dataset": "laion400m", "queue": "q1"},
+            ["s00002", "s00008"],
+        ),
     ],
 )
 def test_filters_select_the_known_samples(

@@ -45,8 +45,13 @@ def test_format_option_overrides_the_extension(fx: Audit, tmp_path: Path) -> Non
 
 def test_sidecar_records_how_the_export_was_made(fx: Audit, tmp_path: Path) -> None:
     clock = lambda: datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)  # noqa: E731
-    options = ExportOptions(out=tmp_path / "x.parquet", verdict="confirm", category="nsfw",
-                            consensus="any", flagged_by=("keyword",))
+    options = ExportOptions(
+        out=tmp_path / "x.parquet",
+        verdict="confirm",
+        category="nsfw",
+        consensus="any",
+        flagged_by=("keyword",),
+    )
     result = export(fx, options, clock=clock)
     meta = json.loads((tmp_path / "x.parquet.meta.json").read_text(encoding="utf-8"))
     assert result.sidecar == tmp_path / "x.parquet.meta.json"
@@ -55,8 +60,7 @@ def test_sidecar_records_how_the_export_was_made(fx: Audit, tmp_path: Path) -> N
     assert meta["audit"] == str(fx.root)
     assert meta["consensus"] == "any"
     assert meta["kind"] == "wide"
-    assert meta["filters"] == {"verdict": "confirm", "category": "nsfw",
-                               "flagged_by": ["keyword"]}
+    assert meta["filters"] == {"verdict": "confirm", "category": "nsfw", "flagged_by": ["keyword"]}
     assert meta["counts"] == {"rows": 2, "withheld_escalated": 1}
     assert meta["columns"][0] == {"name": "sample_id", "type": "VARCHAR"}
 
@@ -155,20 +159,29 @@ def test_default_out_goes_to_the_audit_exports_folder(fx: Audit) -> None:
 def test_cli_exports_and_reports(fixture_audit_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "sub.csv"
     res = CliRunner().invoke(
-        main, ["export", str(fixture_audit_dir), "--out", str(out), "--verdict", "confirm",
-               "--flagged-by", "keyword"])
+        main,
+        [
+            "export",
+            str(fixture_audit_dir),
+            "--out",
+            str(out),
+            "--verdict",
+            "confirm",
+            "--flagged-by",
+            "keyword",
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert f"wrote 2 rows to {out}" in res.stdout
     assert "1 escalated sample(s) withheld" in res.stderr
     assert sorted(r["sample_id"] for r in read_rows(out)) == ["s00000", "s00008"]
 
 
-def test_cli_empty_result_says_so_and_exits_zero(
-    fixture_audit_dir: Path, tmp_path: Path
-) -> None:
+def test_cli_empty_result_says_so_and_exits_zero(fixture_audit_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "none.parquet"
-    res = CliRunner().invoke(main, ["export", str(fixture_audit_dir), "-o", str(out),
-                                    "--reviewer", "dan"])
+    res = CliRunner().invoke(
+        main, ["export", str(fixture_audit_dir), "-o", str(out), "--reviewer", "dan"]
+    )
     assert res.exit_code == 0, res.output
     assert "no samples matched: wrote an empty parquet file with the schema" in res.stderr
     assert out.exists()
@@ -186,7 +199,8 @@ def test_cli_bad_input_is_one_line_and_non_zero(
     fixture_audit_dir: Path, tmp_path: Path, args: list[str], message: str
 ) -> None:
     res = CliRunner().invoke(
-        main, ["export", str(fixture_audit_dir), "-o", str(tmp_path / "o.parquet"), *args])
+        main, ["export", str(fixture_audit_dir), "-o", str(tmp_path / "o.parquet"), *args]
+    )
     assert res.exit_code != 0
     assert message in res.stderr
     assert "Traceback" not in res.output
@@ -216,8 +230,11 @@ def test_binary_columns_are_never_exported(
 
 def test_progress_reaches_the_end(fx: Audit, tmp_path: Path) -> None:
     seen: list[tuple[int, int | None]] = []
-    export(fx, ExportOptions(out=tmp_path / "p.parquet"),
-           progress=lambda done, total: seen.append((done, total)))
+    export(
+        fx,
+        ExportOptions(out=tmp_path / "p.parquet"),
+        progress=lambda done, total: seen.append((done, total)),
+    )
     assert seen[-1] == (100, 100)
 
 
@@ -231,4 +248,5 @@ def test_export_in_passes_writes_the_same_rows(fx: Audit, tmp_path: Path, name: 
     assert result.rows == reference.rows == 8
     assert result.columns == reference.columns
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
-        [reference.path.name, reference.sidecar.name, result.path.name, result.sidecar.name])
+        [reference.path.name, reference.sidecar.name, result.path.name, result.sidecar.name]
+    )

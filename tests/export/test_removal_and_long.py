@@ -38,7 +38,10 @@ def test_removal_list_rows_are_identifiers_only(fx: Audit, tmp_path: Path) -> No
     result = run(fx, tmp_path, name="removal.csv", removal_list=True)
     rows = {r["sample_id"]: r for r in read_rows(result.path)}
     assert rows[ESCALATED] == {
-        "sample_id": ESCALATED, "url": "https://example.org/img/4.jpg", "hash": "esc999"}
+        "sample_id": ESCALATED,
+        "url": "https://example.org/img/4.jpg",
+        "hash": "esc999",
+    }
     assert SECRET not in result.path.read_text(encoding="utf-8")
 
 
@@ -63,9 +66,7 @@ def _all_exports(fx: Audit, tmp_path: Path) -> list[Path]:
     return paths
 
 
-def test_escalated_samples_never_appear_outside_removal_lists(
-    fx: Audit, tmp_path: Path
-) -> None:
+def test_escalated_samples_never_appear_outside_removal_lists(fx: Audit, tmp_path: Path) -> None:
     paths = _all_exports(fx, tmp_path)
     for path in paths:
         rows = read_rows(path)
@@ -79,8 +80,9 @@ def test_escalated_samples_never_appear_outside_removal_lists(
 
 def test_long_export_has_one_row_per_decision_event(fx: Audit, tmp_path: Path) -> None:
     rows = read_rows(run(fx, tmp_path, long=True).path)
-    got = [(r["sample_id"], r["reviewer"], r["category"], r["verdict"], r["standing"])
-           for r in rows]
+    got = [
+        (r["sample_id"], r["reviewer"], r["category"], r["verdict"], r["standing"]) for r in rows
+    ]
     assert got == [
         ("s00000", "ana", "nsfw", "confirm", True),
         ("s00000", "bob", "nsfw", "confirm", True),
@@ -107,12 +109,21 @@ def test_long_export_has_one_row_per_decision_event(fx: Audit, tmp_path: Path) -
     ("options", "expected"),
     [
         ({"reviewer": "cy"}, [("s00002", "confirm"), ("s00003", "confirm")]),
-        ({"verdict": "reject", "category": "nsfw"},
-         [("s00001", "reject"), ("s00002", "reject"), ("s00002", "reject"),
-          ("s00005", "reject"), ("s00007", "reject")]),
+        (
+            {"verdict": "reject", "category": "nsfw"},
+            [
+                ("s00001", "reject"),
+                ("s00002", "reject"),
+                ("s00002", "reject"),
+                ("s00005", "reject"),
+                ("s00007", "reject"),
+            ],
+        ),
         ({"category": "hate"}, [("s00005", "confirm")]),
-        ({"queue": "q1", "reviewer": "bob"}, [("s00001", "reject"), ("s00002", "reject"),
-                                              ("s00008", "confirm")]),
+        (
+            {"queue": "q1", "reviewer": "bob"},
+            [("s00001", "reject"), ("s00002", "reject"), ("s00008", "confirm")],
+        ),
         ({"dataset": "laion2b-en"}, []),
     ],
 )

@@ -13,8 +13,11 @@ from tests.export.conftest import CAPTIONS
 from tests.export.helpers import by_id, read_rows, run
 from tests.export.test_consensus_and_filters import EXPECTED_MAJORITY
 
-LABEL_COLUMNS = [f"{c}_{s}" for c in ("nsfw", "hate", "privacy", "other")
-                 for s in ("verdict", "n_reviewers", "agreement")]
+LABEL_COLUMNS = [
+    f"{c}_{s}"
+    for c in ("nsfw", "hate", "privacy", "other")
+    for s in ("verdict", "n_reviewers", "agreement")
+]
 
 
 def _ingest(tmp_path: Path, source: Path) -> Audit:

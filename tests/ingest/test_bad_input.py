@@ -133,7 +133,7 @@ def test_corruption_mid_file_rolls_the_whole_file_back(
     assert "nothing of it was ingested" in err.value.hint
     assert audit.store.sample_count() == 10
     assert {r["source_file"] for r in rows_of(audit)} == {str(good.resolve())}
-    assert not (audit.paths.cache / "ingest_stage").exists()  # staged parts deleted
+    assert list((audit.paths.cache / "ingest_stage").iterdir()) == []  # staged parts deleted
     # The failed file can be ingested once repaired: it was not recorded.
     pq.write_table(table, bad)
     assert ingest(audit.store, [str(bad)]).inserted == n
@@ -156,10 +156,20 @@ def test_image_path_escaping_its_root_is_refused(audit: Audit, tmp_path: Path) -
 
 
 def test_parts_left_by_a_killed_ingest_are_deleted(audit: Audit, tmp_path: Path) -> None:
-    stale = audit.paths.cache / "ingest_stage"
-    stale.mkdir()
-    write_parquet(stale / "part-00000.parquet", pa.table({"junk": ["x"]}))
+    base = audit.paths.cache / "ingest_stage"
+    dead = base / "999999999-abc"  # no such pid
+    dead.mkdir(parents=True)
+    write_parquet(dead / "part-00000.parquet", pa.table({"junk": ["x"]}))
+    (base / "stray.parquet").write_bytes(b"x")
     path = write_parquet(tmp_path / "a.parquet", laion400m_table(3))
     assert ingest(audit.store, [str(path)]).inserted == 3
     assert "junk" not in audit.store.sample_columns()
-    assert not stale.exists()
+    assert list(base.iterdir()) == []
+
+
+def test_an_extra_column_clashing_in_type_is_a_clear_error(audit: Audit, tmp_path: Path) -> None:
+    first = write_parquet(tmp_path / "a.parquet", pa.table({"TEXT": ["a"], "score": [1.5]}))
+    second = write_parquet(tmp_path / "b.parquet", pa.table({"TEXT": ["b"], "score": ["high"]}))
+    with pytest.raises(ReviewerError, match=r"b\.parquet: could not be added"):
+        ingest(audit.store, [str(first), str(second)])
+    assert [r["text"] for r in rows_of(audit)] == ["a"]

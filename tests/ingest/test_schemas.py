@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 
 from reviewer.audit import Audit
 from reviewer.images.resolve import load_image
-from reviewer.ingest import ingest
+from reviewer.ingest import ingest, readers
 from tests.ingest.conftest import img2dataset_shard, laion400m_table, rows_of, write_parquet
 
 
@@ -224,3 +225,19 @@ def test_edge_layouts_empty_files_reserved_names_and_nested_columns(
     assert row["dataset"] == "x" and row["src_dataset"] == "theirs"
     assert row["exif"] == "[1, 2]" and row["x_7up"] == 1.5
     assert audit.store.scalar("SELECT count(*) FROM ingested_files") == 3
+
+
+def test_staging_holds_no_lock_and_shows_no_partial_rows(
+    audit: Audit, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(readers, "BATCH_ROWS", 1_000)
+    ingest(audit.store, [str(write_parquet(tmp_path / "a.parquet", laion400m_table(5)))])
+    seen: list[int] = []
+
+    def progress(done: int, total: int | None) -> None:
+        seen.append(audit.store.sample_count())  # opens a read connection mid-ingest
+
+    big = write_parquet(tmp_path / "b.parquet", laion400m_table(5_000, start=100))
+    ingest(audit.store, [str(big)], progress=progress)
+    assert len(seen) == 5 and set(seen) == {5}
+    assert audit.store.sample_count() == 5_005

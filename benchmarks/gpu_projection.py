@@ -25,7 +25,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 
 LAION_2B_EN_ROWS = 2_322_161_808
-WORDS = (
+WORDS = (  # noqa: SIM905 - one string reads better than 40 quoted words
     "photo of a red car on the street vintage poster sale free shipping women men kids "
     "shoes dress wedding cake recipe chocolate house garden beach sunset dog cat logo "
     "vector illustration stock image background texture 2019 new york london paris"
@@ -35,7 +35,8 @@ WORDS = (
 def captions(n: int, seed: int = 0) -> list[str]:
     """Captions with a LAION-like spread of lengths (mostly short, a long tail)."""
     rng = random.Random(seed)
-    return [" ".join(rng.choices(WORDS, k=max(2, int(rng.lognormvariate(2.3, 0.6))))) for _ in range(n)]
+    lengths = [max(2, int(rng.lognormvariate(2.3, 0.6))) for _ in range(n)]
+    return [" ".join(rng.choices(WORDS, k=k)) for k in lengths]
 
 
 def sync(device: str) -> None:

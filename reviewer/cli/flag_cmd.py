@@ -38,6 +38,18 @@ if TYPE_CHECKING:
     "--model", default=None, help="Model: hub name or local folder (hate); architecture (clip)."
 )
 @click.option("--pretrained", default=None, help="open_clip pretrained tag or local checkpoint.")
+@click.option(
+    "--model-config",
+    type=click.Path(exists=True),
+    default=None,
+    help="open_clip model config JSON file or folder, for a custom architecture (clip).",
+)
+@click.option(
+    "--prompts",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="Zero-shot NSFW prompt set (clip); default: assets/prompts/nsfw_default.toml.",
+)
 @click.option("--batch-size", type=int, default=None, help="Rows per scored part.")
 @click.option(
     "--threshold",

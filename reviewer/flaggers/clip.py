@@ -181,6 +181,30 @@ class ClipScorer:
             features = self.bundle.model.encode_image(pixels.to(self.device)).float()
         return features / features.norm(dim=-1, keepdim=True)
 
+    def encode_images_splitting(self, pixels: Any) -> Any:
+        """:meth:`encode_images`, halving the batch on out-of-memory until it fits."""
+        import torch
+
+        try:
+            return self.encode_images(pixels)
+        except RuntimeError as exc:
+            if "out of memory" not in str(exc).lower():
+                raise
+            if torch.cuda.is_available():
+                torch.cuda.empty_cache()
+            if len(pixels) <= 1:
+                raise ReviewerError(
+                    "clip: out of memory with a batch of one image",
+                    "use a smaller model, --device cpu, or free memory",
+                ) from exc
+            half = len(pixels) // 2
+            return torch.cat(
+                [
+                    self.encode_images_splitting(pixels[:half]),
+                    self.encode_images_splitting(pixels[half:]),
+                ]
+            )
+
     def score(
         self, loaders: Sequence[Callable[[], Image.Image]], captions: Sequence[str | None]
     ) -> ClipScores:
@@ -201,7 +225,7 @@ class ClipScorer:
             if not rows:
                 continue
             with torch.inference_mode():
-                images = self.encode_images(pixels)
+                images = self.encode_images_splitting(pixels)
                 p_nsfw[rows] = self._p_nsfw(images)
                 similarity[rows] = self._similarity(images, [captions[r] for r in rows])
         return ClipScores(similarity, p_nsfw, reasons)

@@ -98,7 +98,10 @@ def run_flagger(
     if batch_size is not None and batch_size < 1:
         raise ReviewerError(f"--batch-size {batch_size}: must be at least 1")
     selection = _selection(datasets, sample, seed)
-    flagger.prepare()
+    if engine == "local":
+        # On Ray each actor loads its own model; the driver (often a head node
+        # without a GPU) must not load one for nothing.
+        flagger.prepare()
     run = _open_run(audit, flagger, batch_size or flagger.batch_size, resume, selection)
     try:
         run.info.engine = engine

@@ -218,3 +218,30 @@ def test_truncated_text_encoding_equals_open_clip(bundle: Any) -> None:
         full = bundle.model.encode_text(tokens)
         cut = encode_text_truncated(bundle.model, tokens)
     torch.testing.assert_close(cut, full, atol=1e-5, rtol=1e-5)
+
+
+def test_out_of_memory_splits_the_image_batch(bundle: Any, scorer: Any) -> None:
+    from reviewer.flaggers.clip import ClipScorer, load_prompts
+
+    flaky = ClipScorer(bundle, load_prompts(), "cpu", batch_size=4, workers=1)
+    real = flaky.encode_images
+    sizes: list[int] = []
+
+    def encode(pixels: Any) -> Any:
+        sizes.append(len(pixels))
+        if len(pixels) > 1:
+            raise RuntimeError("CUDA out of memory. Tried to allocate 1.00 GiB")
+        return real(pixels)
+
+    flaky.encode_images = encode  # type: ignore[method-assign]
+    got = flaky.score(loaders(IMAGES[:3]), CAPTIONS[:3])
+    want = scorer.score(loaders(IMAGES[:3]), CAPTIONS[:3])
+    np.testing.assert_allclose(got.p_nsfw, want.p_nsfw, atol=1e-5)
+    assert sizes[:3] == [3, 1, 2]
+
+    def always(pixels: Any) -> Any:
+        raise RuntimeError("out of memory")
+
+    flaky.encode_images = always  # type: ignore[method-assign]
+    with pytest.raises(ReviewerError, match="batch of one image"):
+        flaky.score(loaders(IMAGES[:1]), ["x"])

@@ -88,6 +88,15 @@ class ReviewItem:
     sample_id: str
     row: dict[str, Any]
     reasons: list[str]
+    flags: list[str] = field(default_factory=list)
+    """Names of the raised flags (``keyword``, ``hate_hateful`` …); empty before any flag run."""
+
+    @property
+    def suggested_category(self) -> str | None:
+        """``hate`` when only hate-speech flags were raised, so hate flags are judged as hate."""
+        if self.flags and all(name.startswith("hate_") for name in self.flags):
+            return "hate"
+        return None
 
 
 def _ids_table(ids: Sequence[str] | set[str]) -> pa.Table:
@@ -199,18 +208,21 @@ class ReviewQueries(StoreBase):
                 "SELECT s.* FROM samples s SEMI JOIN _ids USING (sample_id)"
             ).to_arrow_table()
         rows = {row["sample_id"]: row for row in table.to_pylist()}
-        reasons = self._reasons(list(rows), settings)
-        return {
-            sid: ReviewItem(sid, row, reasons.get(sid) or fallback_reasons(row, settings))
-            for sid, row in rows.items()
-        }
+        details = self._flag_details(list(rows), settings)
+        items = {}
+        for sid, row in rows.items():
+            names, reasons = details.get(sid, ([], []))
+            items[sid] = ReviewItem(sid, row, reasons or fallback_reasons(row, settings), names)
+        return items
 
-    def _reasons(self, sample_ids: list[str], settings: Settings) -> dict[str, list[str]]:
-        """Flag reasons from the flaggers' store methods when they exist, else none."""
-        flag_reasons = getattr(self, "flag_reasons", None)
-        if flag_reasons is None or not sample_ids:
+    def _flag_details(
+        self, sample_ids: list[str], settings: Settings
+    ) -> dict[str, tuple[list[str], list[str]]]:
+        """Flag names and reasons from the flaggers' store methods when they exist, else none."""
+        flag_details = getattr(self, "flag_details", None)
+        if flag_details is None or not sample_ids:
             return {}
-        result: dict[str, list[str]] = flag_reasons(sample_ids, settings)
+        result: dict[str, tuple[list[str], list[str]]] = flag_details(sample_ids, settings)
         return result
 
 

@@ -156,6 +156,13 @@ class ScoreQueries(StoreBase):
 
     def flag_reasons(self, sample_ids: list[str], settings: Settings) -> dict[str, list[str]]:
         """The specific reasons each given sample is flagged (only samples with a flag)."""
+        details = self.flag_details(sample_ids, settings)
+        return {sid: reasons for sid, (_, reasons) in details.items()}
+
+    def flag_details(
+        self, sample_ids: list[str], settings: Settings
+    ) -> dict[str, tuple[list[str], list[str]]]:
+        """Per flagged sample: the names of its raised flags and their reasons (same order)."""
         if not sample_ids:
             return {}
         ids = pa.table({"sample_id": pa.array(sample_ids, pa.string())})
@@ -163,10 +170,10 @@ class ScoreQueries(StoreBase):
             self.install_flag_views(conn, settings)
             conn.register("_ids", ids)
             rows = conn.execute(
-                "SELECT sample_id, list(reason ORDER BY flag) FROM flags"
+                "SELECT sample_id, list(flag ORDER BY flag), list(reason ORDER BY flag) FROM flags"
                 " SEMI JOIN _ids USING (sample_id) WHERE flagged GROUP BY sample_id"
             ).fetchall()
-        return {sid: list(reasons) for sid, reasons in rows}
+        return {sid: (list(names), list(reasons)) for sid, names, reasons in rows}
 
     def flagged_ids(self, settings: Settings, flag_names: Iterable[str] | None = None) -> set[str]:
         """Samples with at least one raised flag (optionally only the named flags)."""

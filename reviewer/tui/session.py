@@ -77,6 +77,7 @@ class ReviewSession:
         self.position = 0
         self.step = default_step(self.settings)
         self.category = self.settings.review.default_category
+        self._category_chosen = False
         self.wellbeing = Wellbeing(self.settings.wellbeing, self.clock, self.today)
         self._opened = self.clock()
         self._item = _Item(started=self._opened)
@@ -303,7 +304,21 @@ class ReviewSession:
         if unknown or (subtags and category != "hate"):
             raise ReviewerError(f"sub-tags {subtags} do not apply to '{category}'")
         self.category = category
+        self._category_chosen = True
         self._item.subtags = tuple(subtags)
+
+    def suggest_category(self, category: str | None) -> None:
+        """Use the item's own category (e.g. ``hate`` for an item only hate flags raised)
+        until the reviewer picks one with the category key; then their choice sticks.
+
+        Hate flags are judged by decisions filed under ``hate``: without this, a
+        reviewer who never presses the category key would file them under ``nsfw``.
+        """
+        if self._category_chosen:
+            return
+        default = self.settings.review.default_category
+        known = self.settings.review.categories
+        self.category = category if category in known else default
 
     def set_note(self, note: str) -> None:
         """Attach a note to the next decision on this item (empty clears it)."""

@@ -150,6 +150,23 @@ def test_category_and_hate_subtags_are_stored() -> None:
         session.set_category("nsfw", ("hateful",))
 
 
+def test_items_only_hate_flags_raised_are_filed_under_hate_until_the_reviewer_chooses() -> None:
+    session, labels, _ = make_session()
+    session.suggest_category("hate")  # the screen does this on arrival at a hate-only item
+    session.decide("confirm")
+    session.suggest_category(None)  # next item: raised by other flags
+    session.decide("reject")
+    session.set_category("privacy")  # an explicit choice sticks over any suggestion
+    session.suggest_category("hate")
+    session.decide("unsure")
+    rows = labels.current_labels().to_pylist()
+    assert [(r["category"], r["verdict"]) for r in rows] == [
+        ("hate", "confirm"),
+        ("nsfw", "reject"),
+        ("privacy", "unsure"),
+    ]
+
+
 def test_resume_at_the_saved_position(tmp_path: Path) -> None:
     path = tmp_path / "labels.sqlite"
     session, labels, _ = make_session(6, labels=LabelStore(path))

@@ -178,6 +178,8 @@ class ReviewScreen(DialogActions, Screen[None]):
         self._request_rows()
         item = self.rows.get(sid)
         caption = self.query_one(CaptionView)
+        self.session.suggest_category(item.suggested_category if item is not None else None)
+        self._update_progress()
         if item is None:
             caption.show("", [], {"sample": sid, "status": "loading sample…"})
             self.query_one(ImagePanel).show(sid, self.session.step, None, "loading sample…")

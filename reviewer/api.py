@@ -139,6 +139,32 @@ class AuditHandle:
             images=Path(images) if images is not None else None,
         )
 
+    # ---- the numbers `reviewer stats` prints, as pandas DataFrames --------------------
+
+    def precision(self, plan: str | None = None) -> Any:
+        """Precision per flag with Wilson / Clopper-Pearson intervals, weighted estimate, recall."""
+        from reviewer.stats import audit_stats
+
+        return audit_stats.precision_table(self.audit, plan)
+
+    def field_table(self, category: str = "nsfw") -> Any:
+        """Items by human verdict (rows) and the LAION NSFW tag (columns)."""
+        from reviewer.stats import audit_stats
+
+        return audit_stats.field_table(self.audit, category)
+
+    def agreement(self, category: str = "nsfw") -> Any:
+        """Agreement among reviewers and with the NSFW tag: value, interval, note."""
+        from reviewer.stats import audit_stats
+
+        return audit_stats.agreement_table(self.audit, category)
+
+    def reviewer_summary(self) -> Any:
+        """Per reviewer: items, verdicts, seconds per item, exposure."""
+        from reviewer.stats import audit_stats
+
+        return audit_stats.reviewer_table(self.audit)
+
     def close(self) -> None:
         """Release the audit's label store."""
         self.audit.close()

@@ -25,9 +25,12 @@ class ReviewerError(Exception):
         self.exit_code = exit_code
 
     def one_line(self) -> str:
-        """The message and hint joined on one line, newlines flattened."""
+        """The message and hint joined on one line, newlines flattened, and any control or
+        escape characters from the data (a hostile sample id, say) made visible."""
+        from reviewer.text_safety import neutralise
+
         text = self.message if not self.hint else f"{self.message} — {self.hint}"
-        return " ".join(text.split())
+        return neutralise(" ".join(text.split()))
 
 
 class NotAnAuditError(ReviewerError):

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from reviewer.cli.output import echo
 from reviewer.errors import ReviewerError
 
 if TYPE_CHECKING:
@@ -111,7 +112,7 @@ def agreement_command(
         click.echo(json.dumps(summary.as_json(), indent=2))
         return
     for line in render_text(file, summary):
-        click.echo(line)
+        echo(line)
 
 
 def render_text(file: Path, summary: AgreementSummary) -> list[str]:

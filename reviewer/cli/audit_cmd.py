@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from reviewer.audit import Audit
+from reviewer.cli.output import echo
 from reviewer.store.samples import AuditSummary
 
 
@@ -22,17 +23,17 @@ def audit_summary(audit: Audit) -> AuditSummary:
 
 def print_summary(root: Path, summary: AuditSummary) -> None:
     """Print an audit summary as a few aligned lines."""
-    click.echo(f"audit     {root}")
-    click.echo(f"samples   {summary.samples:,} from {summary.files} file(s)")
+    echo(f"audit     {root}")
+    echo(f"samples   {summary.samples:,} from {summary.files} file(s)")
     for name, count in summary.by_dataset.items():
-        click.echo(f"  {name:<20} {count:,}")
+        echo(f"  {name:<20} {count:,}")
     tags = ", ".join(f"{k} {v:,}" for k, v in summary.nsfw_tags.items())
-    click.echo(f"NSFW tag  {tags or '-'}")
-    click.echo(f"images    {summary.with_images:,} samples with a local image")
+    echo(f"NSFW tag  {tags or '-'}")
+    echo(f"images    {summary.with_images:,} samples with a local image")
     if summary.flag_runs:
         runs = ", ".join(f"{k} ({v:,})" for k, v in summary.flag_runs.items())
-        click.echo(f"flagged   {runs}")
-    click.echo(f"labels    {summary.labels:,} by {summary.reviewers} reviewer(s)")
+        echo(f"flagged   {runs}")
+    echo(f"labels    {summary.labels:,} by {summary.reviewers} reviewer(s)")
 
 
 @click.command("init")
@@ -40,8 +41,8 @@ def print_summary(root: Path, summary: AuditSummary) -> None:
 def init_command(directory: Path) -> None:
     """Create a new audit folder DIRECTORY."""
     audit = Audit.init(directory)
-    click.echo(f"created audit {audit.root}")
-    click.echo(f"next: reviewer ingest {directory} LAION_PARQUET...")
+    echo(f"created audit {audit.root}")
+    echo(f"next: reviewer ingest {directory} LAION_PARQUET...")
 
 
 @click.command("info")

@@ -16,6 +16,7 @@ from typing import Any
 
 import click
 
+from reviewer.cli.output import echo
 from reviewer.errors import ReviewerError
 
 
@@ -112,14 +113,14 @@ def _pct(value: float | None) -> str:
 
 
 def _print_rates(rows: list[Any], threshold: float) -> None:
-    click.echo(f"Hate content rate (P >= {threshold:g}); intervals 95 %")
-    click.echo(
+    echo(f"Hate content rate (P >= {threshold:g}); intervals 95 %")
+    echo(
         f"{'group':<24} {'type':<10} {'k':>9} {'n':>10} {'HCR %':>7}"
         f"  {'Wilson %':>15}  {'Clopper-Pearson %':>17}"
     )
     for r in rows:
         w, cp = r.wilson, r.clopper_pearson
-        click.echo(
+        echo(
             f"{r.group[:24]:<24} {r.type:<10} {w.k:>9,} {w.n:>10,} {_pct(w.estimate):>7}"
             f"  {_pct(w.low)}-{_pct(w.high).strip():<8}  {_pct(cp.low)}-{_pct(cp.high).strip():<10}"
         )
@@ -148,16 +149,16 @@ def _plot(curve: list[Any]) -> str:
 
 def _print_comparison(comparison: list[Any], threshold: float) -> None:
     first = comparison[0]
-    click.echo(
+    echo(
         f"\nComparison {first.a} (A, {first.files_a} files) vs {first.b} "
         f"(B, {first.files_b} files), per-file HCR at P >= {threshold:g}"
     )
-    click.echo(
+    echo(
         f"{'type':<10} {'mean A %':>9} {'mean B %':>9} {'Student t':>10} {'p':>8}"
         f" {'Welch t':>9} {'p':>8} {'df':>6} {'d':>7}  conservative (CP 95 %)"
     )
     for c in comparison:
-        click.echo(
+        echo(
             f"{c.type:<10} {_pct(c.mean_a):>9} {_pct(c.mean_b):>9} {_num(c.student_t, 10)}"
             f" {_num(c.student_p, 8, 4)} {_num(c.welch_t, 9)} {_num(c.welch_p, 8, 4)}"
             f" {_num(c.welch_df, 6, 1)} {_num(c.cohens_d, 7)}  {c.conservative}"

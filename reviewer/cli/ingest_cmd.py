@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from reviewer.cli.output import echo
+
 
 @click.command("ingest")
 @click.argument("directory", type=click.Path(path_type=Path))
@@ -37,14 +39,14 @@ def ingest_command(
         )
     for file in report.files:
         if file.skipped:
-            click.echo(f"skipped   {file.path}: {file.skipped}")
+            echo(f"skipped   {file.path}: {file.skipped}")
             continue
-        click.echo(
+        echo(
             f"ingested  {file.path}: {file.inserted:,} of {file.rows_read:,} rows"
             f" as {file.dataset} ({file.flavour or file.kind})"
         )
         for line in file.warnings.lines():
-            click.echo(f"  warning {line}", err=True)
+            echo(f"  warning {line}", err=True)
     click.echo(f"added {report.inserted:,} samples, {report.warnings:,} warning(s)")
     print_summary(audit.root, audit.store.summary())
 

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from reviewer.cli.output import echo
+
 STRATA_HELP = (
     "Comma-separated stratification keys, crossed: flag (set of flags raised), nsfw (LAION tag), "
     "punsafe (banded at [flags] punsafe_cuts), dataset, score:FLAG (that flag's score in --bands)."
@@ -73,17 +75,17 @@ def sample_command(
     if as_json:
         click.echo(json.dumps({"plan": name, "items": info.items, "strata": rows}, indent=2))
         return
-    click.echo(f"plan {name}: {info.items:,} items in {info.strata} strata (seed {seed})")
-    click.echo(f"  {'stratum':<48} {'N_h':>11} {'n_h':>7} {'n_h/N_h':>9}")
+    echo(f"plan {name}: {info.items:,} items in {info.strata} strata (seed {seed})")
+    echo(f"  {'stratum':<48} {'N_h':>11} {'n_h':>7} {'n_h/N_h':>9}")
     for row in rows:
-        click.echo(
+        echo(
             f"  {row['stratum'][:48]:<48} {row['population']:>11,} {row['drawn']:>7,}"
             f" {row['inclusion_prob']:>9.4g}"
         )
     for reviewer in info.reviewers:
         count = len(audit.store.queue_sample_ids(name, reviewer))
-        click.echo(f"  reviewer {reviewer}: {count:,} items")
-    click.echo(f"next: reviewer review {directory} --queue {name}")
+        echo(f"  reviewer {reviewer}: {count:,} items")
+    echo(f"next: reviewer review {directory} --queue {name}")
 
 
 @click.command("plan")
@@ -126,15 +128,15 @@ def plan_command(
             ],
         }, indent=2))
         return
-    click.echo(f"n0 = z² p(1−p) / m² = {z:.4f}² × {expected:g} × {1 - expected:g} / {margin:g}²"
+    echo(f"n0 = z² p(1−p) / m² = {z:.4f}² × {expected:g} × {1 - expected:g} / {margin:g}²"
                f" = {n0:.2f}")
-    click.echo("n  = n0 / (1 + (n0 − 1) / N_h), rounded up (finite population correction)")
-    click.echo(f"  {'stratum':<58} {'N_h':>13} {'labels':>8}")
+    echo("n  = n0 / (1 + (n0 − 1) / N_h), rounded up (finite population correction)")
+    echo(f"  {'stratum':<58} {'N_h':>13} {'labels':>8}")
     for need in needs:
-        click.echo(f"  {need.stratum[:58]:<58} {need.population:>13,} {need.needed:>8,}")
+        echo(f"  {need.stratum[:58]:<58} {need.population:>13,} {need.needed:>8,}")
     if not needs:
-        click.echo("  (no samples in any stratum: ingest first, or flag for --strata flag)")
-    click.echo(f"  total {sum(n.needed for n in needs):,} labels")
+        echo("  (no samples in any stratum: ingest first, or flag for --strata flag)")
+    echo(f"  total {sum(n.needed for n in needs):,} labels")
 
 
 COMMANDS: list[click.Command] = [sample_command, plan_command]

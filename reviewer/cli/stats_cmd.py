@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from reviewer.cli.output import echo
+
 if TYPE_CHECKING:
     from reviewer.stats.audit_stats import AuditStats
 
@@ -45,7 +47,7 @@ def stats_command(
     if as_json:
         click.echo(json.dumps(_finite(stats.as_dict()), indent=2, default=str, allow_nan=False))
     else:
-        click.echo("\n".join(text_lines(stats)))
+        echo("\n".join(text_lines(stats)))
 
 
 def _finite(value: Any) -> Any:

@@ -16,7 +16,7 @@ from reviewer.store.statistics import StatsQueries
 
 
 class Store(
-    SampleQueries, ScoreQueries, PlanQueries, ExportQueries, StatsQueries, ReviewQueries
+    SampleQueries, ReviewQueries, ScoreQueries, PlanQueries, ExportQueries, StatsQueries
 ):
     """Owns the audit's DuckDB file and every SQL statement run on it."""
 

@@ -20,7 +20,7 @@ import duckdb
 import pyarrow as pa
 
 from reviewer.config import Settings
-from reviewer.store.core import StoreBase
+from reviewer.store.scores import ScoreQueries
 
 _RANK_SQL = "(hash(s.sample_id || ':review:' || ?) >> 1)::BIGINT"
 """A sample's rank in the default queue: a seeded hash, stable as labels come in."""
@@ -116,7 +116,7 @@ def fallback_reasons(row: dict[str, Any], settings: Settings) -> list[str]:
     return reasons
 
 
-class ReviewQueries(StoreBase):
+class ReviewQueries(ScoreQueries):
     """Reads for the review app: queues, breather items, item rows with flag reasons."""
 
     def _install_flags(self, conn: duckdb.DuckDBPyConnection, settings: Settings) -> bool:
@@ -208,22 +208,12 @@ class ReviewQueries(StoreBase):
                 "SELECT s.* FROM samples s SEMI JOIN _ids USING (sample_id)"
             ).to_arrow_table()
         rows = {row["sample_id"]: row for row in table.to_pylist()}
-        details = self._flag_details(list(rows), settings)
+        details = self.flag_details(list(rows), settings)
         items = {}
         for sid, row in rows.items():
             names, reasons = details.get(sid, ([], []))
             items[sid] = ReviewItem(sid, row, reasons or fallback_reasons(row, settings), names)
         return items
-
-    def _flag_details(
-        self, sample_ids: list[str], settings: Settings
-    ) -> dict[str, tuple[list[str], list[str]]]:
-        """Flag names and reasons from the flaggers' store methods when they exist, else none."""
-        flag_details = getattr(self, "flag_details", None)
-        if flag_details is None or not sample_ids:
-            return {}
-        result: dict[str, tuple[list[str], list[str]]] = flag_details(sample_ids, settings)
-        return result
 
 
 def _first_cut(settings: Settings) -> float:

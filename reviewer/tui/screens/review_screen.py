@@ -169,17 +169,17 @@ class ReviewScreen(DialogActions, Screen[None]):
 
     def show_current(self) -> None:
         """Render the current item from what is loaded; ask for what is missing."""
-        self._update_progress()
         sid = self.session.current_id
+        item = self.rows.get(sid) if sid is not None else None
+        # The category follows the item, and the progress line shows it: suggest first.
+        self.session.suggest_category(item.suggested_category if item is not None else None)
+        self._update_progress()
         self.set_class(sid is None, "no-item")
         if sid is None:
             self._show_empty()
             return
         self._request_rows()
-        item = self.rows.get(sid)
         caption = self.query_one(CaptionView)
-        self.session.suggest_category(item.suggested_category if item is not None else None)
-        self._update_progress()
         if item is None:
             caption.show("", [], {"sample": sid, "status": "loading sample…"})
             self.query_one(ImagePanel).show(sid, self.session.step, None, "loading sample…")

@@ -6,8 +6,14 @@ image, preprocess it, one ``encode_image`` and one ``encode_text`` forward pass
 under ``torch.no_grad``, cosine similarity, and zero-shot NSFW against prompt
 embeddings computed once (generous to the baseline). Ours: images decoded by a
 thread pool ahead of the model, batched ``encode_image`` / ``encode_text`` under
-``torch.inference_mode``. Prints images/s, the ratio, and the largest score
-difference between the two (they must agree).
+``torch.inference_mode``, in fp32 and with ``--quantize`` (dynamic int8).
+Prints images/s, the ratios, and the largest score difference from the baseline.
+
+It also prints the ceiling any fp32 scorer can reach here: the model's FLOPs
+(counted by ``torch.utils.flop_counter``) at this machine's measured fp32 matrix
+multiply rate, with decoding free. On 2 AVX2 cores that ceiling is below 5x, so
+the 5x target cannot be met by batching in fp32 on this CPU; the gap is reported
+rather than hidden.
 
     .venv/bin/python benchmarks/bench_clip.py [--quick] [--images N]
 """
@@ -49,6 +55,55 @@ def write_images(folder: Path, n: int, seed: int = 0) -> list[Path]:
     return paths
 
 
+WORDS = (
+    "photo vintage red car street night city woman man dog cat beach sunset wooden table "
+    "kitchen modern design poster art print canvas wall garden flower blue green dress "
+    "shoes leather bag logo vector illustration stock image high quality"
+).split()
+
+
+def captions_like_laion(n: int, seed: int = 1) -> list[str]:
+    """Captions of 4-24 words (LAION alt-text is mostly short; CLIP reads 77 tokens)."""
+    rng = np.random.default_rng(seed)
+    return [" ".join(rng.choice(WORDS, size=int(rng.integers(4, 25)))) for _ in range(n)]
+
+
+def gemm_gflops(seconds: float = 1.5) -> float:
+    """This machine's best fp32 matrix-multiply rate (GFLOP/s) with torch's threads."""
+    import torch
+
+    a, b = torch.randn(2048, 2048), torch.randn(2048, 2048)
+    a @ b
+    best, deadline = 0.0, time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        start = time.perf_counter()
+        a @ b
+        best = max(best, 2 * 2048**3 / (time.perf_counter() - start) / 1e9)
+    return best
+
+
+def model_gflops(scorer: ClipScorer, captions: list[str]) -> tuple[float, float, float]:
+    """GFLOPs per image, per 77-token caption, and per caption as we encode it (cut)."""
+    import torch
+    from PIL import Image
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from reviewer.flaggers.clip import encode_text_truncated
+
+    model = scorer.fp32_model
+    tokens = scorer.bundle.tokenizer(captions)
+    counts = []
+    for run in (
+        lambda: model.encode_image(scorer.bundle.preprocess(Image.new("RGB", (256, 256)))[None]),
+        lambda: model.encode_text(tokens[:1]),
+        lambda: [encode_text_truncated(model, tokens[i : i + 1]) for i in range(len(captions))],
+    ):
+        with FlopCounterMode(display=False) as counter, torch.inference_mode():
+            run()
+        counts.append(counter.get_total_flops() / 1e9)
+    return counts[0], counts[1], counts[2] / len(captions)
+
+
 def open_rgb(path: Path):  # type: ignore[no-untyped-def]
     from PIL import Image
 
@@ -78,7 +133,7 @@ def baseline(scorer: ClipScorer, paths: list[Path], captions: list[str]) -> np.n
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="24 images (< 60 s)")
+    parser.add_argument("--quick", action="store_true", help="24 images (< 90 s)")
     parser.add_argument("--images", type=int, default=None)
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--workers", type=int, default=2)
@@ -89,48 +144,77 @@ def main() -> None:
     import torch
 
     bundle = load_clip("ViT-B-32", "random", "cpu")
-    scorer = ClipScorer(bundle, load_prompts(), "cpu", args.batch, args.workers)
-    captions = [f"a photo of item {i} on a table" for i in range(n)]
+    scorers = {
+        "fp32": ClipScorer(bundle, load_prompts(), "cpu", args.batch, args.workers),
+        "int8": ClipScorer(bundle, load_prompts(), "cpu", args.batch, args.workers, quantize=True),
+    }
+    captions = captions_like_laion(n)
     with tempfile.TemporaryDirectory() as tmp:
         paths = write_images(Path(tmp), n)
         print(
-            f"model: ViT-B-32, random weights; {n} JPEGs 256-1024 px; torch threads "
-            f"{torch.get_num_threads()}; batch {args.batch}, {args.workers} decode threads"
+            f"model: ViT-B-32, random weights; {n} JPEGs 256-1024 px, captions of 4-24 words; "
+            f"torch threads {torch.get_num_threads()}; batch {args.batch}, "
+            f"{args.workers} decode threads"
         )
-        baseline(scorer, paths[:2], captions[:2])
-        scorer.score([lambda p=p: open_rgb(p) for p in paths[:2]], captions[:2])
-        # Interleaved rounds: the machine is shared, so both sides see the same load.
-        wall = {"base": 0.0, "ours": 0.0}
-        cpu = {"base": 0.0, "ours": 0.0}
-        refs, sims, nsfws = [], [], []
-        for start in range(0, n, args.round):
-            p_round, c_round = (
-                paths[start : start + args.round],
-                captions[start : start + args.round],
-            )
-            w, c = time.perf_counter(), time.process_time()
-            refs.append(baseline(scorer, p_round, c_round))
-            wall["base"] += time.perf_counter() - w
-            cpu["base"] += time.process_time() - c
-            w, c = time.perf_counter(), time.process_time()
-            result = scorer.score([lambda p=p: open_rgb(p) for p in p_round], c_round)
-            wall["ours"] += time.perf_counter() - w
-            cpu["ours"] += time.process_time() - c
-            sims.append(result.similarity)
-            nsfws.append(result.p_nsfw)
+        wall, refs, ours = interleaved(scorers, paths, captions, args.round)
     ref = np.vstack(refs)
-    t_base, t_ours = wall["base"], wall["ours"]
-    r_base, r_ours = n / t_base, n / t_ours
-    print(f"one image at a time (2023 loop): {r_base:6.2f} images/s ({t_base:.1f} s)")
+    per_image = {side: seconds / n for side, seconds in wall.items()}
+    print(f"one image at a time (2023 loop): {1 / per_image['base']:6.2f} images/s")
+    for side in scorers:
+        sim, nsfw = (np.concatenate(parts) for parts in zip(*ours[side], strict=True))
+        ratio = per_image["base"] / per_image[side]
+        print(
+            f"ours, batched, {side}:            {1 / per_image[side]:6.2f} images/s  "
+            f"ratio {ratio:.2f}x   max |diff| similarity {np.abs(sim - ref[:, 0]).max():.1e}, "
+            f"p_nsfw {np.abs(nsfw - ref[:, 1]).max():.1e}"
+        )
+    ceiling(scorers["fp32"], captions, per_image)
+
+
+def interleaved(
+    scorers: dict[str, ClipScorer], paths: list[Path], captions: list[str], size: int
+) -> tuple[dict[str, float], list[np.ndarray], dict[str, list[tuple[np.ndarray, np.ndarray]]]]:
+    """Baseline and each scorer over the same rounds of images, one after the other.
+
+    The machine is shared, so interleaving gives every side the same background load.
+    """
+    fp32 = scorers["fp32"]
+    baseline(fp32, paths[:2], captions[:2])
+    for scorer in scorers.values():
+        scorer.score([lambda p=p: open_rgb(p) for p in paths[:2]], captions[:2])
+    wall = dict.fromkeys(["base", *scorers], 0.0)
+    refs: list[np.ndarray] = []
+    ours: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {side: [] for side in scorers}
+    for start in range(0, len(paths), size):
+        p_round, c_round = paths[start : start + size], captions[start : start + size]
+        began = time.perf_counter()
+        refs.append(baseline(fp32, p_round, c_round))
+        wall["base"] += time.perf_counter() - began
+        for side, scorer in scorers.items():
+            began = time.perf_counter()
+            result = scorer.score([lambda p=p: open_rgb(p) for p in p_round], c_round)
+            wall[side] += time.perf_counter() - began
+            ours[side].append((result.similarity, result.p_nsfw))
+    return wall, refs, ours
+
+
+def ceiling(scorer: ClipScorer, captions: list[str], per_image: dict[str, float]) -> None:
+    """Print the best ratio any fp32 scorer could reach here, and where we stand."""
+    image, text77, text_cut = model_gflops(scorer, captions[:64])
+    peak = gemm_gflops()
+    floor = (image + text_cut) / peak
+    best = per_image["base"] / floor
     print(
-        f"ours, batched + decode threads:  {r_ours:6.2f} images/s ({t_ours:.1f} s)"
-        f"  ratio {r_ours / r_base:.2f}x wall, {cpu['base'] / cpu['ours']:.2f}x CPU time"
+        f"roofline: {image:.2f} GFLOP per image, {text77:.2f} per 77-token caption, "
+        f"{text_cut:.2f} per caption cut to its length; fp32 matmul peak {peak:.0f} GFLOP/s"
     )
-    ours_sim, ours_nsfw = np.concatenate(sims), np.concatenate(nsfws)
-    sim = np.abs(ours_sim - ref[:, 0]).max()
-    nsfw = np.abs(ours_nsfw - ref[:, 1]).max()
-    print(f"agreement: max |similarity diff| {sim:.2e}, max |p_nsfw diff| {nsfw:.2e}")
-    print(f"target >= 5x: {'met' if r_ours / r_base >= 5 else 'NOT met'} ({r_ours / r_base:.2f}x)")
+    print(
+        f"fp32 ceiling here (every FLOP at peak, decoding free): {best:.2f}x; "
+        f"ours fp32 reaches {per_image['base'] / per_image['fp32']:.2f}x "
+        f"({floor / per_image['fp32']:.0%} of peak)"
+    )
+    ratio = max(per_image["base"] / per_image[s] for s in ("fp32", "int8"))
+    print(f"target >= 5x: {'met' if ratio >= 5 else 'NOT met'} ({ratio:.2f}x best)")
 
 
 if __name__ == "__main__":

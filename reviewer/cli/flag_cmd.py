@@ -71,7 +71,7 @@ if TYPE_CHECKING:
     help="Keyword match mode; default from reviewer.toml (substring).",
 )
 @click.option(
-    "--quantize", is_flag=True, default=None, help="Dynamic int8 quantisation on CPU (hate)."
+    "--quantize", is_flag=True, default=None, help="Dynamic int8 quantisation on CPU (hate, clip)."
 )
 @click.option("--dataset", "datasets", multiple=True, help="Score only this dataset (repeatable).")
 @click.option(
@@ -189,11 +189,23 @@ def _run_one(
     counts = audit.store.flag_counts(settings, flagger=name).to_pylist()
     found = ", ".join(f"{c['flag']} {c['flagged']:,}" for c in counts)
     click.echo(
-        f"{name}: {info.todo_rows:,} samples scored in {seconds:.1f} s "
+        f"{name}: {info.scored_rows:,} of {info.todo_rows:,} samples scored in {seconds:.1f} s "
         f"(run {info.run_id}); flagged: {found or 'none'}"
     )
     if info.unscored_rows:
-        click.echo(f"{name}: {info.unscored_rows:,} samples could not be scored", err=True)
+        reasons = _unscored_reasons(flagger.extra_provenance())
+        click.echo(
+            f"{name}: {info.unscored_rows:,} samples could not be scored{reasons}", err=True
+        )
+
+
+def _unscored_reasons(extra: dict[str, Any]) -> str:
+    """`` (unreachable 1, corrupt 1)`` from a flagger's provenance, when it counts reasons."""
+    counts = extra.get("unscored_images")
+    if not isinstance(counts, dict) or not counts:
+        return ""
+    ordered = sorted(counts.items(), key=lambda kv: (-int(kv[1]), str(kv[0])))
+    return " (" + ", ".join(f"{reason} {count:,}" for reason, count in ordered) + ")"
 
 
 COMMANDS: list[click.Command] = [flag_command]

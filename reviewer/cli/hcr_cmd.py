@@ -26,7 +26,7 @@ from reviewer.errors import ReviewerError
     "--threshold",
     type=float,
     default=None,
-    help="Probability at or above which a caption counts; default reviewer.toml (0.5).",
+    help="Probability above which a caption counts; default reviewer.toml (0.5).",
 )
 @click.option(
     "--by",
@@ -113,7 +113,7 @@ def _pct(value: float | None) -> str:
 
 
 def _print_rates(rows: list[Any], threshold: float) -> None:
-    echo(f"Hate content rate (P >= {threshold:g}); intervals 95 %")
+    echo(f"Hate content rate (P > {threshold:g}); intervals 95 %")
     echo(
         f"{'group':<24} {'type':<10} {'k':>9} {'n':>10} {'HCR %':>7}"
         f"  {'Wilson %':>15}  {'Clopper-Pearson %':>17}"
@@ -151,7 +151,7 @@ def _print_comparison(comparison: list[Any], threshold: float) -> None:
     first = comparison[0]
     echo(
         f"\nComparison {first.a} (A, {first.files_a} files) vs {first.b} "
-        f"(B, {first.files_b} files), per-file HCR at P >= {threshold:g}"
+        f"(B, {first.files_b} files), per-file HCR at P > {threshold:g}"
     )
     echo(
         f"{'type':<10} {'mean A %':>9} {'mean B %':>9} {'Student t':>10} {'p':>8}"

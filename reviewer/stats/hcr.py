@@ -9,8 +9,9 @@ computes HCR per source file, then tests the difference of the per-file means wi
 Student's and Welch's t-tests and reports Cohen's d; the *conservative* comparison
 asks whether one dataset's lower confidence bound lies above the other's upper bound.
 
-Conventions: a caption counts when its probability is at or above the threshold
-(the same ">=" the flags use); captions without a score (NULL: empty caption)
+Conventions: a caption counts when its probability is strictly above the threshold
+(pysentimiento labels ``p > 0.5``, the audit's P > 0.5; the hate flags use the
+same ">"); captions without a score (NULL: empty caption)
 are left out of both numerator and denominator.
 """
 
@@ -58,7 +59,11 @@ class HcrRow:
 
 
 def _hits(scores: pa.Table, kind: str, threshold: float) -> tuple[int, int]:
-    """(captions at or above threshold, captions scored) for one type."""
+    """(captions above threshold, captions scored) for one type.
+
+    Strictly above, as pysentimiento labels a caption (``p > 0.5``) and as the
+    hate-scaling audit counted it.
+    """
     cols = ("p_hateful", "p_targeted", "p_aggressive") if kind == "any" else (f"p_{kind}",)
     values = np.column_stack(
         [scores.column(c).to_numpy(zero_copy_only=False).astype(float) for c in cols]
@@ -67,7 +72,7 @@ def _hits(scores: pa.Table, kind: str, threshold: float) -> tuple[int, int]:
         return 0, 0
     scored = ~np.all(np.isnan(values), axis=1)
     with np.errstate(invalid="ignore"):
-        hit = np.any(np.nan_to_num(values, nan=-1.0) >= threshold, axis=1)
+        hit = np.any(np.nan_to_num(values, nan=-1.0) > threshold, axis=1)
     return int(np.sum(hit & scored)), int(np.sum(scored))
 
 
@@ -78,7 +83,7 @@ def hcr_rows(
 
     Args:
         scores: Columns ``p_hateful``, ``p_targeted``, ``p_aggressive`` (NULL = unscored).
-        threshold: Probability at or above which a caption counts as hateful.
+        threshold: Probability above which a caption counts as hateful.
         group: Label of this group (dataset or file name).
         confidence: Two-sided confidence level of the intervals.
     """

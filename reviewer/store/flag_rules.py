@@ -5,8 +5,9 @@ run_id``. ``reason`` is the specific text a reviewer sees (``keyword: "porn" in
 URL``, ``NSFW field: UNSURE``, ``punsafe 0.74 (UNSURE band)``, ``P_hateful 0.82``,
 ``CLIP NSFW 0.91``) and is NULL on rows that are not flagged. Thresholds are
 applied here, at read time, from ``reviewer.toml``: changing one never re-scores.
-All comparisons are "at or above" a threshold, except the CLIP mismatch flag,
-which fires *below* the similarity threshold. NULL scores never flag.
+Comparisons are "at or above" a threshold, except the hate flags, which fire
+strictly *above* it (pysentimiento's ``p > 0.5``, as the HCR counts), and the CLIP
+mismatch flag, which fires *below* the similarity threshold. NULL scores never flag.
 """
 
 from __future__ import annotations
@@ -133,7 +134,7 @@ def hate_rules(source: str, run_id: str, flags: FlagsSection) -> list[str]:
             "hate",
             f"hate_{kind}",
             f"p_{kind}",
-            f"p_{kind} >= {t}",
+            f"p_{kind} > {t}",
             f"printf('{label} %.2f', p_{kind})",
             run_id,
         )
@@ -142,12 +143,12 @@ def hate_rules(source: str, run_id: str, flags: FlagsSection) -> list[str]:
     any_reason = (
         "concat_ws(', ', "
         + ", ".join(
-            f"CASE WHEN p_{kind} >= {t} THEN printf('{label} %.2f', p_{kind}) END"
+            f"CASE WHEN p_{kind} > {t} THEN printf('{label} %.2f', p_{kind}) END"
             for kind, label in _HATE_TYPES
         )
         + ")"
     )
-    any_hit = " OR ".join(f"p_{kind} >= {t}" for kind, _ in _HATE_TYPES)
+    any_hit = " OR ".join(f"p_{kind} > {t}" for kind, _ in _HATE_TYPES)
     rows.append(
         _row(
             source,

@@ -28,7 +28,7 @@ def test_flag_keyword_reports_counts(audit_with: Build) -> None:
     audit = audit_with(rows)
     result = flag(str(audit.root), "--flagger", "keyword")
     assert result.exit_code == 0, result.output
-    assert "keyword: 3 samples scored" in result.output
+    assert "keyword: 3 of 3 samples scored" in result.output
     assert "flagged: keyword 1" in result.output
     result = flag(str(audit.root), "--flagger", "keyword", "--mode", "word")
     assert "flagged: keyword 0" in result.output
@@ -53,8 +53,8 @@ def test_flag_all_runs_what_it_can_and_skips_the_rest(
     result = flag(str(audit.root), "--flagger", "all")
     assert result.exit_code == 0, result.output
     assert "hate: skipped — flagger 'hate' is not available" in result.output
-    assert "keyword: 3 samples scored" in result.output
-    assert "nsfw_field: 3 samples scored" in result.output
+    assert "keyword: 3 of 3 samples scored" in result.output
+    assert "nsfw_field: 3 of 3 samples scored" in result.output
     assert "clip: skipped" in result.output
     statuses = {r.info.flagger: r.info.status for r in list_runs(audit.paths.scores)}
     assert statuses["keyword"] == COMPLETE and statuses["nsfw_field"] == COMPLETE
@@ -86,6 +86,6 @@ def test_flag_a_seeded_sample_of_one_dataset(audit_with: Build) -> None:
     audit = audit_with(sample_rows(6, dataset="a") + b_rows)
     result = flag(str(audit.root), "--flagger", "nsfw-field", "--dataset", "a", "--sample", "4")
     assert result.exit_code == 0, result.output
-    assert "nsfw_field: 4 samples scored" in result.output
+    assert "nsfw_field: 4 of 4 samples scored" in result.output
     result = flag(str(audit.root), "--flagger", "nsfw-field", "--dataset", "zzz")
     assert result.exit_code == 2 and "unknown dataset(s) zzz" in result.output

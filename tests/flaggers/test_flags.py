@@ -78,17 +78,18 @@ def test_bad_cut_points_are_a_clear_error(audit_with: Build) -> None:
 def test_hate_flags_per_type_and_any(audit_with: Build, scripted_hate: Any) -> None:
     audit = audit_with(sample_rows(3))
     scores = {
-        "s00000": {"p_hateful": 0.82, "p_targeted": 0.5, "p_aggressive": 0.1},
+        "s00000": {"p_hateful": 0.82, "p_targeted": 0.51, "p_aggressive": 0.5},
         "s00001": {"p_hateful": 0.2, "p_targeted": 0.3, "p_aggressive": 0.49},
         "s00002": {"p_hateful": None, "p_targeted": None, "p_aggressive": None},
     }
     run_flagger(audit, scripted_hate(scores))
     reasons = audit.store.flag_reasons(["s00000", "s00001", "s00002"], audit.settings)
+    # p_aggressive exactly 0.5 is not above the threshold (pysentimiento's p > 0.5).
     assert reasons == {
-        "s00000": ["P_hateful 0.82, P_targeted 0.50", "P_hateful 0.82", "P_targeted 0.50"]
+        "s00000": ["P_hateful 0.82, P_targeted 0.51", "P_hateful 0.82", "P_targeted 0.51"]
     }
     lower = with_flags(audit.settings, hate_threshold=0.4)
-    assert audit.store.flagged_ids(lower, ["hate_aggressive"]) == {"s00001"}
+    assert audit.store.flagged_ids(lower, ["hate_aggressive"]) == {"s00000", "s00001"}
     anyflag = audit.store.flags(audit.settings, flag_names=["hate_any"]).to_pylist()
     assert {r["sample_id"]: r["score"] for r in anyflag} == {
         "s00000": 0.82,

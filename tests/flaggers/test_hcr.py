@@ -41,9 +41,9 @@ def hate(
 
 
 def test_hcr_of_3_in_10_with_published_intervals() -> None:
-    # 3 of 10 captions at or above 0.5. Wilson 95 %: 0.1078-0.6032 (Newcombe 1998 method 3);
+    # 3 of 10 captions above 0.5. Wilson 95 %: 0.1078-0.6032 (Newcombe 1998 method 3);
     # Clopper-Pearson 95 %: 0.0667-0.6525 (exact binomial tables).
-    scores = hate([0.9, 0.5, 0.7, 0.1, 0.2, 0.3, 0.4, 0.49, 0.0, 0.05])
+    scores = hate([0.9, 0.51, 0.7, 0.1, 0.2, 0.3, 0.4, 0.49, 0.0, 0.5])
     rows = {r.type: r for r in hcr_rows(scores, 0.5)}
     hateful = rows["hateful"]
     assert (hateful.wilson.k, hateful.wilson.n) == (3, 10)
@@ -51,6 +51,13 @@ def test_hcr_of_3_in_10_with_published_intervals() -> None:
     assert hateful.wilson.high == pytest.approx(0.6032, abs=5e-4)
     assert hateful.clopper_pearson.low == pytest.approx(0.0667, abs=5e-4)
     assert hateful.clopper_pearson.high == pytest.approx(0.6525, abs=5e-4)
+
+
+def test_a_caption_exactly_at_the_threshold_is_not_counted() -> None:
+    """Strictly above, as pysentimiento labels (``p > 0.5``) and the 2023 audit counted."""
+    scores = hate([0.5, 0.5000001], [0.5, 0.0], [0.5, 0.0])
+    rows = {r.type: (r.wilson.k, r.wilson.n) for r in hcr_rows(scores, 0.5)}
+    assert rows == {"hateful": (1, 2), "targeted": (0, 2), "aggressive": (0, 2), "any": (1, 2)}
 
 
 def test_any_of_three_and_unscored_captions() -> None:
@@ -176,8 +183,9 @@ def test_hcr_cli_writes_the_curve_csv_and_plots(two_datasets: Audit, tmp_path: P
     with out.open() as handle:
         rows = list(csv.DictReader(handle))
     assert len(rows) == 9 * 4  # nine thresholds x four types, one group
-    at_09 = [r for r in rows if r["threshold"] == "0.9" and r["type"] == "hateful"]
-    assert (at_09[0]["k"], at_09[0]["n"]) == ("7", "24")  # 0.9 >= 0.9 counts
+    hateful = {r["threshold"]: (r["k"], r["n"]) for r in rows if r["type"] == "hateful"}
+    assert hateful["0.8"] == ("7", "24")
+    assert hateful["0.9"] == ("0", "24")  # a score of 0.9 is not above 0.9
 
 
 def test_hcr_cli_without_hate_scores_says_what_to_run(audit: Audit) -> None:

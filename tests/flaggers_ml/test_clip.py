@@ -245,3 +245,37 @@ def test_out_of_memory_splits_the_image_batch(bundle: Any, scorer: Any) -> None:
     flaky.encode_images = always  # type: ignore[method-assign]
     with pytest.raises(ReviewerError, match="batch of one image"):
         flaky.score(loaders(IMAGES[:1]), ["x"])
+
+
+def test_int8_scores_are_close_and_their_deviation_is_reported(
+    bundle: Any, scorer: Any
+) -> None:
+    """int8 changes the model (scores move), and run.json's deviation is the real one."""
+    from reviewer.flaggers.clip import ClipScorer, load_prompts
+
+    quantized = ClipScorer(bundle, load_prompts(), "cpu", batch_size=8, workers=1, quantize=True)
+    assert quantized.model is not bundle.model  # the fp32 model is left untouched
+    got = quantized.score(loaders(IMAGES), CAPTIONS)
+    want = scorer.score(loaders(IMAGES), CAPTIONS)
+    deviation = quantized.deviation
+    assert deviation["images"] == len(IMAGES)
+    nsfw_gap = float(np.abs(got.p_nsfw - want.p_nsfw).max())
+    sim_gap = float(np.nanmax(np.abs(got.similarity - want.similarity)))
+    assert nsfw_gap == pytest.approx(deviation["p_nsfw_max"], abs=1e-6)
+    assert sim_gap == pytest.approx(deviation["similarity_max"], abs=1e-6)
+    assert 0 < nsfw_gap + sim_gap and sim_gap < 0.1
+    assert np.isnan(got.similarity[[2, 4]]).all()  # missing captions stay unscored
+
+
+def test_int8_is_refused_off_cpu_and_changes_the_run_identity(
+    tiny_clip: tuple[str, Path], bundle: Any
+) -> None:
+    from reviewer.flaggers.clip import ClipFlagger, ClipScorer, load_prompts
+
+    with pytest.raises(ReviewerError, match="CPU only"):
+        ClipScorer(bundle, load_prompts(), "cuda", quantize=True)
+    name, weights = tiny_clip
+    fp32 = ClipFlagger(model=name, pretrained=str(weights), device="cpu")
+    int8 = ClipFlagger(model=name, pretrained=str(weights), device="cpu", quantize=True)
+    assert "quantize" not in fp32.params()
+    assert int8.params()["quantize"] is True

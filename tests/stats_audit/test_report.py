@@ -92,8 +92,8 @@ def test_report_shows_hate_content_rate_when_hate_scores_exist(  # type: ignore[
 
     from reviewer.store import Store
 
-    # 200 scored captions, 3 at or above the 0.5 threshold: HCR 1.5 %.
-    p = [0.9, 0.7, 0.5] + [0.1] * 197
+    # 200 scored captions, 3 above the 0.5 threshold: HCR 1.5 %.
+    p = [0.9, 0.7, 0.51] + [0.1] * 197
     scores = pa.table({"sample_id": [f"s{i}" for i in range(200)], "p_hateful": p,
                        "p_targeted": [0.0] * 200, "p_aggressive": [0.0] * 200,
                        "dataset": ["laion400m"] * 200})

@@ -1,0 +1,74 @@
+"""``reviewer flag`` with the model flaggers, end to end on the demo audit's real files.
+
+The demo has 48 samples, 46 with a readable image, one corrupt JPEG and one image
+missing on disk whose URL cannot be reached: the clip flagger must score the 46,
+leave the two unscored with their reasons, and say so.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from click.testing import CliRunner
+
+from reviewer.cli import main
+from reviewer.cli.demo_cmd import build_demo_audit
+
+pytestmark = pytest.mark.ml
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Path:
+    build_demo_audit(tmp_path / "demo").close()
+    return tmp_path / "demo"
+
+
+def only_run(demo: Path, flagger: str) -> Path:
+    (run,) = (demo / "scores" / flagger).iterdir()
+    return run
+
+
+def test_clip_int8_on_the_demo(demo: Path, tiny_clip: tuple[str, Path]) -> None:
+    name, weights = tiny_clip
+    config = weights.parent / f"{name}.json"
+    args = ["flag", str(demo), "--flagger", "clip", "--model", name]
+    args += ["--pretrained", str(weights), "--model-config", str(config), "--quantize"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert "clip: 46 of 48 samples scored" in result.stdout
+    assert "clip: 2 samples could not be scored (corrupt 1, unreachable 1)" in result.stderr
+    run = only_run(demo, "clip")
+    saved = json.loads((run / "run.json").read_text())
+    assert saved["status"] == "complete" and saved["params"]["quantize"] is True
+    assert saved["extra"]["int8_deviation"]["images"] > 0
+    rows = {r["sample_id"]: r for r in pq.read_table(sorted(run.glob("part-*.parquet"))).to_pylist()}
+    assert len(rows) == 48
+    broken = next(r for r in rows.values() if r["error"] == "corrupt")
+    assert broken["p_nsfw"] is None and broken["similarity"] is None
+    scored = [r for r in rows.values() if r["error"] is None]
+    assert len(scored) == 46
+    assert all(0 <= r["p_nsfw"] <= 1 and -1 <= r["similarity"] <= 1 for r in scored)
+
+
+def test_hate_then_hcr_on_the_demo(demo: Path, tiny_hate_dir: Path) -> None:
+    flag = ["flag", str(demo), "--flagger", "hate", "--model", str(tiny_hate_dir)]
+    result = CliRunner().invoke(main, flag)
+    assert result.exit_code == 0, result.output
+    assert "hate: 48 of 48 samples scored" in result.stdout
+    run = only_run(demo, "hate")
+    table = pq.read_table(sorted(run.glob("part-*.parquet")), columns=["p_hateful", "p_targeted", "p_aggressive"])
+    assert table.num_rows == 48 and all(c.null_count == 0 for c in table.columns)
+    hcr = CliRunner().invoke(main, ["hcr", str(demo)])
+    assert hcr.exit_code == 0, hcr.output
+    lines = [line.split() for line in hcr.stdout.splitlines() if line.startswith("all ")]
+    counts = {cells[1]: (int(cells[2]), int(cells[3])) for cells in lines}
+    any_k = counts["any"][0]
+    expected = sum(
+        1
+        for r in table.to_pylist()
+        if max(r["p_hateful"], r["p_targeted"], r["p_aggressive"]) >= 0.5
+    )
+    assert counts["any"] == (expected, 48) and any_k == expected

@@ -55,11 +55,12 @@ def write_images(folder: Path, n: int, seed: int = 0) -> list[Path]:
     return paths
 
 
-WORDS = (
-    "photo vintage red car street night city woman man dog cat beach sunset wooden table "
-    "kitchen modern design poster art print canvas wall garden flower blue green dress "
-    "shoes leather bag logo vector illustration stock image high quality"
-).split()
+WORDS = [
+    "photo", "vintage", "red", "car", "street", "night", "city", "woman", "man", "dog",
+    "cat", "beach", "sunset", "wooden", "table", "kitchen", "modern", "design", "poster",
+    "art", "print", "canvas", "wall", "garden", "flower", "blue", "green", "dress", "shoes",
+    "leather", "bag", "logo", "vector", "illustration", "stock", "image", "high", "quality",
+]
 
 
 def captions_like_laion(n: int, seed: int = 1) -> list[str]:

@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING
 
 import click
 
+from reviewer.assets import ASSETS
+
 if TYPE_CHECKING:
     from reviewer.audit import Audit
 
-ASSETS = Path(__file__).resolve().parents[2] / "assets"
 DEMO_DATASET = "demo-synthetic"
 
 
@@ -33,7 +34,8 @@ def demo_assets() -> tuple[Path, Path]:
     if not metadata.is_file() or not images.is_dir():
         raise ReviewerError(
             f"{ASSETS / 'demo'}: demo assets not found",
-            "run the demo from a clone of the repository (assets/ is not installed)",
+            "reinstall reviewer (its wheel ships the demo), run it from a clone of the "
+            "repository, or set REVIEWER_ASSETS to an assets folder",
         )
     return metadata, images
 

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 import pyarrow as pa
 
+from reviewer.assets import ASSETS
 from reviewer.errors import ImageUnavailableError, ReviewerError
 from reviewer.flaggers.base import SCORE_COLUMNS, Flagger
 
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
     from reviewer.audit import Audit
     from reviewer.flaggers.models import ClipBundle
 
-PROMPTS_DIR = Path(__file__).resolve().parents[2] / "assets" / "prompts"
+PROMPTS_DIR = ASSETS / "prompts"
 DEFAULT_PROMPTS = PROMPTS_DIR / "nsfw_default.toml"
 
 
@@ -137,7 +138,7 @@ def _mark_float_dtype(model: Any) -> Any:
 
     for module in model.modules():
         if isinstance(module, torch.ao.nn.quantized.dynamic.Linear):
-            module.int8_original_dtype = torch.float32
+            setattr(module, "int8_original_dtype", torch.float32)  # noqa: B010 (not a declared attribute)
     return model
 
 

@@ -28,11 +28,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from reviewer.assets import ASSETS
 from reviewer.errors import ReviewerError
 from reviewer.flaggers.base import SCORE_COLUMNS, Flagger
 
 MODES = ("substring", "word")
-DEFAULT_LIST = Path(__file__).resolve().parents[2] / "assets" / "keywords" / "laion400m_2021.txt"
+DEFAULT_LIST = ASSETS / "keywords" / "laion400m_2021.txt"
 AUDIT_2021_TERMS = ("porn", "hot ", "adult", "xxx", "sex", "fuck", " rape ")
 """The 2021 audit's terms, in its order; also the content of the shipped list."""
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
@@ -31,6 +32,10 @@ def only_run(demo: Path, flagger: str) -> Path:
     return run
 
 
+def parts(run: Path, columns: list[str] | None = None) -> pa.Table:
+    return pq.read_table(sorted(run.glob("part-*.parquet")), columns=columns)
+
+
 def test_clip_int8_on_the_demo(demo: Path, tiny_clip: tuple[str, Path]) -> None:
     name, weights = tiny_clip
     config = weights.parent / f"{name}.json"
@@ -44,7 +49,7 @@ def test_clip_int8_on_the_demo(demo: Path, tiny_clip: tuple[str, Path]) -> None:
     saved = json.loads((run / "run.json").read_text())
     assert saved["status"] == "complete" and saved["params"]["quantize"] is True
     assert saved["extra"]["int8_deviation"]["images"] > 0
-    rows = {r["sample_id"]: r for r in pq.read_table(sorted(run.glob("part-*.parquet"))).to_pylist()}
+    rows = {r["sample_id"]: r for r in parts(run).to_pylist()}
     assert len(rows) == 48
     broken = next(r for r in rows.values() if r["error"] == "corrupt")
     assert broken["p_nsfw"] is None and broken["similarity"] is None
@@ -59,16 +64,15 @@ def test_hate_then_hcr_on_the_demo(demo: Path, tiny_hate_dir: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "hate: 48 of 48 samples scored" in result.stdout
     run = only_run(demo, "hate")
-    table = pq.read_table(sorted(run.glob("part-*.parquet")), columns=["p_hateful", "p_targeted", "p_aggressive"])
+    table = parts(run, ["p_hateful", "p_targeted", "p_aggressive"])
     assert table.num_rows == 48 and all(c.null_count == 0 for c in table.columns)
     hcr = CliRunner().invoke(main, ["hcr", str(demo)])
     assert hcr.exit_code == 0, hcr.output
     lines = [line.split() for line in hcr.stdout.splitlines() if line.startswith("all ")]
     counts = {cells[1]: (int(cells[2]), int(cells[3])) for cells in lines}
-    any_k = counts["any"][0]
     expected = sum(
         1
         for r in table.to_pylist()
         if max(r["p_hateful"], r["p_targeted"], r["p_aggressive"]) >= 0.5
     )
-    assert counts["any"] == (expected, 48) and any_k == expected
+    assert counts["any"] == (expected, 48)

@@ -263,7 +263,7 @@ def test_int8_scores_are_close_and_their_deviation_is_reported(
     sim_gap = float(np.nanmax(np.abs(got.similarity - want.similarity)))
     assert nsfw_gap == pytest.approx(deviation["p_nsfw_max"], abs=1e-6)
     assert sim_gap == pytest.approx(deviation["similarity_max"], abs=1e-6)
-    assert 0 < nsfw_gap + sim_gap and sim_gap < 0.1
+    assert nsfw_gap + sim_gap > 0 and sim_gap < 0.1
     assert np.isnan(got.similarity[[2, 4]]).all()  # missing captions stay unscored
 
 

@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from reviewer.errors import ReviewerError
 
@@ -373,10 +372,20 @@ class LabelStore:
         return self._cached_events().drop_columns(["undoes"])
 
     def labelled_ids(self, reviewer: str) -> set[str]:
-        """Samples this reviewer has a standing decision on, in any category."""
-        current = self.current_labels()
-        mine = current.filter(pc.equal(current["reviewer"], reviewer))
-        return set(mine["sample_id"].to_pylist())
+        """Samples this reviewer has a standing decision on, in any category.
+
+        Asked by the review app at start; answered by SQLite (indexed on reviewer)
+        so the app does not hold every event of the audit in memory. A standing
+        decision exists exactly when some event is neither an undo nor undone.
+        """
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT DISTINCT sample_id FROM events WHERE reviewer = ? AND verdict != 'undo'"
+                " AND event_id NOT IN (SELECT undoes FROM events WHERE verdict = 'undo'"
+                " AND undoes IS NOT NULL)",
+                (reviewer,),
+            ).fetchall()
+        return {r[0] for r in rows}
 
     def _cached_events(self) -> pa.Table:
         """All events as Arrow, reading only those added since the last call.

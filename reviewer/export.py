@@ -25,7 +25,12 @@ from typing import Any
 from reviewer import __version__
 from reviewer.audit import Audit
 from reviewer.errors import ReviewerError
-from reviewer.store.export_sql import CONSENSUS_RULES, JUDGED_VERDICTS, ExportSpec
+from reviewer.store.export_sql import (
+    CONSENSUS_RULES,
+    JUDGED_VERDICTS,
+    ExportFilters,
+    ExportSpec,
+)
 from reviewer.store.exporting import FORMATS, ExportCatalogue
 from reviewer.store.labels import utc_now
 
@@ -33,9 +38,12 @@ _EXTENSIONS = {".parquet": "parquet", ".csv": "csv", ".jsonl": "jsonl", ".ndjson
 _NOT_WITH_REMOVAL = ("labelled", "verdict", "disagreements", "reviewer", "long")
 
 
-@dataclass
-class ExportOptions:
-    """Everything ``reviewer export`` accepts. See docs/export.md for the semantics."""
+@dataclass(frozen=True)
+class ExportOptions(ExportFilters):
+    """Everything ``reviewer export`` accepts: where, how, and the filters it inherits.
+
+    See docs/export.md for the semantics.
+    """
 
     out: Path | None = None
     fmt: str | None = None
@@ -43,31 +51,6 @@ class ExportOptions:
     removal_list: bool = False
     long: bool = False
     consensus: str = "majority"
-    labelled: bool = False
-    verdict: str | None = None
-    category: str | None = None
-    flagged_by: tuple[str, ...] = ()
-    not_flagged_by: tuple[str, ...] = ()
-    disagreements: bool = False
-    dataset: str | None = None
-    queue: str | None = None
-    reviewer: str | None = None
-
-    def filters(self) -> dict[str, Any]:
-        """The filters that were set, for the sidecar."""
-        names = (
-            "labelled",
-            "verdict",
-            "category",
-            "flagged_by",
-            "not_flagged_by",
-            "disagreements",
-            "dataset",
-            "queue",
-            "reviewer",
-        )
-        values = {n: getattr(self, n) for n in names}
-        return {n: list(v) if isinstance(v, tuple) else v for n, v in values.items() if v}
 
 
 @dataclass
@@ -173,19 +156,14 @@ def categories(audit: Audit, catalogue: ExportCatalogue) -> list[str]:
 
 def build_spec(options: ExportOptions, category_names: list[str]) -> ExportSpec:
     """The validated options as the store's :class:`ExportSpec` (flagger dashes normalised)."""
+    values = options.filter_values()
+    values["flagged_by"] = tuple(n.replace("-", "_") for n in options.flagged_by)
+    values["not_flagged_by"] = tuple(n.replace("-", "_") for n in options.not_flagged_by)
     return ExportSpec(
         mode="removal" if options.removal_list else "long" if options.long else "wide",
         consensus=options.consensus,
         categories=tuple(category_names),
-        labelled=options.labelled,
-        verdict=options.verdict,
-        category=options.category,
-        flagged_by=tuple(n.replace("-", "_") for n in options.flagged_by),
-        not_flagged_by=tuple(n.replace("-", "_") for n in options.not_flagged_by),
-        disagreements=options.disagreements,
-        dataset=options.dataset,
-        queue=options.queue,
-        reviewer=options.reviewer,
+        **values,
     )
 
 

@@ -22,22 +22,18 @@ voters whose verdict equals the consensus (1.0 for ``skip``).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from typing import Any
 
 CONSENSUS_RULES = ("majority", "unanimous", "any")
 JUDGED_VERDICTS = ("confirm", "reject", "unsure", "skip")
 
 
 @dataclass(frozen=True)
-class ExportSpec:
-    """What to export: the shape and every filter, already validated.
+class ExportFilters:
+    """Which samples to export; shared by ``reviewer export``'s options and the store's spec.
 
     Attributes:
-        mode: ``wide`` (one row per sample), ``long`` (one row per decision event)
-            or ``removal`` (identifiers of confirmed or escalated samples).
-        consensus: One of :data:`CONSENSUS_RULES`.
-        categories: Label categories that get columns (settings first, then any
-            other category found in the labels).
         labelled: Keep samples with a standing decision (in ``category`` if given).
         verdict: Keep samples whose consensus is this verdict (in ``category`` if given).
         category: Restrict label filters to this category.
@@ -49,9 +45,6 @@ class ExportSpec:
         reviewer: Keep samples this reviewer decided on (``long``: their events only).
     """
 
-    mode: str = "wide"
-    consensus: str = "majority"
-    categories: tuple[str, ...] = ()
     labelled: bool = False
     verdict: str | None = None
     category: str | None = None
@@ -61,6 +54,32 @@ class ExportSpec:
     dataset: str | None = None
     queue: str | None = None
     reviewer: str | None = None
+
+    def filters(self) -> dict[str, Any]:
+        """The filters that were set (tuples as lists), e.g. for an export's sidecar."""
+        values = {f.name: getattr(self, f.name) for f in fields(ExportFilters)}
+        return {n: list(v) if isinstance(v, tuple) else v for n, v in values.items() if v}
+
+    def filter_values(self) -> dict[str, Any]:
+        """Every filter field by name, to build another ``ExportFilters`` subclass."""
+        return {f.name: getattr(self, f.name) for f in fields(ExportFilters)}
+
+
+@dataclass(frozen=True)
+class ExportSpec(ExportFilters):
+    """What to export: the shape and every filter (see :class:`ExportFilters`), validated.
+
+    Attributes:
+        mode: ``wide`` (one row per sample), ``long`` (one row per decision event)
+            or ``removal`` (identifiers of confirmed or escalated samples).
+        consensus: One of :data:`CONSENSUS_RULES`.
+        categories: Label categories that get columns (settings first, then any
+            other category found in the labels).
+    """
+
+    mode: str = "wide"
+    consensus: str = "majority"
+    categories: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -77,3 +78,34 @@ def test_tiny_hate_resumed_on_ray_equals_local(
     saved = json.loads((Path(resumed.path) / "run.json").read_text())["extra"]
     assert saved["ray"]["actors"] == 1  # one part left: one actor
     assert saved["unscored_captions"] == 1  # the NULL caption sits in part 1
+
+
+@pytest.mark.ml
+def test_tiny_clip_on_ray_equals_local_on_the_demo_images(
+    ray_cluster: Any, tmp_path: Path, tiny_clip: tuple[str, Path]
+) -> None:
+    """Actors register the custom architecture, read the audit's image files themselves,
+    and write the same scores (and the same unscored reasons) as the local engine."""
+    from reviewer.cli.demo_cmd import build_demo_audit
+    from reviewer.flaggers.runner import run_flagger
+
+    audit = build_demo_audit(tmp_path / "demo")
+    name, weights = tiny_clip
+    options = {
+        "model": name,
+        "pretrained": str(weights),
+        "model_config": str(weights.parent / f"{name}.json"),
+        "device": "cpu",
+        "batch_size": 16,
+    }
+    local = run_flagger(audit, "clip", **options)
+    remote = run_flagger(audit, "clip", engine="ray", resume=False, **options)
+    assert remote.status == "complete" and remote.engine == "ray" and remote.parts == 3
+    got, want = _scores(remote), _scores(local)
+    assert got.column("error").to_pylist() == want.column("error").to_pylist()
+    assert sorted(r for r in got.column("error").to_pylist() if r) == ["corrupt", "unreachable"]
+    for column in ("p_nsfw", "similarity"):
+        a = got.column(column).to_numpy(zero_copy_only=False)
+        b = want.column(column).to_numpy(zero_copy_only=False)
+        assert np.allclose(a, b, atol=1e-5, equal_nan=True), column
+    audit.close()

@@ -10,6 +10,7 @@ the original bytes again.
 from __future__ import annotations
 
 import io
+import math
 import warnings
 
 from PIL import Image, UnidentifiedImageError
@@ -17,12 +18,17 @@ from PIL import Image, UnidentifiedImageError
 from reviewer.errors import ImageUnavailableError
 
 
-def decode_image(data: bytes, max_pixels: int) -> Image.Image:
+def decode_image(data: bytes, max_pixels: int, fit_px: int | None = None) -> Image.Image:
     """Decode ``data`` into a fully loaded RGB image.
 
     Args:
         data: The encoded image (JPEG, PNG, WebP, ...).
         max_pixels: Images with more pixels are refused as possible bombs.
+        fit_px: The caller will shrink the image to fit a ``fit_px`` box (previews):
+            a JPEG is then decoded at the smallest 1/2, 1/4 or 1/8 scale that still
+            covers that box (DCT scaling), several times faster and smaller in
+            memory for the multi-megapixel originals fetched from URLs. Other
+            formats, and ``None``, decode at full size.
 
     Raises:
         ImageUnavailableError: ``not an image``, ``too large`` or ``corrupt``.
@@ -34,6 +40,8 @@ def decode_image(data: bytes, max_pixels: int) -> Image.Image:
         try:
             _check(data, max_pixels)
             with Image.open(io.BytesIO(data)) as img:
+                if fit_px is not None and img.format == "JPEG":
+                    img.draft(None, _covering_size(img.size, fit_px))
                 img.load()
                 return _to_rgb(img)
         except ImageUnavailableError:
@@ -44,6 +52,13 @@ def decode_image(data: bytes, max_pixels: int) -> Image.Image:
             raise ImageUnavailableError("too large") from exc
         except (OSError, SyntaxError, ValueError, EOFError, MemoryError) as exc:
             raise ImageUnavailableError("corrupt") from exc
+
+
+def _covering_size(size: tuple[int, int], fit_px: int) -> tuple[int, int]:
+    """The size an image fitted into a ``fit_px`` box would have (never enlarged)."""
+    width, height = size
+    scale = min(1.0, fit_px / max(width, height, 1))
+    return max(1, math.ceil(width * scale)), max(1, math.ceil(height * scale))
 
 
 def _check(data: bytes, max_pixels: int) -> None:

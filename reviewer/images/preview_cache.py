@@ -306,7 +306,8 @@ class PreviewCache:
             if loader is None:
                 from reviewer.images import resolve
 
-                loader = resolve.load_image
+                fit_px = self._images.preview_px  # JPEGs decode at a reduced scale
+                loader = functools.partial(resolve.load_image, fit_px=fit_px)
             return downscale(loader(self._audit, sample), self._images.preview_px), ""
         except ImageUnavailableError as exc:
             return None, f"image unavailable ({exc.reason})"

@@ -33,8 +33,11 @@ _roots: dict[Path, dict[int, tuple[str, str]]] = {}
 _tar_indexes: dict[tuple[str, int, int], dict[str, tuple[int, int]]] = {}
 
 
-def load_image(audit: Audit, sample: dict[str, Any]) -> Image.Image:
+def load_image(audit: Audit, sample: dict[str, Any], fit_px: int | None = None) -> Image.Image:
     """Decode the sample's image, fully loaded, in RGB.
+
+    ``fit_px``: the caller only needs the image fitted into that box (previews), so a
+    JPEG may be decoded at a reduced scale (see :func:`decode_image`).
 
     Raises:
         ImageUnavailableError: with a short ``reason`` for the reviewer
@@ -50,7 +53,7 @@ def load_image(audit: Audit, sample: dict[str, Any]) -> Image.Image:
         data = fetch_image(str(sample["url"]), target, settings)
     else:
         raise ImageUnavailableError("no image")
-    return decode_image(data, settings.max_pixels)
+    return decode_image(data, settings.max_pixels, fit_px)
 
 
 def read_local(audit: Audit, ref: str, max_bytes: int) -> bytes:

@@ -212,3 +212,44 @@ def test_non_http_urls_and_hostile_ids_never_touch_the_filesystem(fetching: Audi
     hostile = cache_path(fetching.paths.images_cache, "../../escape")
     assert hostile.parent == fetching.paths.images_cache
     assert cache_path(fetching.paths.images_cache, "plain-id").name == "plain-id.img"
+
+
+def _jpeg(size: tuple[int, int], mode: str = "RGB") -> bytes:
+    down = Image.linear_gradient("L")
+    across = down.transpose(Image.Transpose.ROTATE_90)
+    image = Image.merge("RGB", (down.resize(size), across.resize(size), down.resize(size)))
+    buf = io.BytesIO()
+    image.convert(mode).save(buf, format="JPEG", quality=90)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("size", "mode", "expected"),
+    [
+        ((2400, 1600), "RGB", (300, 200)),  # 1/8 still covers 256 x 171
+        ((4000, 1000), "RGB", (500, 125)),  # 1/8: the fitted size is 256 x 64
+        ((1800, 1200), "CMYK", (450, 300)),  # 1/8 would be too small: 1/4; CMYK to RGB
+        ((300, 200), "L", (300, 200)),  # already small: full size
+    ],
+)
+def test_jpeg_for_a_preview_decodes_at_a_covering_scale(
+    size: tuple[int, int], mode: str, expected: tuple[int, int]
+) -> None:
+    from reviewer.images.blur import downscale
+
+    data = _jpeg(size, mode)
+    small = decode_image(data, max_pixels=64_000_000, fit_px=256)
+    assert small.size == expected and small.mode == "RGB"
+    full = decode_image(data, max_pixels=64_000_000)
+    assert full.size == size
+    a, b = downscale(small, 256), downscale(full, 256)
+    assert a.size == b.size  # the preview has the same shape either way...
+    diff = [abs(p - q) for p, q in zip(a.tobytes(), b.tobytes(), strict=True)]
+    assert sum(diff) / len(diff) < 3  # ...and looks the same (mean error < 3 of 255)
+
+
+def test_fit_leaves_other_formats_and_the_bomb_check_alone() -> None:
+    png = png_bytes((1200, 800))
+    assert decode_image(png, max_pixels=64_000_000, fit_px=256).size == (1200, 800)
+    with pytest.raises(ImageUnavailableError, match="too large"):
+        decode_image(_jpeg((3000, 3000)), max_pixels=1_000_000, fit_px=64)

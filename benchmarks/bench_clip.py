@@ -6,7 +6,9 @@ image, preprocess it, one ``encode_image`` and one ``encode_text`` forward pass
 under ``torch.no_grad``, cosine similarity, and zero-shot NSFW against prompt
 embeddings computed once (generous to the baseline). Ours: images decoded by a
 thread pool ahead of the model, batched ``encode_image`` / ``encode_text`` under
-``torch.inference_mode``, in fp32 and with ``--quantize`` (dynamic int8).
+``torch.inference_mode``, in fp32, with ``--quantize`` (dynamic int8), and with
+``--quantize --fast-decode`` (JPEGs decoded at the smallest DCT scale that still
+covers the 224 px input, through ``reviewer.images.decode.decode_image``).
 Prints images/s, the ratios, and the largest score difference from the baseline.
 
 It also prints the ceiling any fp32 scorer can reach here: the model's FLOPs
@@ -105,6 +107,20 @@ def model_gflops(scorer: ClipScorer, captions: list[str]) -> tuple[float, float,
     return counts[0], counts[1], counts[2] / len(captions)
 
 
+def open_fitted(path: Path, min_side: int):  # type: ignore[no-untyped-def]
+    """What ``--fast-decode`` does: the flagger's decode with a covering DCT scale."""
+    from reviewer.images.decode import decode_image
+
+    return decode_image(path.read_bytes(), 89_478_485, min_side=min_side)
+
+
+def loaders_for(side: str, paths: list[Path]) -> list:  # type: ignore[type-arg]
+    """Image loaders as the given variant of ours would use them."""
+    if side.endswith("fast decode"):
+        return [lambda p=p: open_fitted(p, 224) for p in paths]
+    return [lambda p=p: open_rgb(p) for p in paths]
+
+
 def open_rgb(path: Path):  # type: ignore[no-untyped-def]
     from PIL import Image
 
@@ -149,6 +165,7 @@ def main() -> None:
         "fp32": ClipScorer(bundle, load_prompts(), "cpu", args.batch, args.workers),
         "int8": ClipScorer(bundle, load_prompts(), "cpu", args.batch, args.workers, quantize=True),
     }
+    scorers["int8 + fast decode"] = scorers["int8"]
     captions = captions_like_laion(n)
     with tempfile.TemporaryDirectory() as tmp:
         paths = write_images(Path(tmp), n)
@@ -160,16 +177,17 @@ def main() -> None:
         wall, refs, ours = interleaved(scorers, paths, captions, args.round)
     ref = np.vstack(refs)
     per_image = {side: seconds / n for side, seconds in wall.items()}
-    print(f"one image at a time (2023 loop): {1 / per_image['base']:6.2f} images/s")
+    print(f"one image at a time (2023 loop):   {1 / per_image['base']:6.2f} images/s")
     for side in scorers:
         sim, nsfw = (np.concatenate(parts) for parts in zip(*ours[side], strict=True))
         ratio = per_image["base"] / per_image[side]
         print(
-            f"ours, batched, {side}:            {1 / per_image[side]:6.2f} images/s  "
+            f"ours, batched, {side:<18} {1 / per_image[side]:6.2f} images/s  "
             f"ratio {ratio:.2f}x   max |diff| similarity {np.abs(sim - ref[:, 0]).max():.1e}, "
             f"p_nsfw {np.abs(nsfw - ref[:, 1]).max():.1e}"
         )
     ceiling(scorers["fp32"], captions, per_image)
+
 
 
 def interleaved(
@@ -182,7 +200,7 @@ def interleaved(
     fp32 = scorers["fp32"]
     baseline(fp32, paths[:2], captions[:2])
     for scorer in scorers.values():
-        scorer.score([lambda p=p: open_rgb(p) for p in paths[:2]], captions[:2])
+        scorer.score(loaders_for("", paths[:2]), captions[:2])
     wall = dict.fromkeys(["base", *scorers], 0.0)
     refs: list[np.ndarray] = []
     ours: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {side: [] for side in scorers}
@@ -193,7 +211,7 @@ def interleaved(
         wall["base"] += time.perf_counter() - began
         for side, scorer in scorers.items():
             began = time.perf_counter()
-            result = scorer.score([lambda p=p: open_rgb(p) for p in p_round], c_round)
+            result = scorer.score(loaders_for(side, p_round), c_round)
             wall[side] += time.perf_counter() - began
             ours[side].append((result.similarity, result.p_nsfw))
     return wall, refs, ours
@@ -214,7 +232,8 @@ def ceiling(scorer: ClipScorer, captions: list[str], per_image: dict[str, float]
         f"ours fp32 reaches {per_image['base'] / per_image['fp32']:.2f}x "
         f"({floor / per_image['fp32']:.0%} of peak)"
     )
-    ratio = max(per_image["base"] / per_image[s] for s in ("fp32", "int8"))
+    ours = [seconds for side, seconds in per_image.items() if side != "base"]
+    ratio = per_image["base"] / min(ours)
     print(f"target >= 5x: {'met' if ratio >= 5 else 'NOT met'} ({ratio:.2f}x best)")
 
 

@@ -73,6 +73,12 @@ if TYPE_CHECKING:
 @click.option(
     "--quantize", is_flag=True, default=None, help="Dynamic int8 quantisation on CPU (hate, clip)."
 )
+@click.option(
+    "--fast-decode",
+    is_flag=True,
+    default=None,
+    help="Decode JPEGs at a reduced scale that still covers the model input (clip).",
+)
 @click.option("--dataset", "datasets", multiple=True, help="Score only this dataset (repeatable).")
 @click.option(
     "--sample",

@@ -7,6 +7,10 @@ the dataset's own NSFW tags. The 2023 audit ran one forward pass per image; here
 images are decoded by a thread pool while the model encodes earlier ones in
 batches, and the prompt embeddings are computed once per run.
 
+``--fast-decode`` decodes JPEGs at the smallest DCT scale (1/2, 1/4, 1/8) whose
+shortest side still covers the model's input (224 px): 2-4x faster decoding, which
+bounds a GPU run (see docs/flaggers_ml.md), at the cost of slightly different pixels.
+
 On CPU, ``--quantize`` runs both towers with dynamic int8 ``Linear`` layers
 (about 1.2x faster on 2 cores, see ``benchmarks/bench_clip.py``); the largest
 score change against fp32 on the run's first images is saved in ``run.json``.
@@ -183,6 +187,13 @@ class ClipScorer:
             self.model = _mark_float_dtype(quantize_int8(bundle.model))
         self.prompt_features = self.encode_texts(prompts.prompts)
         self.unsafe = np.arange(len(prompts.safe), len(prompts.prompts))
+
+    @property
+    def input_side(self) -> int:
+        """The model's input side in pixels (224 for ViT-B-32): the preprocessing resizes
+        an image's shortest side to it, so a decode never needs to be larger."""
+        size = getattr(getattr(self.model, "visual", None), "image_size", 224)
+        return int(max(size) if isinstance(size, tuple | list) else size)
 
     def encode_texts(self, texts: Sequence[str], model: Any = None) -> Any:
         """L2-normalised text embeddings (torch tensor on the device), in input order.
@@ -372,9 +383,11 @@ class ClipFlagger(Flagger):
         forward_batch: int = 32,
         workers: int = 2,
         quantize: bool = False,
+        fast_decode: bool = False,
     ) -> None:
         self.audit = audit
         self.quantize = quantize
+        self.fast_decode = fast_decode
         self.arch = model or "ViT-B-32"
         self.pretrained = pretrained
         self.model_config = model_config
@@ -393,13 +406,16 @@ class ClipFlagger(Flagger):
         return state
 
     def params(self) -> dict[str, Any]:
-        """Prompts and int8 change scores; batch size, workers and device do not."""
+        """Prompts, int8 and fast decoding change scores; batch size, workers, device do not."""
         params: dict[str, Any] = {
             "safe": list(self.prompt_set.safe),
             "unsafe": list(self.prompt_set.unsafe),
         }
-        if self.quantize:  # only when set, so fp32 runs keep their identity
+        # Only when set, so runs without them keep their identity.
+        if self.quantize:
             params["quantize"] = True
+        if self.fast_decode:
+            params["fast_decode"] = True
         return params
 
     def unavailable(self) -> str | None:
@@ -460,11 +476,12 @@ class ClipFlagger(Flagger):
             raise ReviewerError(
                 "clip: no audit to read images from", "run it through `reviewer flag`"
             )
+        min_side = self.scorer.input_side if self.fast_decode and self.scorer else None
 
         def load() -> Image.Image:
             from reviewer.images.resolve import load_image
 
-            return load_image(audit, row)
+            return load_image(audit, row, min_side=min_side)
 
         return load
 

@@ -18,7 +18,9 @@ from PIL import Image, UnidentifiedImageError
 from reviewer.errors import ImageUnavailableError
 
 
-def decode_image(data: bytes, max_pixels: int, fit_px: int | None = None) -> Image.Image:
+def decode_image(
+    data: bytes, max_pixels: int, fit_px: int | None = None, min_side: int | None = None
+) -> Image.Image:
     """Decode ``data`` into a fully loaded RGB image.
 
     Args:
@@ -29,6 +31,9 @@ def decode_image(data: bytes, max_pixels: int, fit_px: int | None = None) -> Ima
             covers that box (DCT scaling), several times faster and smaller in
             memory for the multi-megapixel originals fetched from URLs. Other
             formats, and ``None``, decode at full size.
+        min_side: The caller will resize the shortest side to ``min_side`` (CLIP's
+            preprocessing): a JPEG is decoded at the smallest DCT scale whose shortest
+            side is still at least that. Ignored when ``fit_px`` is given.
 
     Raises:
         ImageUnavailableError: ``not an image``, ``too large`` or ``corrupt``.
@@ -40,8 +45,9 @@ def decode_image(data: bytes, max_pixels: int, fit_px: int | None = None) -> Ima
         try:
             _check(data, max_pixels)
             with Image.open(io.BytesIO(data)) as img:
-                if fit_px is not None and img.format == "JPEG":
-                    img.draft(None, _covering_size(img.size, fit_px))
+                target = _draft_target(img.size, fit_px, min_side)
+                if target is not None and img.format == "JPEG":
+                    img.draft(None, target)
                 img.load()
                 return _to_rgb(img)
         except ImageUnavailableError:
@@ -54,10 +60,23 @@ def decode_image(data: bytes, max_pixels: int, fit_px: int | None = None) -> Ima
             raise ImageUnavailableError("corrupt") from exc
 
 
-def _covering_size(size: tuple[int, int], fit_px: int) -> tuple[int, int]:
-    """The size an image fitted into a ``fit_px`` box would have (never enlarged)."""
+def _draft_target(
+    size: tuple[int, int], fit_px: int | None, min_side: int | None
+) -> tuple[int, int] | None:
+    """The smallest size the decoded image must cover, or ``None`` for full size.
+
+    ``fit_px``: the size the image fitted into a ``fit_px`` box would have;
+    ``min_side``: the size with the shortest side resized to ``min_side``. Never
+    larger than the image itself.
+    """
     width, height = size
-    scale = min(1.0, fit_px / max(width, height, 1))
+    if fit_px is not None:
+        scale = fit_px / max(width, height, 1)
+    elif min_side is not None:
+        scale = min_side / max(min(width, height), 1)
+    else:
+        return None
+    scale = min(1.0, scale)
     return max(1, math.ceil(width * scale)), max(1, math.ceil(height * scale))
 
 

@@ -33,11 +33,14 @@ _roots: dict[Path, dict[int, tuple[str, str]]] = {}
 _tar_indexes: dict[tuple[str, int, int], dict[str, tuple[int, int]]] = {}
 
 
-def load_image(audit: Audit, sample: dict[str, Any], fit_px: int | None = None) -> Image.Image:
+def load_image(
+    audit: Audit, sample: dict[str, Any], fit_px: int | None = None, min_side: int | None = None
+) -> Image.Image:
     """Decode the sample's image, fully loaded, in RGB.
 
-    ``fit_px``: the caller only needs the image fitted into that box (previews), so a
-    JPEG may be decoded at a reduced scale (see :func:`decode_image`).
+    ``fit_px`` / ``min_side``: the caller only needs the image fitted into that box
+    (previews) or with its shortest side at least that (CLIP), so a JPEG may be
+    decoded at a reduced scale (see :func:`decode_image`).
 
     Raises:
         ImageUnavailableError: with a short ``reason`` for the reviewer
@@ -53,7 +56,7 @@ def load_image(audit: Audit, sample: dict[str, Any], fit_px: int | None = None) 
         data = fetch_image(str(sample["url"]), target, settings)
     else:
         raise ImageUnavailableError("no image")
-    return decode_image(data, settings.max_pixels, fit_px)
+    return decode_image(data, settings.max_pixels, fit_px, min_side)
 
 
 def read_local(audit: Audit, ref: str, max_bytes: int) -> bytes:

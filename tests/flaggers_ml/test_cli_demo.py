@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -56,6 +57,32 @@ def test_clip_int8_on_the_demo(demo: Path, tiny_clip: tuple[str, Path]) -> None:
     scored = [r for r in rows.values() if r["error"] is None]
     assert len(scored) == 46
     assert all(0 <= r["p_nsfw"] <= 1 and -1 <= r["similarity"] <= 1 for r in scored)
+
+
+def test_clip_fast_decode_is_its_own_run_with_close_scores(
+    demo: Path, tiny_clip: tuple[str, Path]
+) -> None:
+    name, weights = tiny_clip
+    config = weights.parent / f"{name}.json"
+    base = ["flag", str(demo), "--flagger", "clip", "--model", name]
+    base += ["--pretrained", str(weights), "--model-config", str(config)]
+    assert CliRunner().invoke(main, base).exit_code == 0
+    fast = CliRunner().invoke(main, [*base, "--fast-decode"])
+    assert fast.exit_code == 0, fast.output
+    runs = {}
+    for run in (demo / "scores" / "clip").iterdir():
+        saved = json.loads((run / "run.json").read_text())
+        runs[bool(saved["params"].get("fast_decode"))] = parts(run).sort_by("sample_id")
+    assert set(runs) == {False, True}  # a new run, not a resume of the full-decode one
+    full, reduced = runs[False], runs[True]
+    assert full.column("error").to_pylist() == reduced.column("error").to_pylist()
+    gaps = []
+    for column in ("p_nsfw", "similarity"):
+        a = full.column(column).to_numpy(zero_copy_only=False)
+        b = reduced.column(column).to_numpy(zero_copy_only=False)
+        gaps.append(float(np.nanmax(np.abs(a - b))))
+    # The two 512 x 512 JPEGs (astronaut, slide) decode at half scale: scores move a little.
+    assert 0 < max(gaps) < 0.05, gaps
 
 
 def test_hate_then_hcr_on_the_demo(demo: Path, tiny_hate_dir: Path) -> None:

@@ -253,3 +253,13 @@ def test_fit_leaves_other_formats_and_the_bomb_check_alone() -> None:
     assert decode_image(png, max_pixels=64_000_000, fit_px=256).size == (1200, 800)
     with pytest.raises(ImageUnavailableError, match="too large"):
         decode_image(_jpeg((3000, 3000)), max_pixels=1_000_000, fit_px=64)
+
+
+def test_min_side_keeps_the_shortest_side_covered() -> None:
+    """CLIP resizes the shortest side to 224: decode no smaller than that."""
+    wide = decode_image(_jpeg((2400, 1600)), max_pixels=64_000_000, min_side=224)
+    assert wide.size == (600, 400)  # 1/4; 1/8 would leave a 200 px shortest side
+    tall = decode_image(_jpeg((1000, 4000)), max_pixels=64_000_000, min_side=224)
+    assert tall.size == (250, 1000)  # 1/4: 250 >= 224
+    small = decode_image(_jpeg((300, 200)), max_pixels=64_000_000, min_side=224)
+    assert small.size == (300, 200)  # shorter than 224 already: full size

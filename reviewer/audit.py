@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from reviewer.atomic import write_text_atomically
 from reviewer.config import DEFAULT_TOML, Settings
 from reviewer.errors import NotAnAuditError, ReviewerError
 from reviewer.store import LabelStore, Store
@@ -96,7 +97,7 @@ class Audit:
             os.chmod(paths.cache, 0o700)
             paths.images_cache.mkdir(mode=0o700, exist_ok=True)
             if not paths.settings.exists():
-                paths.settings.write_text(DEFAULT_TOML, encoding="utf-8")
+                write_text_atomically(paths.settings, DEFAULT_TOML)
         except OSError as exc:
             raise ReviewerError(
                 f"{root}: cannot create the audit folder ({exc.strerror})",
@@ -111,13 +112,26 @@ class Audit:
         """Open an existing audit folder."""
         root = Path(root).expanduser().resolve()
         paths = AuditPaths(root)
+        if root.is_file():
+            raise NotAnAuditError(
+                f"{root}: is a file, not an audit folder", "give the audit's folder"
+            )
         if not paths.database.exists():
             raise NotAnAuditError(
                 f"{root}: not an audit (no audit.duckdb)", f"create one with `reviewer init {root}`"
             )
-        paths.images_cache.mkdir(parents=True, exist_ok=True)
-        paths.scores.mkdir(exist_ok=True)
-        return cls(root, Settings.load(paths.settings), clock=clock)
+        settings = Settings.load(paths.settings)
+        try:
+            paths.images_cache.mkdir(parents=True, exist_ok=True)
+            paths.scores.mkdir(exist_ok=True)
+            return cls(root, settings, clock=clock)
+        except OSError as exc:
+            # A folder of another user (cache/ is 0700), a read-only copy missing a
+            # sub-folder, or a file where labels/ should be: one line, not a traceback.
+            raise ReviewerError(
+                f"{exc.filename or root}: cannot open the audit ({exc.strerror or exc})",
+                "check the audit folder is yours, writable, and not on a full disk",
+            ) from exc
 
     def reviewer_name(self, explicit: str | None = None) -> str:
         """The reviewer: the option, else ``reviewer.toml``, else the OS user."""
@@ -134,3 +148,4 @@ class Audit:
         """Close the label store."""
         self.labels.close()
         self.store.close()
+

@@ -151,6 +151,9 @@ class Settings:
 _SECTIONS = ("reviewer", "review", "images", "wellbeing", "flags")
 
 
+_FIX_HINT = "fix the value, or delete the line to get its default"
+
+
 def _apply(section: Any, values: Any, where: str) -> None:
     """Copy ``values`` onto a section dataclass, checking names and types."""
     if not isinstance(values, dict):
@@ -163,12 +166,13 @@ def _apply(section: Any, values: Any, where: str) -> None:
             )
         current = getattr(section, name)
         if isinstance(current, bool) != isinstance(value, bool):
-            raise ReviewerError(f"{where}: '{name}' must be {type(current).__name__}")
+            raise ReviewerError(f"{where}: '{name}' must be {type(current).__name__}", _FIX_HINT)
         if isinstance(current, float) and isinstance(value, int):
             value = float(value)
         if not isinstance(value, type(current)):
             raise ReviewerError(
-                f"{where}: '{name}' must be {type(current).__name__}, got {type(value).__name__}"
+                f"{where}: '{name}' must be {type(current).__name__}, got {type(value).__name__}",
+                _FIX_HINT,
             )
         setattr(section, name, value)
 

@@ -27,6 +27,34 @@ from reviewer.store.strata import stratum_expression
 
 DEFAULT_BANDS = (0.5, 0.7, 0.9)
 
+MAX_PER_STRATUM = 999_999
+"""Most items one stratum (or the control) may draw: DuckDB's ``min_by(x, h, n)``, which
+draws them, refuses larger ``n``, and no team labels a million items of one stratum."""
+
+SEED_MIN, SEED_MAX = -(2**63), 2**63 - 1
+"""A plan's seed is stored as a DuckDB BIGINT."""
+
+
+def check_strata(strata: Sequence[str], bands: Sequence[float]) -> None:
+    """Refuse an empty or repeated ``--strata`` and ``--bands`` outside (0, 1).
+
+    Shared by ``reviewer sample`` and ``reviewer plan``, so both answer the same bad
+    options with the same line instead of an SQL error from an empty stratum label.
+    """
+    if not strata:
+        raise ReviewerError("--strata is empty", "e.g. --strata flag or --strata nsfw")
+    repeated = next((key for i, key in enumerate(strata) if key in strata[:i]), None)
+    if repeated is not None:
+        raise ReviewerError(
+            f"--strata lists '{repeated}' twice", "name each key once, e.g. --strata flag,nsfw"
+        )
+    if any(not 0 < b < 1 for b in bands):
+        raise ReviewerError(
+            f"--bands {','.join(f'{b:g}' for b in bands)}: cut points must lie strictly "
+            "between 0 and 1",
+            "e.g. --bands 0.5,0.7,0.9",
+        )
+
 
 @dataclass(frozen=True)
 class SampleSpec:
@@ -61,12 +89,20 @@ class SampleSpec:
         """Raise a user error for inconsistent options."""
         if not self.name.strip():
             raise ReviewerError("--name is empty", "name the plan, e.g. --name pilot")
-        if self.per_stratum < 1:
-            raise ReviewerError(f"--per-stratum {self.per_stratum}: must be at least 1")
-        if self.control < 0:
-            raise ReviewerError(f"--control {self.control}: must be 0 or more")
-        if not self.strata:
-            raise ReviewerError("--strata is empty", "e.g. --strata flag or --strata nsfw")
+        if not 1 <= self.per_stratum <= MAX_PER_STRATUM:
+            raise ReviewerError(
+                f"--per-stratum {self.per_stratum}: must be between 1 and {MAX_PER_STRATUM:,}"
+            )
+        if not 0 <= self.control <= MAX_PER_STRATUM:
+            raise ReviewerError(
+                f"--control {self.control}: must be between 0 and {MAX_PER_STRATUM:,}"
+            )
+        if not SEED_MIN <= self.seed <= SEED_MAX:
+            raise ReviewerError(
+                f"--seed {self.seed}: out of range",
+                "use a seed that fits in 64 bits, e.g. --seed 7",
+            )
+        check_strata(self.strata, self.bands)
         if len(set(self.reviewers)) != len(self.reviewers):
             raise ReviewerError("--reviewers lists a name twice")
         if self.overlap < 1 or (self.reviewers and self.overlap > len(self.reviewers)):
@@ -78,8 +114,6 @@ class SampleSpec:
             raise ReviewerError("--overlap needs --reviewers", "e.g. --reviewers ana,ben")
         if not 0 <= self.overlap_share <= 1:
             raise ReviewerError(f"--overlap-share {self.overlap_share}: must be in [0, 1]")
-        if any(not 0 < b < 1 for b in self.bands):
-            raise ReviewerError("--bands: cut points must lie strictly between 0 and 1")
 
 
 def stratum_sql(audit: Audit, strata: Sequence[str], bands: Sequence[float]) -> str:
@@ -174,6 +208,7 @@ def plan_sizes(
     bands: Sequence[float] = DEFAULT_BANDS,
 ) -> list[SizeNeed]:
     """Labels needed per stratum of the audit for a ±margin interval on its proportion."""
+    check_strata(strata, bands)
     sql = stratum_sql(audit, strata, bands)
     populations = audit.store.stratum_populations(sql, strata, audit.settings, flagged_only)
     needs = []

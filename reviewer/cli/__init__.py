@@ -32,9 +32,11 @@ class ReviewerGroup(click.Group):
             sys.exit(130)
         except OSError as exc:
             if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                # Arrow's write errors carry no file name: never print an empty one.
+                where = f" while writing {exc.filename}" if exc.filename else ""
                 click.echo(
-                    f"error: disk full while writing {exc.filename or ''} — free space and "
-                    "retry; what was already saved is kept",
+                    f"error: disk full{where} — free space on the disk of the audit folder"
+                    " (and of --out) and retry; what was already saved is kept",
                     err=True,
                 )
                 sys.exit(28)

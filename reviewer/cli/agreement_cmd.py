@@ -71,7 +71,9 @@ def _order(value: str | None) -> list[str] | None:
     show_default=True,
     help="Bootstrap resamples for alpha's interval (0: none).",
 )
-@click.option("--seed", type=int, default=0, show_default=True, help="Bootstrap seed.")
+@click.option(
+    "--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Bootstrap seed."
+)
 def agreement_command(
     file: Path,
     level: str,

@@ -10,6 +10,7 @@ conservative non-overlap test). See :mod:`reviewer.stats.hcr` for the method.
 from __future__ import annotations
 
 import csv
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -170,13 +171,20 @@ def _num(value: float | None, width: int, digits: int = 3) -> str:
 
 
 def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
+    """Write the curve whole or not at all (a full disk leaves no empty CSV behind)."""
+    from reviewer.atomic import write_text_atomically
+
+    text = io.StringIO(newline="")
+    writer = csv.DictWriter(text, fieldnames=list(rows[0]) if rows else ["group"])
+    writer.writeheader()
+    writer.writerows(rows)
     try:
-        with path.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.DictWriter(handle, fieldnames=list(rows[0]) if rows else ["group"])
-            writer.writeheader()
-            writer.writerows(rows)
+        write_text_atomically(path, text.getvalue())
     except OSError as exc:
-        raise ReviewerError(f"{path}: cannot write the CSV ({exc.strerror})") from exc
+        raise ReviewerError(
+            f"{path}: cannot write the CSV ({exc.strerror or exc})",
+            "check the folder exists, is writable and has free space",
+        ) from exc
 
 
 COMMANDS: list[click.Command] = [hcr_command]

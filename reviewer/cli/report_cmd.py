@@ -38,6 +38,8 @@ def report_command(
 
     if out.suffix.lower() not in (".html", ".htm", ".md", ".markdown"):
         raise ReviewerError(f"--out {out}: unknown report format", "use a .html or .md file")
+    if not 0 < confidence < 1:
+        raise ReviewerError(f"--confidence {confidence}: must be between 0 and 1", "e.g. 0.95")
     audit = Audit.open(directory)
     with progress_bar("computing statistics", unit="steps") as progress:
         stats = compute_stats(audit, plan=plan, category=category, confidence=confidence,

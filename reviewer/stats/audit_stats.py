@@ -56,6 +56,16 @@ class AuditStats:
         return dict(self.__dict__)
 
 
+def _check_category(category: str, configured: list[str], labelled: pd.Series) -> None:
+    """Refuse a category neither ``reviewer.toml`` nor any label names, as export does:
+    a typo would otherwise print an empty tag table and agreement as if they were results."""
+    known = configured + sorted({str(c) for c in labelled.unique()} - set(configured))
+    if category not in known:
+        raise ReviewerError(
+            f"--category {category}: unknown category", f"valid: {', '.join(known)}"
+        )
+
+
 def compute_stats(
     audit: Audit,
     plan: str | None = None,
@@ -91,6 +101,7 @@ def compute_stats(
         raise ReviewerError(
             "no labels yet", f"review some items first: reviewer review {audit.root}"
         )
+    _check_category(category, list(settings.review.categories), labels["category"])
     strata = store.plan_strata(plan_name).to_pylist() if plan_name else []
     populations = {r["stratum"]: int(r["population"]) for r in strata}
     spec = store.plan(plan_name).spec if plan_name else {}

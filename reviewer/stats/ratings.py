@@ -199,6 +199,12 @@ def _pick_columns(table: pa.Table, wanted: dict[str, str | None]) -> dict[str, s
             missing.append(f"{role} ({given or ' / '.join(ALIASES[role])})")
         else:
             names[role] = match
+    if not missing and len(set(names.values())) < len(names):
+        same = [role for role in names if list(names.values()).count(names[role]) > 1]
+        raise SchemaError(
+            f"ratings: {' and '.join(same)} are the same column '{names[same[0]]}'",
+            "name different columns with --item, --rater and --label",
+        )
     if missing:
         raise SchemaError(
             f"ratings: missing column(s) {', '.join(missing)}; "
@@ -369,9 +375,16 @@ def read_ratings(
     Raises:
         ReviewerError: The file is missing, empty, unreadable or lacks the columns.
     """
-    return as_ratings(
-        load_table(path), item=item, rater=rater, label=label, level=level, order=order
-    )
+    try:
+        return as_ratings(
+            load_table(path), item=item, rater=rater, label=label, level=level, order=order
+        )
+    except ReviewerError as exc:
+        # as_ratings also serves in-memory data and says "ratings:"; a file has a name.
+        if exc.message.startswith("ratings:"):
+            exc.message = f"{path}:{exc.message.removeprefix('ratings:')}"
+            exc.args = (exc.message,)
+        raise
 
 
 def load_table(path: Path) -> pa.Table:

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from html import escape
 from pathlib import Path
 
+from reviewer.atomic import write_text_atomically
 from reviewer.errors import ReviewerError
 from reviewer.stats import formatting as fmt
 from reviewer.stats.audit_stats import TAG_LEVELS, AuditStats
@@ -73,11 +74,21 @@ def write_report(stats: AuditStats, out: Path) -> Path:
         text = render_markdown(stats)
     else:
         raise ReviewerError(f"--out {out}: unknown report format", "use a .html or .md file")
+    blocker = next((p for p in out.parents if p.exists() and not p.is_dir()), None)
+    if blocker is not None:
+        raise ReviewerError(
+            f"--out {out}: {blocker} is a file, not a folder", "choose another path"
+        )
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text, encoding="utf-8")
+        # Whole or not at all: a full disk must not leave an empty report, or
+        # truncate the previous one.
+        write_text_atomically(out, text)
     except OSError as exc:
-        raise ReviewerError(f"{out}: cannot write the report ({exc.strerror})") from exc
+        raise ReviewerError(
+            f"{out}: cannot write the report ({exc.strerror or exc})",
+            "check the folder exists, is writable and has free space",
+        ) from exc
     return out
 
 

@@ -58,8 +58,9 @@ def keyword_rules(source: str, run_id: str, flags: FlagsSection) -> list[str]:
 
 
 def check_cuts(cuts: list[float]) -> list[float]:
-    """punsafe cut points must be increasing probabilities."""
-    if not cuts or any(not 0 <= c <= 1 for c in cuts) or sorted(cuts) != list(cuts):
+    """punsafe cut points must be increasing probabilities (numbers: TOML lets a list hold text)."""
+    numbers = all(isinstance(c, int | float) and not isinstance(c, bool) for c in cuts)
+    if not cuts or not numbers or any(not 0 <= c <= 1 for c in cuts) or sorted(cuts) != list(cuts):
         raise ReviewerError(
             f"reviewer.toml [flags] punsafe_cuts = {cuts}: need increasing values in [0, 1]",
             "e.g. punsafe_cuts = [0.5, 0.9]",

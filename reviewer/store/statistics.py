@@ -16,6 +16,7 @@ import pyarrow as pa
 from reviewer.config import Settings
 from reviewer.store import strata
 from reviewer.store.core import StoreBase
+from reviewer.store.flag_rules import punsafe_band_sql
 from reviewer.store.schema import NSFW_LEVELS
 
 _FLAGSETS = (
@@ -44,7 +45,7 @@ class StatsQueries(StoreBase):
         if plan is not None:
             self.plan(plan)  # type: ignore[attr-defined]
         levels = ", ".join(f"'{lvl}'" for lvl in NSFW_LEVELS)
-        low, high = (float(c) for c in settings.flags.punsafe_cuts[:2])
+        band = punsafe_band_sql("s.punsafe", settings.flags.punsafe_cuts)
         plan_join = (
             "LEFT JOIN (SELECT sample_id, any_value(stratum) AS stratum,"
             " any_value(inclusion_prob) AS inclusion_prob FROM plan_items WHERE plan = ?"
@@ -57,9 +58,7 @@ class StatsQueries(StoreBase):
             "SELECT l.sample_id, l.reviewer, l.category, l.verdict, l.seconds_on_item,"
             " l.reveal_depth, l.created_at,"
             f" CASE WHEN s.nsfw IN ({levels}) THEN s.nsfw ELSE 'N/A' END AS nsfw,"
-            " CASE WHEN s.punsafe IS NULL THEN 'N/A'"
-            f" WHEN s.punsafe < {low!r} THEN 'UNLIKELY' WHEN s.punsafe < {high!r} THEN 'UNSURE'"
-            " ELSE 'NSFW' END AS punsafe_band,"
+            f" coalesce({band}, 'N/A') AS punsafe_band,"
             " f.flagset, p.stratum, p.inclusion_prob"
             " FROM labels_current l LEFT JOIN samples s USING (sample_id)"
             f" LEFT JOIN ({_FLAGSETS}) f USING (sample_id) {plan_join}"

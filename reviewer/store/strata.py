@@ -14,6 +14,8 @@ import duckdb
 
 from reviewer.config import Settings
 from reviewer.errors import ReviewerError
+from reviewer.flaggers.base import FLAG_NAMES
+from reviewer.store.flag_rules import punsafe_band_sql
 from reviewer.store.schema import NSFW_LEVELS
 
 _EMPTY_FLAGS = (
@@ -56,18 +58,21 @@ def stratum_expression(key: str, settings: Settings, bands: Sequence[float]) -> 
         levels = ", ".join(f"'{lvl}'" for lvl in NSFW_LEVELS)
         return f"'nsfw=' || CASE WHEN s.nsfw IN ({levels}) THEN s.nsfw ELSE 'N/A' END"
     if key == "punsafe":
-        low, high = (float(c) for c in settings.flags.punsafe_cuts[:2])
-        return (
-            "'punsafe=' || CASE WHEN s.punsafe IS NULL THEN 'N/A'"
-            f" WHEN s.punsafe < {low!r} THEN 'UNLIKELY' WHEN s.punsafe < {high!r}"
-            " THEN 'UNSURE' ELSE 'NSFW' END"
-        )
+        # The flags' own banding, so any valid punsafe_cuts (one cut, three) works here too.
+        band = punsafe_band_sql("s.punsafe", settings.flags.punsafe_cuts)
+        return f"'punsafe=' || coalesce({band}, 'N/A')"
     if key == "dataset":
         return "'dataset=' || coalesce(s.dataset, '?')"
     if key.startswith("score:"):
         flag = key.split(":", 1)[1]
         if not flag.replace("_", "").isalnum():
             raise ReviewerError(f"--strata {key}: bad flag name", "e.g. score:hate_hateful")
+        known = [name for names in FLAG_NAMES.values() for name in names]
+        if flag not in known:
+            # Otherwise every sample lands in one silent "FLAG=none" stratum.
+            raise ReviewerError(
+                f"--strata {key}: unknown flag '{flag}'", f"flags: {', '.join(known)}"
+            )
         cuts = sorted(float(b) for b in bands)
         cases = " ".join(
             f"WHEN f.score_{flag} < {hi!r} THEN '[{lo:g},{hi:g})'"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import errno
 import json
 import math
 from collections.abc import Callable
@@ -186,6 +187,32 @@ def test_hcr_cli_writes_the_curve_csv_and_plots(two_datasets: Audit, tmp_path: P
     hateful = {r["threshold"]: (r["k"], r["n"]) for r in rows if r["type"] == "hateful"}
     assert hateful["0.8"] == ("7", "24")
     assert hateful["0.9"] == ("0", "24")  # a score of 0.9 is not above 0.9
+
+
+def test_hcr_csv_on_a_full_disk_keeps_the_previous_curve(
+    two_datasets: Audit, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "curve.csv"
+    out.write_text("the previous curve\n", encoding="utf-8")
+    real_open = Path.open
+
+    def full_disk_open(self: Path, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+        handle = real_open(self, mode, *args, **kwargs)  # created or truncated, then:
+        if "w" in mode:
+
+            def write(_: str) -> int:
+                raise OSError(errno.ENOSPC, "No space left on device")
+
+            handle.write = write
+        return handle
+
+    monkeypatch.setattr(Path, "open", full_disk_open)
+    result = CliRunner().invoke(main, ["hcr", str(two_datasets.root), "--csv", str(out)])
+    monkeypatch.undo()
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit), result.output
+    assert f"{out}: cannot write the CSV (No space left on device)" in result.output
+    assert out.read_text(encoding="utf-8") == "the previous curve\n"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temp file
 
 
 def test_hcr_cli_without_hate_scores_says_what_to_run(audit: Audit) -> None:

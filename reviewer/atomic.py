@@ -1,0 +1,28 @@
+"""Files written whole or not at all.
+
+A report, a CSV or ``reviewer.toml`` written in place is truncated first: a full disk
+or a ``Ctrl-C`` then leaves an empty or half file behind, and an earlier good copy is
+gone. Writing a temporary file beside it and renaming it over the target keeps either
+the old file or the complete new one.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def write_text_atomically(path: Path, text: str) -> None:
+    """Write ``text`` (UTF-8) to ``path`` through a temporary file and a rename.
+
+    Raises:
+        OSError: The folder is missing or not writable, or the disk is full; ``path``
+            is then untouched and no temporary file is left.
+    """
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with tmp.open("w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)

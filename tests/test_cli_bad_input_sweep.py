@@ -1,0 +1,245 @@
+"""Bad input on the command line: one clear line, a non-zero exit, nothing saved is lost.
+
+Each test here is a defect found by a sweep of hostile inputs over every command: an
+SQL error or traceback instead of a line, a nonsense option silently accepted, a
+half-written file left behind by a full disk.
+"""
+
+from __future__ import annotations
+
+import errno
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+from conftest import SampleRows, sample_rows
+
+from reviewer.audit import Audit
+from reviewer.cli import main
+from reviewer.config import DEFAULT_TOML
+from reviewer.store import Decision
+
+
+def run(*args: str | Path) -> Result:
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def assert_one_line_error(result: Result, *fragments: str, code: int = 2) -> None:
+    """A user error: the given exit code, a single ``error:`` line naming the problem."""
+    assert result.exit_code == code, result.output
+    assert isinstance(result.exception, SystemExit), result.exception  # not a crash
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.output
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+
+
+@pytest.fixture
+def filled(audit: Audit, add_samples: Callable[[SampleRows], int]) -> Audit:
+    """Six samples, punsafe spread over [0, 1], three labels by two reviewers."""
+    add_samples(sample_rows(6, punsafe=0.3))
+    for sample_id, reviewer, verdict in [
+        ("s00000", "ana", "confirm"), ("s00000", "ben", "confirm"), ("s00001", "ana", "reject"),
+    ]:
+        audit.labels.record(Decision(sample_id, reviewer, "nsfw", verdict))
+    return audit
+
+
+@pytest.fixture
+def full_disk(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[], None]]:
+    """After ``full_disk()``, every text file opened for writing fails its first write
+    with ENOSPC, after ``open`` has already created (or truncated) it, as on a full disk."""
+    real_open = Path.open
+
+    def failing_open(self: Path, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+        handle = real_open(self, mode, *args, **kwargs)
+        if "w" in mode and "b" not in mode:
+
+            def write(text: str) -> int:
+                raise OSError(errno.ENOSPC, "No space left on device", str(self))
+
+            handle.write = write
+        return handle
+
+    yield lambda: monkeypatch.setattr(Path, "open", failing_open)
+
+
+# ---- plan / sample ----------------------------------------------------------------------
+
+
+def test_plan_refuses_empty_strata_instead_of_an_sql_error(filled: Audit) -> None:
+    assert_one_line_error(run("plan", filled.root, "--strata", ""), "--strata is empty")
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["--strata", "score:keyword", "--bands", "5"], "--bands 5: cut points"),
+        (["--strata", "flag,flag"], "--strata lists 'flag' twice"),
+        (["--strata", "score:nope"], "unknown flag 'nope'"),
+    ],
+)
+def test_plan_refuses_nonsense_strata_and_bands(
+    filled: Audit, args: list[str], fragment: str
+) -> None:
+    assert_one_line_error(run("plan", filled.root, *args), fragment)
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["--seed", str(2**70)], f"--seed {2**70}: out of range"),
+        (["--per-stratum", "1000000"], "--per-stratum 1000000: must be between 1 and 999,999"),
+        (["--control", "1000000"], "--control 1000000: must be between 0 and 999,999"),
+        (["--strata", "score:nope"], "unknown flag 'nope'"),
+    ],
+)
+def test_sample_refuses_values_the_draw_cannot_take(
+    filled: Audit, args: list[str], fragment: str
+) -> None:
+    result = run("sample", filled.root, "--name", "p", "--strata", "nsfw", *args)
+    assert_one_line_error(result, fragment)
+    assert filled.store.plans() == []
+
+
+# ---- reviewer.toml ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("cuts", ['["a", "b"]', "[]"])
+@pytest.mark.parametrize("command", [["stats"], ["plan", "--strata", "punsafe"]])
+def test_bad_punsafe_cuts_are_one_line(filled: Audit, cuts: str, command: list[str]) -> None:
+    settings = filled.paths.settings
+    settings.write_text(
+        settings.read_text().replace("punsafe_cuts = [0.5, 0.9]", f"punsafe_cuts = {cuts}")
+    )
+    result = run(command[0], filled.root, *command[1:])
+    assert_one_line_error(result, "punsafe_cuts", "need increasing values")
+
+
+def test_one_punsafe_cut_bands_strata_like_the_flags(filled: Audit) -> None:
+    settings = filled.paths.settings
+    settings.write_text(
+        settings.read_text().replace("punsafe_cuts = [0.5, 0.9]", "punsafe_cuts = [0.2]")
+    )
+    result = run("plan", filled.root, "--strata", "punsafe")
+    assert result.exit_code == 0, result.output
+    assert "punsafe=NSFW" in result.output
+    assert run("stats", filled.root).exit_code == 0
+
+
+def test_a_setting_of_the_wrong_type_says_what_to_do(filled: Audit) -> None:
+    settings = filled.paths.settings
+    settings.write_text(
+        settings.read_text().replace("break_minutes = 5.0", 'break_minutes = "five"')
+    )
+    assert_one_line_error(run("info", filled.root), "'break_minutes' must be float", "delete")
+
+
+# ---- stats / report ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", [["stats"], ["report", "--out", "r.md"]])
+def test_an_unknown_category_is_refused_like_export_does(
+    filled: Audit, command: list[str], tmp_path: Path
+) -> None:
+    args = [a if a != "r.md" else str(tmp_path / "r.md") for a in command[1:]]
+    result = run(command[0], filled.root, *args, "--category", "nsfww")
+    assert_one_line_error(result, "--category nsfww: unknown category", "nsfw, hate")
+    assert not (tmp_path / "r.md").exists()
+
+
+def test_report_refuses_a_bad_confidence_before_any_work(filled: Audit, tmp_path: Path) -> None:
+    result = run("report", filled.root, "--out", tmp_path / "r.md", "--confidence", "7")
+    assert_one_line_error(result, "--confidence 7.0: must be between 0 and 1")
+
+
+def test_report_under_a_file_names_the_file(filled: Audit, tmp_path: Path) -> None:
+    blocker = tmp_path / "notes.txt"
+    blocker.write_text("mine")
+    result = run("report", filled.root, "--out", blocker / "r.html")
+    assert_one_line_error(result, f"{blocker} is a file, not a folder")
+    assert blocker.read_text() == "mine"
+
+
+def test_a_full_disk_keeps_the_previous_report(
+    filled: Audit, tmp_path: Path, full_disk: Callable[[], None]
+) -> None:
+    out = tmp_path / "report.md"
+    assert run("report", filled.root, "--out", out).exit_code == 0
+    before = out.read_text()
+    full_disk()
+    result = run("report", filled.root, "--out", out)
+    assert_one_line_error(result, f"{out}: cannot write the report", "free space")
+    assert out.read_text() == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+# ---- audit folders -------------------------------------------------------------------------
+
+
+def test_a_file_given_as_the_audit_folder_is_named(tmp_path: Path) -> None:
+    parquet = tmp_path / "part-0.parquet"
+    parquet.write_bytes(b"PAR1")
+    result = run("ingest", parquet, parquet)
+    assert_one_line_error(result, f"{parquet}: is a file, not an audit folder")
+    assert "reviewer init" not in result.output  # that hint could only fail again
+
+
+def test_an_audit_whose_labels_folder_is_a_file_is_one_line(audit: Audit) -> None:
+    root = audit.root
+    audit.close()
+    (root / "labels" / "labels.sqlite").unlink()
+    (root / "labels").rmdir()
+    (root / "labels").write_text("not a folder")
+    assert_one_line_error(run("info", root), f"{root / 'labels'}: cannot open the audit")
+
+
+def test_init_on_a_full_disk_leaves_no_empty_settings_file(
+    tmp_path: Path, full_disk: Callable[[], None], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "audit"
+    full_disk()
+    assert_one_line_error(run("init", root), "cannot create the audit folder")
+    monkeypatch.undo()  # space freed
+    assert run("init", root).exit_code == 0
+    assert (root / "reviewer.toml").read_text(encoding="utf-8") == DEFAULT_TOML
+
+
+def test_disk_full_without_a_file_name_prints_no_empty_name(
+    filled: Audit, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_space(*_: object) -> None:
+        raise OSError(errno.ENOSPC, "Error writing bytes to file")  # as Arrow raises it
+
+    monkeypatch.setattr("reviewer.cli.audit_cmd.audit_summary", no_space)
+    result = run("info", filled.root)
+    assert_one_line_error(result, "error: disk full — free space", code=28)
+
+
+# ---- agreement -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def ratings(tmp_path: Path) -> Path:
+    path = tmp_path / "ratings.csv"
+    path.write_text("item,rater,label\n1,a,x\n1,b,x\n2,a,y\n2,b,x\n", encoding="utf-8")
+    return path
+
+
+def test_agreement_refuses_a_negative_seed(ratings: Path) -> None:
+    result = run("agreement", ratings, "--seed", "-5")
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit), result.output
+    assert "--seed" in result.output and "Traceback" not in result.output
+
+
+def test_agreement_refuses_one_column_in_two_roles(ratings: Path) -> None:
+    result = run("agreement", ratings, "--item", "rater", "--rater", "rater")
+    assert_one_line_error(result, f"{ratings}: item and rater are the same column 'rater'")
+
+
+def test_agreement_errors_name_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "ratings.csv"
+    path.write_text("item,rater,label\n", encoding="utf-8")
+    assert_one_line_error(run("agreement", path), f"{path}: no rows")

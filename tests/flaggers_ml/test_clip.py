@@ -137,7 +137,8 @@ def test_flagger_over_an_audit(
     from reviewer.flaggers.clip import ClipFlagger
     from reviewer.images import resolve
 
-    def load_image(_audit: Any, sample: dict[str, Any]) -> Image.Image:
+    def load_image(_audit: Any, sample: dict[str, Any], min_side: int | None) -> Image.Image:
+        assert min_side is None  # full decodes unless --fast-decode
         if sample["sample_id"] == "gone":
             raise ImageUnavailableError("timeout")
         return IMAGES[int(sample["sample_id"][-1])]

@@ -20,6 +20,27 @@ from reviewer.errors import NotAnAuditError, ReviewerError
 from reviewer.store import LabelStore, Store
 from reviewer.store.labels import utc_now
 
+AUDIT_ENTRIES = frozenset(
+    {"reviewer.toml", "audit.duckdb", "audit.duckdb.wal", "labels", "scores", "cache", "exports"}
+)
+"""What an audit folder holds; ``init`` may complete a folder holding only these."""
+
+
+def _foreign_entries(root: Path) -> list[str]:
+    """Names in ``root`` that are not part of an audit (sorted; none if it does not exist).
+
+    ``reviewer init /tmp`` or ``reviewer demo ~`` must not turn a folder of other
+    files into an audit (and later write caches and exports among them).
+    """
+    try:
+        return sorted(entry.name for entry in root.iterdir() if entry.name not in AUDIT_ENTRIES)
+    except FileNotFoundError:
+        return []
+    except OSError as exc:
+        raise ReviewerError(
+            f"{root}: cannot read the folder ({exc.strerror})", "check its permissions"
+        ) from exc
+
 
 @dataclass(frozen=True)
 class AuditPaths:
@@ -89,6 +110,13 @@ class Audit:
             )
         if root.exists() and not root.is_dir():
             raise ReviewerError(f"{root}: exists and is not a folder", "choose another path")
+        foreign = _foreign_entries(root) if not paths.database.exists() else []
+        if foreign:
+            raise ReviewerError(
+                f"{root}: folder holds other files ({', '.join(foreign[:3])}"
+                f"{', …' if len(foreign) > 3 else ''}) and is not an audit",
+                f"give a new or empty folder, e.g. {root / 'audit'}",
+            )
         try:
             root.mkdir(parents=True, exist_ok=True)
             for folder in (paths.labels_dir, paths.scores, paths.exports):

@@ -70,3 +70,21 @@ def test_escalation_quarantines_at_once_and_cannot_be_undone() -> None:
     assert labels.quarantined_ids() == {"s9"}
     assert labels.undo_last("ana") is None
     assert labels.quarantined_ids() == {"s9"}
+
+
+def test_init_refuses_a_folder_of_other_files(tmp_path: Path) -> None:
+    """``reviewer init ~/Downloads`` must not turn a folder of other files into an audit."""
+    (tmp_path / "holiday.jpg").write_bytes(b"x")
+    with pytest.raises(ReviewerError, match=r"holds other files \(holiday.jpg\)") as info:
+        Audit.init(tmp_path)
+    assert str(tmp_path / "audit") in info.value.one_line()
+    assert not (tmp_path / "audit.duckdb").exists() and not (tmp_path / "cache").exists()
+
+
+def test_init_completes_a_folder_holding_only_audit_parts(tmp_path: Path) -> None:
+    (tmp_path / "reviewer.toml").write_text("[review]\n", encoding="utf-8")
+    (tmp_path / "labels").mkdir()
+    audit = Audit.init(tmp_path)
+    assert (tmp_path / "audit.duckdb").exists()
+    assert (tmp_path / "reviewer.toml").read_text(encoding="utf-8") == "[review]\n"
+    audit.close()

@@ -73,3 +73,15 @@ def test_one_removed_and_one_added_keeps_the_count_but_is_still_seen(tmp_path: P
         admin.execute("DELETE FROM events WHERE reviewer = 'test-bot'")
     other.record(Decision("s3", "bo", "nsfw", "unsure"))
     assert verdicts(store) == {("s2", "ana"): "reject", ("s3", "bo"): "unsure"}
+
+
+def test_a_damaged_label_file_says_to_restore_it(tmp_path: Path) -> None:
+    import pytest
+
+    from reviewer.errors import ReviewerError
+
+    path = tmp_path / "labels.sqlite"
+    path.write_bytes(b"this is not a database file, it is a damaged one" * 200)
+    with pytest.raises(ReviewerError, match="not a database") as info:
+        LabelStore(path)
+    assert "damaged: restore labels/labels.sqlite from a backup" in info.value.one_line()

@@ -103,8 +103,16 @@ def _pair(compare: str | None, datasets: list[str]) -> tuple[str, str] | None:
     """The two datasets to compare: ``--compare A,B``, or the only two there are."""
     if compare:
         names = [n.strip() for n in compare.split(",") if n.strip()]
-        if len(names) != 2:
-            raise ReviewerError(f"--compare {compare}: give two dataset names", "e.g. A,B")
+        if len(names) != 2 or names[0] == names[1]:
+            raise ReviewerError(
+                f"--compare {compare}: give two different dataset names", "e.g. A,B"
+            )
+        unknown = [n for n in names if n not in datasets]
+        if unknown:
+            raise ReviewerError(
+                f"--compare {compare}: no hate scores for dataset {unknown[0]!r}",
+                f"datasets with hate scores: {', '.join(datasets) or 'none'}",
+            )
         return names[0], names[1]
     return (datasets[0], datasets[1]) if len(datasets) == 2 else None
 

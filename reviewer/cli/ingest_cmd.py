@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from reviewer.cli.output import echo
+from reviewer.errors import ReviewerError
 
 
 @click.command("ingest")
@@ -32,6 +33,8 @@ def ingest_command(
     from reviewer.cli.progress import progress_bar
     from reviewer.ingest import ingest
 
+    if dataset is not None and not dataset.strip():
+        raise ReviewerError("--dataset: the name is empty", "give a name, or leave --dataset out")
     audit = Audit.open(directory)
     with progress_bar("ingesting", unit="rows") as progress:
         report = ingest(

@@ -131,6 +131,17 @@ LABEL_COLUMNS: dict[str, pa.DataType] = {
 EVENT_COLUMNS = {**LABEL_COLUMNS, "undoes": pa.int64()}
 
 
+def _open_hint(exc: sqlite3.Error) -> str:
+    """What to do when the label file will not open: damaged file, or a folder problem."""
+    text = str(exc).lower()
+    if "not a database" in text or "malformed" in text:
+        return (
+            "the label file is damaged: restore labels/labels.sqlite from a backup"
+            " (samples, scores and plans are not affected)"
+        )
+    return "check the audit folder is writable and not on a full disk"
+
+
 def _events_table(rows: Sequence[tuple[Any, ...]]) -> pa.Table:
     """Arrow columns from SQLite rows in ``EVENT_COLUMNS`` order."""
     columns: list[Sequence[Any]] = (
@@ -205,8 +216,7 @@ class LabelStore:
             self._conn.executescript(_SCHEMA)
         except sqlite3.Error as exc:
             raise ReviewerError(
-                f"{target}: cannot open the label store ({exc})",
-                "check the audit folder is writable and not on a full disk",
+                f"{target}: cannot open the label store ({exc})", _open_hint(exc)
             ) from exc
 
     def close(self) -> None:

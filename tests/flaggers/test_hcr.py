@@ -236,5 +236,10 @@ def test_hcr_cli_by_source_file(two_datasets: Audit) -> None:
         "B-1.parquet": (1, 4),
         "B-2.parquet": (0, 4),
     }
-    bad = CliRunner().invoke(main, ["hcr", str(two_datasets.root), "--compare", "A"])
-    assert bad.exit_code == 2 and "give two dataset names" in bad.output
+    for compare, message in [
+        ("A", "give two different dataset names"),
+        ("A,A", "give two different dataset names"),
+        ("A,C", "no hate scores for dataset 'C' — datasets with hate scores: A, B"),
+    ]:
+        bad = CliRunner().invoke(main, ["hcr", str(two_datasets.root), "--compare", compare])
+        assert bad.exit_code == 2 and message in bad.output, bad.output

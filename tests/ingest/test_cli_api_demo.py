@@ -47,6 +47,13 @@ def test_cli_ingest_bad_input_is_one_line_and_non_zero(
     assert len([line for line in result.output.splitlines() if line.startswith("error:")]) == 1
 
 
+def test_cli_ingest_refuses_an_empty_dataset_name(audit: Audit, tmp_path: Path) -> None:
+    path = write_parquet(tmp_path / "p.parquet", laion400m_table(2))
+    result = CliRunner().invoke(main, ["ingest", str(audit.root), str(path), "--dataset", " "])
+    assert result.exit_code != 0 and "--dataset: the name is empty" in result.output
+    assert audit.store.summary().samples == 0
+
+
 def test_keyword_list_holds_the_2021_terms_with_their_spaces() -> None:
     lines = (ASSETS / "keywords" / "laion400m_2021.txt").read_text(encoding="utf-8").splitlines()
     terms = [line.strip()[1:-1] for line in lines if line.strip().startswith('"')]

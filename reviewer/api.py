@@ -170,6 +170,10 @@ class AuditHandle:
         self.audit.close()
 
 
-def open_audit(path: str | Path) -> AuditHandle:
-    """Open an audit folder for use from Python."""
-    return AuditHandle(Audit.open(Path(path)))
+def open_audit(path: str | Path, read_only: bool | None = None) -> AuditHandle:
+    """Open an audit folder for use from Python.
+
+    ``read_only=True`` reads a shared or archived audit without changing anything;
+    the default is read-only exactly when the folder is not writable.
+    """
+    return AuditHandle(Audit.open(Path(path), read_only=read_only))

@@ -88,12 +88,22 @@ class Audit:
     """
 
     def __init__(
-        self, root: Path, settings: Settings, clock: Callable[[], datetime] = utc_now
+        self,
+        root: Path,
+        settings: Settings,
+        clock: Callable[[], datetime] = utc_now,
+        read_only: bool = False,
     ) -> None:
         self.paths = AuditPaths(root)
         self.settings = settings
-        self.labels = LabelStore(self.paths.labels, clock=clock)
-        self.store = Store(self.paths.database, labels=self.labels, scores_dir=self.paths.scores)
+        self.read_only = read_only
+        self.labels = LabelStore(self.paths.labels, clock=clock, read_only=read_only)
+        self.store = Store(
+            self.paths.database,
+            labels=self.labels,
+            scores_dir=self.paths.scores,
+            read_only=read_only,
+        )
 
     @property
     def root(self) -> Path:
@@ -136,8 +146,22 @@ class Audit:
         return audit
 
     @classmethod
-    def open(cls, root: Path | str, clock: Callable[[], datetime] = utc_now) -> Audit:
-        """Open an existing audit folder."""
+    def open(
+        cls,
+        root: Path | str,
+        clock: Callable[[], datetime] = utc_now,
+        read_only: bool | None = None,
+    ) -> Audit:
+        """Open an existing audit folder.
+
+        Args:
+            root: The audit folder.
+            clock: Returns the current time; tests pass a fake one.
+            read_only: Read without changing anything (an archived audit, a shared
+                copy). ``None``: read-only exactly when this user cannot write the
+                folder, so ``info``, ``stats``, ``report`` and the notebook API work
+                on such a copy while writes get a clear error.
+        """
         root = Path(root).expanduser().resolve()
         paths = AuditPaths(root)
         if root.is_file():
@@ -149,10 +173,13 @@ class Audit:
                 f"{root}: not an audit (no audit.duckdb)", f"create one with `reviewer init {root}`"
             )
         settings = Settings.load(paths.settings)
+        if read_only is None:
+            read_only = not os.access(root, os.W_OK)
         try:
-            paths.images_cache.mkdir(parents=True, exist_ok=True)
-            paths.scores.mkdir(exist_ok=True)
-            return cls(root, settings, clock=clock)
+            if not read_only:
+                paths.images_cache.mkdir(parents=True, exist_ok=True)
+                paths.scores.mkdir(exist_ok=True)
+            return cls(root, settings, clock=clock, read_only=read_only)
         except OSError as exc:
             # A folder of another user (cache/ is 0700), a read-only copy missing a
             # sub-folder, or a file where labels/ should be: one line, not a traceback.

@@ -37,6 +37,7 @@ class ConnectionFactory:
         busy_timeout_s: How long to keep retrying while another process holds the file.
         temp_dir: Where DuckDB may spill when a query outgrows memory.
         memory_limit: DuckDB's memory limit, so ingest of huge files stays bounded.
+        read_only: Refuse write connections with a clear error (a read-only audit).
     """
 
     def __init__(
@@ -45,8 +46,10 @@ class ConnectionFactory:
         busy_timeout_s: float = 60.0,
         temp_dir: Path | None = None,
         memory_limit: str = "2GB",
+        read_only: bool = False,
     ) -> None:
         self.path = path
+        self.read_only = read_only
         self.busy_timeout_s = busy_timeout_s
         self.temp_dir = temp_dir
         self.memory_limit = memory_limit
@@ -85,6 +88,11 @@ class ConnectionFactory:
 
     def _connect(self, write: bool) -> duckdb.DuckDBPyConnection:
         assert self.path is not None
+        if write and self.read_only:
+            raise ReviewerError(
+                f"{self.path.parent}: the audit was opened read-only, nothing can be changed",
+                "use a writable copy of the audit for ingest, flag, sample and review",
+            )
         if not write and not self.path.exists():
             raise ReviewerError(f"{self.path}: audit database is missing", "run `reviewer init`")
         deadline = time.monotonic() + self.busy_timeout_s

@@ -7,6 +7,8 @@ query mixins (samples, scores, plans, export, stats) add methods to one
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -28,6 +30,8 @@ class StoreBase:
         labels: The label store, so analytical queries can join human decisions.
         scores_dir: Folder where flag runs write their parquet score files.
         busy_timeout_s: How long to wait for another process's lock.
+        read_only: Refuse writes (an audit in a folder this user cannot write); DuckDB
+            then spills to the system's temporary folder instead of the audit's cache.
     """
 
     def __init__(
@@ -36,10 +40,15 @@ class StoreBase:
         labels: LabelStore | None = None,
         scores_dir: Path | None = None,
         busy_timeout_s: float = 60.0,
+        read_only: bool = False,
     ) -> None:
         temp_dir = path.parent / "cache" / "duckdb_tmp" if path is not None else None
+        if read_only and path is not None:
+            temp_dir = Path(tempfile.gettempdir()) / f"reviewer-duckdb-{os.getuid()}"
         self.path = path
-        self.db = ConnectionFactory(path, busy_timeout_s=busy_timeout_s, temp_dir=temp_dir)
+        self.db = ConnectionFactory(
+            path, busy_timeout_s=busy_timeout_s, temp_dir=temp_dir, read_only=read_only
+        )
         self.labels = labels if labels is not None else LabelStore(None)
         self.scores_dir = scores_dir
 

@@ -15,6 +15,7 @@ that is neither an undo nor undone.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -131,6 +132,21 @@ LABEL_COLUMNS: dict[str, pa.DataType] = {
 EVENT_COLUMNS = {**LABEL_COLUMNS, "undoes": pa.int64()}
 
 
+def _connect_read_only(path: Path) -> sqlite3.Connection:
+    """A read-only connection; ``immutable`` when the folder cannot be written.
+
+    SQLite reads a WAL database through a ``-shm`` file it must be able to create;
+    in a folder nobody can write, nobody can change the labels either, so the file
+    is opened as immutable (no locks, no ``-shm``).
+    """
+    writable = os.access(path.parent, os.W_OK)
+    uri = f"{path.resolve().as_uri()}?mode=ro" + ("" if writable else "&immutable=1")
+    conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA busy_timeout=30000")
+    conn.execute("SELECT count(*) FROM events").fetchone()  # fail now if it is not ours
+    return conn
+
+
 def _open_hint(exc: sqlite3.Error) -> str:
     """What to do when the label file will not open: damaged file, or a folder problem."""
     text = str(exc).lower()
@@ -194,19 +210,29 @@ class LabelStore:
     Args:
         path: The SQLite file; ``None`` keeps everything in memory (tests).
         clock: Returns the current time; tests pass a fake one.
+        read_only: Open for reading only (an archived or shared audit): every
+            write is refused with a clear error. A missing file reads as no labels.
     """
 
-    def __init__(self, path: Path | None, clock: Callable[[], datetime] = utc_now) -> None:
+    def __init__(
+        self, path: Path | None, clock: Callable[[], datetime] = utc_now, read_only: bool = False
+    ) -> None:
         self.path = path
         self.clock = clock
+        self.read_only = read_only
         self._events = _events_table([])
         self._events_last = 0
         self._current: tuple[pa.Table, pa.Table] | None = None
         self._lock = threading.RLock()
         target = ":memory:" if path is None else str(path)
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
         try:
+            if read_only and path is not None and path.exists():
+                self._conn = _connect_read_only(path)
+                return
+            if path is not None and not read_only:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            if read_only:
+                target = ":memory:"  # no label file yet: an empty store
             self._conn = sqlite3.connect(
                 target, timeout=30.0, isolation_level=None, check_same_thread=False
             )
@@ -227,6 +253,11 @@ class LabelStore:
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         """One immediate transaction: durable on commit, nothing half-written on error."""
+        if self.read_only:
+            raise ReviewerError(
+                f"{self.path}: the audit was opened read-only, nothing can be saved",
+                "open a writable copy of the audit to review or change labels",
+            )
         with self._lock:
             try:
                 self._conn.execute("BEGIN IMMEDIATE")

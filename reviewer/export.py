@@ -104,6 +104,13 @@ def check_target(out: Path, force: bool) -> None:
             raise ReviewerError(f"{path}: already exists", "pass --force to overwrite it")
         if path.is_dir():
             raise ReviewerError(f"{path}: is a folder", "give a file name")
+        if path.exists() and not path.is_file():
+            # Written through a temporary file and a rename: that would replace a device
+            # (/dev/stdout, /dev/full) or a pipe with a plain file, not write into it.
+            raise ReviewerError(
+                f"{path}: is not a regular file (a device or pipe)",
+                "give the path of a file to create",
+            )
     folder = out.parent
     if not folder.is_dir():
         raise ReviewerError(f"{folder}: no such folder", "create it first or choose another path")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import stat
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -63,6 +65,15 @@ def test_sidecar_records_how_the_export_was_made(fx: Audit, tmp_path: Path) -> N
     assert meta["filters"] == {"verdict": "confirm", "category": "nsfw", "flagged_by": ["keyword"]}
     assert meta["counts"] == {"rows": 2, "withheld_escalated": 1}
     assert meta["columns"][0] == {"name": "sample_id", "type": "VARCHAR"}
+
+
+def test_force_never_replaces_a_pipe_or_device(fx: Audit, tmp_path: Path) -> None:
+    """The output is renamed into place: that would swap a FIFO (or /dev/...) for a file."""
+    fifo = tmp_path / "out.parquet"
+    os.mkfifo(fifo)
+    with pytest.raises(ReviewerError, match="not a regular file"):
+        run(fx, tmp_path, force=True)
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
 
 
 def test_refuses_to_overwrite_without_force(fx: Audit, tmp_path: Path) -> None:

@@ -9,20 +9,34 @@ the old file or the complete new one.
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 
 def write_text_atomically(path: Path, text: str) -> None:
     """Write ``text`` (UTF-8) to ``path`` through a temporary file and a rename.
 
+    A symlink is written through (its target is replaced, the link kept). A path
+    that is not a regular file (``/dev/stdout``, a pipe) is written into directly:
+    renaming over it would swap the device for a plain file.
+
     Raises:
         OSError: The folder is missing or not writable, or the disk is full; ``path``
             is then untouched and no temporary file is left.
     """
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        mode: int | None = os.stat(path).st_mode
+    except FileNotFoundError:
+        mode = None
+    if mode is not None and not stat.S_ISREG(mode):
+        with open(path, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        return
+    target = Path(os.path.realpath(path))
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
         with tmp.open("w", encoding="utf-8", newline="") as handle:
             handle.write(text)
-        os.replace(tmp, path)
+        os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)

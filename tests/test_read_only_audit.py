@@ -82,8 +82,10 @@ def test_an_unwritable_folder_opens_read_only_and_immutable(
     assert "labels    2 by 1 reviewer(s)" in result.output
     stats = CliRunner().invoke(main, ["stats", str(archived)])
     assert stats.exit_code == 0, stats.output
-    review = CliRunner().invoke(main, ["sample", str(archived), "--name", "r1"])
-    assert review.exit_code != 0 and "opened read-only" in review.output
+    sample = CliRunner().invoke(main, ["sample", str(archived), "--name", "r1"])
+    assert sample.exit_code != 0 and "opened read-only" in sample.output
+    review = CliRunner().invoke(main, ["review", str(archived), "--reviewer", "ana"])
+    assert review.exit_code != 0 and "read-only here, decisions could not be saved" in review.output
     assert snapshot(archived) == before
 
 

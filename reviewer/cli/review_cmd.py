@@ -60,6 +60,11 @@ def run_review(audit: Audit, reviewer_name: str | None, queue_name: str | None) 
     from reviewer.tui.launch import prepare_in_background
     from reviewer.tui.queue import check_reviewer_name
 
+    if audit.read_only:
+        raise ReviewerError(
+            f"{audit.root}: the audit is read-only here, decisions could not be saved",
+            "review in a writable copy of the audit (info, stats and report work on this one)",
+        )
     name = check_reviewer_name(audit.reviewer_name(reviewer_name))
     validate_keymap(audit.settings.keys)
     if queue_name is not None:

@@ -59,6 +59,14 @@ def empty_queue_text(session: ReviewSession) -> str:
             "queue.\n\nFlag samples with `reviewer flag DIR --flagger all`, or open a sampling "
             "plan with `reviewer review DIR --queue NAME`. Press q to leave."
         )
+    left = session.total - session.done
+    if left > 0:
+        return (
+            f"End of the queue: {session.done:,} of {session.total:,} items have your "
+            f"decision; {left:,} you passed over still wait.\n\n"
+            "Press ← to go back to them, q for the session summary, or z to undo your "
+            "last decision."
+        )
     return (
         f"Queue finished: {session.done:,} of {session.total:,} items have your decision.\n\n"
         "Press q for the session summary, or z to undo your last decision."

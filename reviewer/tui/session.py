@@ -85,6 +85,8 @@ class ReviewSession:
         self._positions: dict[str, int] = {}
         self._hidden: set[str] = set()
         self._verdicts: Counter[str] = Counter()
+        self._history: list[tuple[str, str]] = []
+        """(sample id, verdict) of this session's standing decisions, oldest first."""
         self._ended = False
         self._position_saved = self._opened
 
@@ -95,7 +97,12 @@ class ReviewSession:
         self.labels.log_exposure(self.reviewer, "session_start", self.session_id)
         saved = self.labels.position(self.reviewer, self.queue.name)
         start = bisect.bisect_left(self.queue.ranks, saved) if saved else 0
-        self.position = self._visible_from(start, +1) or 0
+        position = self._visible_from(start, +1)
+        if position is None or position >= len(self.queue.ids):
+            # The last session ended past the end (or on an item escalated since), but
+            # the queue holds only items still undecided: they wait at the front.
+            position = self._visible_from(0, +1)
+        self.position = position or 0
         self._arrive()
 
     def end(self) -> Summary:
@@ -348,6 +355,7 @@ class ReviewSession:
             )
         if verdict == "escalate":
             self._hidden.add(sid)
+        self._history.append((sid, verdict))
         self._move(+1)
         return event
 
@@ -366,12 +374,34 @@ class ReviewSession:
             queue=BREATHER_QUEUE if breather else self.queue.name,
         )
 
+    @property
+    def escalated_last(self) -> str | None:
+        """The item, when this session's latest standing decision is an escalation (which
+        undo passes over to the decision before it)."""
+        if self._history and self._history[-1][1] == "escalate":
+            return self._history[-1][0]
+        return None
+
+    @property
+    def escalations(self) -> int:
+        """Items escalated in this session (final: undo never takes them back)."""
+        return self._verdicts["escalate"]
+
+    @property
+    def undoable(self) -> int:
+        """Decisions of this session that undo can still take back (escalations cannot)."""
+        return sum(n for verdict, n in self._verdicts.items() if verdict != "escalate")
+
     def undo(self) -> LabelEvent | None:
         """Undo this session's latest decision and go back to its item; escalations stay."""
         self.wellbeing.activity()
         event = self.labels.undo_last(self.reviewer, self.session_id)
         if event is None:
             return None
+        for i in range(len(self._history) - 1, -1, -1):
+            if self._history[i] == (event.sample_id, event.verdict):
+                del self._history[i]
+                break
         stack = self._standing.get(event.sample_id, [])
         if stack:
             stack.pop()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from reviewer.images.blur import RevealStep, step_label
 from reviewer.tui.wellbeing import Exposure
 
 
@@ -27,11 +28,12 @@ class Summary:
     def lines(self) -> list[str]:
         """The summary as short lines of plain text."""
         e = self.exposure
+        deepest = f" (deepest: {step_label(RevealStep(e.max_depth))})" if e.reveals else ""
         verdicts = ", ".join(f"{k} {v}" for k, v in sorted(self.verdicts.items())) or "none"
         return [
             f"Reviewer {self.reviewer}: {self.decisions} decisions ({verdicts})",
             f"Time: {e.active_seconds / 60:.1f} min active, {self.wall_seconds / 60:.1f} min open",
-            f"Exposure: {e.reveals} reveals (deepest step {e.max_depth}), "
+            f"Exposure: {e.reveals} reveals{deepest}, "
             f"{e.revealed_seconds:.0f} s revealed, {e.confirmed} confirmed harmful",
             f"Breaks: {e.breaks_taken} taken, {e.breaks_snoozed} snoozed",
             f"Left in this queue: {self.remaining}",

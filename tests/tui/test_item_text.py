@@ -39,4 +39,4 @@ def test_breathers_are_marked_and_progress_and_empty_texts() -> None:
     line = item_text.progress_line(session)
     assert line.startswith("0 / 1 done · – items/h · category nsfw · reviewer ana")
     session.next()
-    assert item_text.empty_queue_text(session).startswith("Queue finished: 0 of 1")
+    assert item_text.empty_queue_text(session).startswith("End of the queue: 0 of 1")

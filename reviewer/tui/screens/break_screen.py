@@ -9,7 +9,7 @@ exposure log so an audit lead can see how often breaks were put off.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -26,7 +26,8 @@ if TYPE_CHECKING:
 
 
 class BreakScreen(Screen[str]):
-    """``b`` starts the pause, ``s`` snoozes; after the countdown, enter goes back to work.
+    """``b`` starts the pause, ``s`` snoozes; after the countdown, enter goes back to work;
+    ``q`` ends the session here (a break is a natural moment to stop for the day).
 
     Dismissed with ``"taken"`` or ``"snoozed"``.
 
@@ -41,6 +42,7 @@ class BreakScreen(Screen[str]):
         Binding("s", "snooze", "Snooze"),
         Binding("x", "end_early", "End break", show=False),
         Binding("enter", "resume", "Resume", show=False),
+        Binding("q", "quit_review", "End session", show=False),
     ]
 
     def __init__(self, session: ReviewSession, due: BreakDue, minutes: float) -> None:
@@ -62,7 +64,7 @@ class BreakScreen(Screen[str]):
     def on_mount(self) -> None:
         self._status(
             f"b: pause for {self.seconds / 60:.0f} min (look away, stretch, drink water) · "
-            f"s: snooze {SNOOZE_S / 60:.0f} min"
+            f"s: snooze {SNOOZE_S / 60:.0f} min · q: end the session"
         )
 
     def _status(self, text: str) -> None:
@@ -84,7 +86,9 @@ class BreakScreen(Screen[str]):
         left = self._ends_at - self.session.clock()
         if left > 0:
             minutes, seconds = divmod(int(left + 0.999), 60)
-            self._status(f"Break: {minutes}:{seconds:02d} left. (x ends the break early)")
+            self._status(
+                f"Break: {minutes}:{seconds:02d} left. (x ends the break early, q ends the session)"
+            )
             return
         self._over()
 
@@ -93,7 +97,7 @@ class BreakScreen(Screen[str]):
         if self._ticker is not None:
             self._ticker.stop()
         self.session.end_break()
-        self._status("Break over. Press enter to go back to reviewing.")
+        self._status("Break over. Press enter to go back to reviewing, or q to end the session.")
 
     def action_end_early(self) -> None:
         if self.state == "pausing":
@@ -102,6 +106,16 @@ class BreakScreen(Screen[str]):
     def action_resume(self) -> None:
         if self.state == "over":
             self.dismiss("taken")
+
+    def action_quit_review(self) -> None:
+        """End the session from here (a running pause ends first) and show its summary."""
+        if self.state == "pausing":
+            self._over()
+        finish: Any = getattr(self.app, "finish", None)
+        if finish is not None:
+            finish()
+        else:
+            self.app.exit()
 
     def action_snooze(self) -> None:
         if self.state != "offered":

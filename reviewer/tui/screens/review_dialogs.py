@@ -57,6 +57,7 @@ class DialogActions:
 
         self._disarm()
         if self.session.current_id is None:
+            self.say("nothing to attach a note to: the queue is finished")
             return
         self.app.push_screen(NoteScreen(self.session.note or ""), self._note_written)
 

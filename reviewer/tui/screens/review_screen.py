@@ -107,6 +107,9 @@ class ReviewScreen(DialogActions, Screen[None]):
         """Seconds from a move's keypress to its image on screen (benchmark probe)."""
         self._awaiting_image: Stamp | None = None
         self._escalate_armed: str | None = None
+        self._undo_armed: str | None = None
+        self._undo_passes: set[str] = set()
+        """Escalations the reviewer confirmed undo may pass over (asked once each)."""
         self._reveal_timer: Timer | None = None
 
     # ---- layout -------------------------------------------------------------------------
@@ -291,6 +294,11 @@ class ReviewScreen(DialogActions, Screen[None]):
 
     def _disarm(self) -> None:
         self._escalate_armed = None
+        self._undo_armed = None
+
+    def _key(self, action_id: str) -> str:
+        """The key bound to an action now, as shown to the reviewer."""
+        return keymap.key_label(keymap.effective_keys(self.audit.settings.keys)[action_id])
 
     def _blind(self) -> bool:
         """True while the terminal is too small to show the item: no deciding unseen."""
@@ -322,16 +330,19 @@ class ReviewScreen(DialogActions, Screen[None]):
     def action_escalate(self) -> None:
         """Escalation is final, so it takes a second press of the same key."""
         sid = self.session.current_id
-        if sid is None or self._blind():
+        if sid is None:
+            self.say("nothing to escalate: the queue is finished")
+            return
+        if self._blind():
             return
         if self._escalate_armed == sid:
             self.action_decide("escalate")
             return
+        self._disarm()
         self._escalate_armed = sid
-        key = keymap.key_label(keymap.effective_keys(self.audit.settings.keys)["escalate"])
         self.say(
-            f"Press {key} again to escalate {sid}: quarantined for everyone at once, "
-            "cannot be undone. Any other key cancels."
+            f"Press {self._key('escalate')} again to escalate {sid}: quarantined for everyone "
+            "at once, cannot be undone. Any other key cancels."
         )
 
     def action_next(self) -> None:
@@ -344,8 +355,7 @@ class ReviewScreen(DialogActions, Screen[None]):
     def action_previous(self) -> None:
         started = Stamp.now()
         self._disarm()
-        if not self.session.previous():
-            self.say("this is the first item")
+        self.say("" if self.session.previous() else "this is the first item")
         self._timed_move(started)
 
     def action_reveal(self) -> None:
@@ -381,7 +391,20 @@ class ReviewScreen(DialogActions, Screen[None]):
             self._reveal_timer = None
 
     def action_undo(self) -> None:
+        armed = self._undo_armed
         self._disarm()
+        escalated = self.session.escalated_last
+        if escalated is not None and escalated not in self._undo_passes and self.session.undoable:
+            # Undo passes over escalations: a reviewer undoing one by reflex must not
+            # silently lose the decision before it instead.
+            if armed != escalated:
+                self._undo_armed = escalated
+                self.say(
+                    f"{escalated} stays escalated: escalations cannot be undone. Press "
+                    f"{self._key('undo')} again to undo your decision before it."
+                )
+                return
+            self._undo_passes.add(escalated)
         self._cancel_reveal_timer()
         try:
             event = self.session.undo()
@@ -389,7 +412,8 @@ class ReviewScreen(DialogActions, Screen[None]):
             self.say(f"undo failed: {exc.one_line()}")
             return
         if event is None:
-            self.say("nothing to undo in this session (escalations are final)")
+            final = " (escalations are final)" if self.session.escalations else ""
+            self.say(f"nothing to undo in this session{final}")
         else:
             self.say(f"undone: {event.verdict} on {event.sample_id}")
         self.show_current()

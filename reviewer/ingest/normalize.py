@@ -103,7 +103,8 @@ def _combine(col: pa.Array | pa.ChunkedArray) -> pa.Array:
 
 
 def _where(ctx: BatchContext, index: int) -> str:
-    return f"row {ctx.first_row + index}"
+    """Named like the ``source_row`` column (0-based), so the row can be looked up."""
+    return f"source_row {ctx.first_row + index}"
 
 
 def _canonical(

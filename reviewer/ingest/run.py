@@ -313,7 +313,7 @@ def _path_refs(
     warnings.add(
         f"image path outside its root {links.path_root_dir} (ignored)",
         bad,
-        f"row {ctx.first_row + first}",
+        f"source_row {ctx.first_row + first}",
     )
 
 

@@ -47,7 +47,7 @@ def test_null_and_empty_captions_are_kept_and_counted(audit: Audit, tmp_path: Pa
     report = ingest(audit.store, [str(write_parquet(tmp_path / "e.parquet", table))])
     warnings = report.files[0].warnings
     assert warnings.counts == {"NULL or empty caption (row kept)": 3}
-    assert warnings.examples["NULL or empty caption (row kept)"] == "row 1"
+    assert warnings.examples["NULL or empty caption (row kept)"] == "source_row 1"
     assert [r["text"] for r in rows_of(audit)] == ["ok", None, "", "  "]
 
 
@@ -58,7 +58,7 @@ def test_invalid_utf8_is_replaced_visibly_and_counted(audit: Audit, tmp_path: Pa
     assert [r["text"] for r in rows_of(audit)] == ["fine", "caf\ufffd au lait", "\ufffd\ufffd"]
     kind = "invalid UTF-8 in TEXT (bytes replaced by U+FFFD)"
     assert report.files[0].warnings.counts == {kind: 2}
-    assert report.files[0].warnings.examples[kind] == "row 1"
+    assert report.files[0].warnings.examples[kind] == "source_row 1"
 
 
 def test_invalid_utf8_in_csv(audit: Audit, tmp_path: Path) -> None:
@@ -76,7 +76,7 @@ def test_one_megabyte_caption_is_kept_byte_for_byte(audit: Audit, tmp_path: Path
     stored = rows_of(audit)[1]["text"]
     assert stored.encode() == huge.encode() and len(huge.encode()) > LONG_CAPTION_BYTES
     assert report.files[0].warnings.examples == {
-        "caption over 64 KiB (kept byte-for-byte)": "row 1"
+        "caption over 64 KiB (kept byte-for-byte)": "source_row 1"
     }
 
 
@@ -152,7 +152,7 @@ def test_image_path_escaping_its_root_is_refused(audit: Audit, tmp_path: Path) -
     (kind,) = report.files[0].warnings.counts
     assert kind.startswith("image path outside its root")
     assert report.files[0].warnings.counts[kind] == 2
-    assert report.files[0].warnings.examples[kind] == "row 1"
+    assert report.files[0].warnings.examples[kind] == "source_row 1"
 
 
 def test_parts_left_by_a_killed_ingest_are_deleted(audit: Audit, tmp_path: Path) -> None:

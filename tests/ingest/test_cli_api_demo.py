@@ -25,7 +25,8 @@ def test_cli_ingest_reports_rows_and_warnings(audit: Audit, tmp_path: Path) -> N
     result = CliRunner().invoke(main, ["ingest", str(audit.root), str(path)])
     assert result.exit_code == 0, result.output
     assert "3 of 3 rows as laion400m" in result.output
-    assert "warning NULL or empty caption (row kept): 1 (first: row 1)" in result.output
+    # Named like the samples column (0-based), so it can be queried: source_row 1.
+    assert "warning NULL or empty caption (row kept): 1 (first: source_row 1)" in result.output
     again = CliRunner().invoke(main, ["ingest", str(audit.root), str(path)])
     assert "skipped" in again.output and "already ingested" in again.output
 

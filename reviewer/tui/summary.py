@@ -31,10 +31,15 @@ class Summary:
         deepest = f" (deepest: {step_label(RevealStep(e.max_depth))})" if e.reveals else ""
         verdicts = ", ".join(f"{k} {v}" for k, v in sorted(self.verdicts.items())) or "none"
         return [
-            f"Reviewer {self.reviewer}: {self.decisions} decisions ({verdicts})",
+            f"Reviewer {self.reviewer}: {_count(self.decisions, 'decision')} ({verdicts})",
             f"Time: {e.active_seconds / 60:.1f} min active, {self.wall_seconds / 60:.1f} min open",
-            f"Exposure: {e.reveals} reveals{deepest}, "
+            f"Exposure: {_count(e.reveals, 'reveal')}{deepest}, "
             f"{e.revealed_seconds:.0f} s revealed, {e.confirmed} confirmed harmful",
             f"Breaks: {e.breaks_taken} taken, {e.breaks_snoozed} snoozed",
             f"Left in this queue: {self.remaining}",
         ]
+
+
+def _count(n: int, noun: str) -> str:
+    """``1 decision``, ``2 decisions``."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"

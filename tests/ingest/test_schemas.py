@@ -91,7 +91,8 @@ def test_csv_and_tsv_with_header(audit: Audit, tmp_path: Path) -> None:
     assert [r["punsafe"] for r in rows] == [0.7, None, None]
     assert rows[0]["note"] == "x"
     assert report.files[0].warnings.counts == {"not a number in punsafe (kept as NULL)": 1}
-    assert report.files[0].warnings.examples["not a number in punsafe (kept as NULL)"] == "source_row 1"
+    examples = report.files[0].warnings.examples
+    assert examples["not a number in punsafe (kept as NULL)"] == "source_row 1"
 
 
 def test_img2dataset_files_folder_links_images_by_key(audit: Audit, tmp_path: Path) -> None:

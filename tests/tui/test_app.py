@@ -190,8 +190,8 @@ async def test_quit_shows_the_summary_and_logs_the_session_end(audit: Audit) -> 
         await _ready(pilot, app)
         await pilot.press("y", "r", "q")
         assert isinstance(app.screen, SummaryScreen)
-        await until(pilot, lambda: "1 decisions (confirm 1)" in screen_text(app))
-        assert "1 reveals" in screen_text(app)
+        await until(pilot, lambda: "1 decision (confirm 1)" in screen_text(app))
+        assert "1 reveal " in screen_text(app)
         await pilot.press("enter")
     assert app.return_value is not None and app.return_value.decisions == 1
     assert exposure_kinds(audit)[-1] == "session_end"

@@ -77,7 +77,7 @@ def test_review_in_tmux(tmp_path: Path, tmux: Tmux) -> None:
     tmux.wait_for(lambda s: "Session summary" in s)
     tmux("send-keys", "-t", "rv", "Enter")
     final = tmux.wait_for(lambda s: "EXITED" in s)
-    assert "EXITED 0" in final and "Reviewer ana: 1 decisions (confirm 1)" in final
+    assert "EXITED 0" in final and "Reviewer ana: 1 decision (confirm 1)" in final
     reopened = Audit.open(root)
     verdicts = [r["verdict"] for r in reopened.labels.current_labels().to_pylist()]
     kinds = [r["kind"] for r in reopened.labels.exposure().to_pylist()]

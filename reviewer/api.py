@@ -165,6 +165,47 @@ class AuditHandle:
 
         return audit_stats.reviewer_table(self.audit)
 
+    # ---- hate content rate (what `reviewer hcr` prints), as pandas DataFrames ---------
+
+    def hcr(self, threshold: float | None = None, by: str | None = None) -> Any:
+        """HCR per type and any-of-three, with Wilson and Clopper-Pearson intervals.
+
+        Args:
+            threshold: A caption counts when a probability is above it; default
+                ``hate_threshold`` from ``reviewer.toml`` (0.5).
+            by: ``None`` (all captions), ``"dataset"`` or ``"source_file"``.
+        """
+        from reviewer.stats import hcr
+
+        scores, threshold = self._hate_scores(threshold)
+        groups = hcr.split_groups(scores, by)
+        rows = [r for name, part in groups.items() for r in hcr.hcr_rows(part, threshold, name)]
+        return _records([r.as_dict() for r in rows])
+
+    def hcr_curve(self, by: str | None = None) -> Any:
+        """HCR at thresholds 0.1 ... 0.9 per type (the curve `reviewer hcr --csv` writes)."""
+        from reviewer.stats import hcr
+
+        scores, _ = self._hate_scores(None)
+        groups = hcr.split_groups(scores, by)
+        return _records([r.as_dict() for n, p in groups.items() for r in hcr.hcr_curve(p, n)])
+
+    def compare_hcr(self, dataset_a: str, dataset_b: str, threshold: float | None = None) -> Any:
+        """Two datasets as in the hate-scaling audit: per-file HCR means, Student and Welch
+        t-tests, Cohen's d, and the conservative interval comparison, per type."""
+        from reviewer.stats import hcr
+
+        scores, threshold = self._hate_scores(threshold)
+        comparison = hcr.compare_datasets(scores, dataset_a, dataset_b, threshold)
+        return _records([c.as_dict() for c in comparison])
+
+    def _hate_scores(self, threshold: float | None) -> tuple[Any, float]:
+        from reviewer.stats import hcr
+
+        default = self.audit.settings.flags.hate_threshold
+        checked = hcr.check_threshold(default if threshold is None else threshold)
+        return self.audit.store.scores_with_samples("hate", ("dataset", "source_file")), checked
+
     def close(self) -> None:
         """Release the audit's label store."""
         self.audit.close()
@@ -177,3 +218,10 @@ def open_audit(path: str | Path, read_only: bool | None = None) -> AuditHandle:
     the default is read-only exactly when the folder is not writable.
     """
     return AuditHandle(Audit.open(Path(path), read_only=read_only))
+
+
+def _records(rows: list[dict[str, Any]]) -> Any:
+    """A pandas DataFrame of dict rows (pandas is imported only when asked for)."""
+    import pandas as pd
+
+    return pd.DataFrame.from_records(rows)

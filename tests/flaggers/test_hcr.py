@@ -243,3 +243,21 @@ def test_hcr_cli_by_source_file(two_datasets: Audit) -> None:
     ]:
         bad = CliRunner().invoke(main, ["hcr", str(two_datasets.root), "--compare", compare])
         assert bad.exit_code == 2 and message in bad.output, bad.output
+
+
+def test_notebook_api_gives_the_same_numbers(two_datasets: Audit) -> None:
+    """A researcher in a notebook: HCR by dataset, the curve, and the comparison."""
+    from reviewer.api import AuditHandle
+
+    handle = AuditHandle(two_datasets)
+    rates = handle.hcr(by="dataset").set_index(["group", "type"])
+    assert (rates.loc[("A", "hateful"), "k"], rates.loc[("A", "hateful"), "n"]) == (6, 12)
+    assert rates.loc[("B", "any"), "k"] == 1
+    curve = handle.hcr_curve()
+    assert len(curve) == 9 * 4 and set(curve["group"]) == {"all"}
+    hateful = handle.compare_hcr("A", "B").set_index("type").loc["hateful"]
+    pooled = (2 * 0.0625 + 2 / 48) / 4  # per-file HCRs A = .5, .25, .75; B = 0, .25, 0
+    assert hateful["cohens_d"] == pytest.approx((0.5 - 1 / 12) / math.sqrt(pooled))
+    assert hateful["conservative"] == "overlap"
+    with pytest.raises(ReviewerError, match="threshold"):
+        handle.hcr(threshold=2)

@@ -363,6 +363,10 @@ async def test_text_only_mode_never_renders_pixels(audit: Audit) -> None:
         assert "text-only mode" in screen_text(app)
         assert list(RENDER_LOG) == []
         assert "reveal" not in exposure_kinds(audit)
+        screen = app.screen
+        # The caption gets the width, and the footer does not offer Reveal / Hide.
+        assert screen.query_one("#caption").size.width > 3 * screen.query_one("#image").size.width
+        assert "Reveal" not in screen_text(app) and "Hide" not in screen_text(app)
 
 
 async def test_plan_queue_decisions_are_stored_under_the_plan(audit: Audit) -> None:

@@ -121,9 +121,10 @@ class ReviewScreen(DialogActions, Screen[None]):
             yield CaptionView(id="caption")
             yield ImagePanel(
                 renderer=self.renderer,
-                text_only=self.audit.settings.review.image_mode == "text-only",
+                text_only=self._text_only,
                 reveal_key=keymap.key_label(keys["reveal"]),
                 id="image",
+                classes="text-only" if self._text_only else "",
             )
         yield Static(Text(""), id="empty", markup=False)
         yield Static(Text(""), id="message", markup=False)
@@ -357,6 +358,14 @@ class ReviewScreen(DialogActions, Screen[None]):
         self._disarm()
         self.say("" if self.session.previous() else "this is the first item")
         self._timed_move(started)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """In text-only mode reveal and hide mean nothing: keep them out of the footer."""
+        return not (action in ("reveal", "hide") and self._text_only)
+
+    @property
+    def _text_only(self) -> bool:
+        return self.audit.settings.review.image_mode == "text-only"
 
     def action_reveal(self) -> None:
         self._disarm()

@@ -211,7 +211,7 @@ daily_minutes_cap = 240.0     # 0 = no cap
 [flags]
 keyword_mode = "substring"    # substring (2021 audit rule) | word
 keyword_list = ""             # empty = assets/keywords/laion400m_2021.txt
-hate_threshold = 0.5
+hate_threshold = 0.5           # hate flags and HCR: P > this (pysentimiento labels p > 0.5)
 punsafe_cuts = [0.5, 0.9]
 clip_nsfw_threshold = 0.5
 clip_similarity_threshold = 0.28

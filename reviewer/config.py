@@ -154,6 +154,15 @@ _SECTIONS = ("reviewer", "review", "images", "wellbeing", "flags")
 _FIX_HINT = "fix the value, or delete the line to get its default"
 
 
+def _section_of(name: str) -> str | None:
+    """The section that does define setting ``name`` (a line put under the wrong table)."""
+    settings = Settings()
+    for key in _SECTIONS:
+        if name in {f.name for f in dataclasses.fields(getattr(settings, key))}:
+            return key
+    return None
+
+
 def _apply(section: Any, values: Any, where: str) -> None:
     """Copy ``values`` onto a section dataclass, checking names and types."""
     if not isinstance(values, dict):
@@ -161,9 +170,13 @@ def _apply(section: Any, values: Any, where: str) -> None:
     fields = {f.name: f for f in dataclasses.fields(section)}
     for name, value in values.items():
         if name not in fields:
-            raise ReviewerError(
-                f"{where}: unknown setting '{name}'", f"known: {', '.join(sorted(fields))}"
+            home = _section_of(name)
+            hint = (
+                f"'{name}' belongs under [{home}]"
+                if home
+                else f"known: {', '.join(sorted(fields))}"
             )
+            raise ReviewerError(f"{where}: unknown setting '{name}'", hint)
         current = getattr(section, name)
         if isinstance(current, bool) != isinstance(value, bool):
             raise ReviewerError(f"{where}: '{name}' must be {type(current).__name__}", _FIX_HINT)

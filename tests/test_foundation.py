@@ -31,8 +31,12 @@ def test_open_refuses_a_folder_that_is_not_an_audit(tmp_path: Path) -> None:
 
 
 def test_settings_reject_unknown_keys_and_wrong_types() -> None:
-    with pytest.raises(ReviewerError, match="unknown setting 'brake_every_minutes'"):
+    with pytest.raises(ReviewerError, match="unknown setting 'brake_every_minutes'") as typo:
         Settings.from_dict({"wellbeing": {"brake_every_minutes": 5}})
+    assert "known: break_after_confirmed" in typo.value.one_line()
+    with pytest.raises(ReviewerError, match="unknown setting 'image_mode'") as moved:
+        Settings.from_dict({"images": {"image_mode": "hidden"}})
+    assert moved.value.one_line().endswith("'image_mode' belongs under [review]")
     with pytest.raises(ReviewerError, match="must be int"):
         Settings.from_dict({"wellbeing": {"break_after_reveals": "many"}})
     s = Settings.from_dict({"wellbeing": {"break_every_minutes": 10}, "keys": {"confirm": "j"}})

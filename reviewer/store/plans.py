@@ -113,18 +113,21 @@ class PlanQueries(StoreBase):
             f"unknown plan '{name}'", f"known plans: {known}; draw one with `reviewer sample`"
         )
 
-    def queue_sample_ids(self, plan: str, reviewer: str | None = None) -> list[str]:
+    def queue_sample_ids(
+        self, plan: str, reviewer: str | None = None, keep: set[str] | None = None
+    ) -> list[str]:
         """The plan's queue in review order, without quarantined (escalated) items.
 
         Args:
             plan: The plan name.
             reviewer: When the plan assigns items to named reviewers, that reviewer's
                 share; ``None`` (or a plan without assignments) gives the whole queue.
+            keep: Quarantined items to keep anyway (the reviewer's own decisions, so
+                their escalations still count as done).
         """
         info = self.plan(plan)
-        quarantined = pa.table(
-            {"sample_id": pa.array(sorted(self.labels.quarantined_ids()), pa.string())}
-        )
+        dropped = self.labels.quarantined_ids() - (keep or set())
+        quarantined = pa.table({"sample_id": pa.array(sorted(dropped), pa.string())})
         with self.connect() as conn:
             conn.register("_quarantine", quarantined)
             sql = (

@@ -145,26 +145,28 @@ class ReviewQueries(ScoreQueries):
         Args:
             settings: Seed of the order and the flag thresholds.
             labelled: Samples the reviewer already has a standing decision on.
+
+        ``already_done`` counts the reviewer's decided items, their own escalations
+        included (quarantined items leave the queue, but deciding them was work done);
+        items quarantined by someone else leave both the queue and the count.
         """
         seed = str(settings.review.seed)
         quarantined = self.labels.quarantined_ids()
         with self.connect() as conn:
             has_runs = self._install_flags(conn, settings)
-            conn.register("_labelled", _ids_table(labelled - quarantined))
+            conn.register("_labelled", _ids_table(labelled))
             conn.register("_quarantine", _ids_table(quarantined))
-            where = (
-                f" WHERE {self._flagged_sql(has_runs)}"
-                " AND s.sample_id NOT IN (SELECT sample_id FROM _quarantine)"
-            )
+            flagged = f" WHERE {self._flagged_sql(has_runs)}"
             cut = [] if has_runs else [_first_cut(settings)]
             done = conn.execute(
-                "SELECT count(*) FROM samples s SEMI JOIN _labelled USING (sample_id)" + where,
+                "SELECT count(*) FROM samples s SEMI JOIN _labelled USING (sample_id)" + flagged,
                 cut,
             ).fetchall()[0][0]
             table = conn.sql(
                 f"SELECT s.sample_id, {_RANK_SQL} AS rank"
                 " FROM samples s ANTI JOIN _labelled USING (sample_id)"
-                + where
+                + flagged
+                + " AND s.sample_id NOT IN (SELECT sample_id FROM _quarantine)"
                 + " ORDER BY rank, s.sample_id",
                 params=[seed, *cut],
             ).to_arrow_table()

@@ -93,16 +93,18 @@ def load_queue(audit: Audit, reviewer: str, plan: str | None = None) -> Queue:
 
 
 def _plan_queue(audit: Audit, reviewer: str, plan: str, labelled: set[str]) -> Queue:
-    queue_ids = getattr(audit.store, "queue_sample_ids", None)
-    if queue_ids is None:
-        raise ReviewerError(
-            f"--queue {plan}: this build cannot read sampling plans",
-            "review the default queue (leave out --queue)",
-        )
-    all_ids: list[str] = queue_ids(plan, reviewer)
-    ids = [sid for sid in all_ids if sid not in labelled]
-    ranks = [rank for rank, sid in enumerate(all_ids) if sid not in labelled]
-    return Queue(plan, ids, ranks, already_done=len(all_ids) - len(ids))
+    """The plan's share for ``reviewer``; their own escalations count as done (see
+    :meth:`~reviewer.store.review.ReviewQueries.review_queue`)."""
+    all_ids = audit.store.queue_sample_ids(plan, reviewer, keep=labelled)
+    quarantined = audit.labels.quarantined_ids()
+    waiting = [(rank, sid) for rank, sid in enumerate(all_ids) if sid not in labelled]
+    waiting = [(rank, sid) for rank, sid in waiting if sid not in quarantined]
+    return Queue(
+        plan,
+        [sid for _, sid in waiting],
+        [rank for rank, _ in waiting],
+        already_done=sum(1 for sid in all_ids if sid in labelled),
+    )
 
 
 def check_reviewer_name(name: str) -> str:

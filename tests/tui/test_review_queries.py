@@ -59,6 +59,32 @@ def test_quarantined_items_never_come_back(audit: Audit) -> None:
     assert queue.size == len(full) - 1
 
 
+def test_own_escalations_count_as_done_in_the_next_session(audit: Audit) -> None:
+    """1/24 done with an escalation must not become 0/23 when the reviewer comes back."""
+    full = list(audit.store.review_queue(audit.settings, set()).ids)
+    audit.labels.record(Decision(full[2], "ana", "nsfw", "escalate"))
+    audit.labels.record(Decision(full[4], "bob", "nsfw", "escalate"))
+    mine = load_queue(audit, "ana")
+    assert full[2] not in list(mine.ids) and full[4] not in list(mine.ids)
+    assert mine.already_done == 1  # ana's escalation; bob's is not ana's work
+    assert mine.size == len(full) - 1  # bob's escalation left the queue
+
+
+def test_own_escalations_count_as_done_in_a_plan_queue(audit: Audit) -> None:
+    from click.testing import CliRunner
+
+    from reviewer.cli import main
+
+    args = ["sample", str(audit.root), "--name", "p1", "--strata", "nsfw", "--per-stratum", "3"]
+    assert CliRunner().invoke(main, args).exit_code == 0
+    items = audit.store.queue_sample_ids("p1")
+    audit.labels.record(Decision(items[0], "ana", "nsfw", "escalate", queue="p1"))
+    audit.labels.record(Decision(items[1], "bob", "nsfw", "escalate", queue="p1"))
+    mine = load_queue(audit, "ana", plan="p1")
+    assert items[0] not in list(mine.ids) and items[1] not in list(mine.ids)
+    assert (mine.already_done, mine.size) == (1, len(items) - 1)
+
+
 def test_breathers_are_unflagged_unlikely_items(audit: Audit) -> None:
     settings = Settings.from_dict({"review": {"breather_every": 5}})
     breathers = audit.store.breather_ids(settings, 4, set())

@@ -197,20 +197,26 @@ def _alive(pid: int) -> bool:
     return True
 
 
+@contextmanager
+def _transaction_on(conn: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """One explicit transaction on ``conn``: commit on success, roll back on any error."""
+    conn.begin()
+    try:
+        yield conn
+    except BaseException:
+        conn.rollback()
+        raise
+    conn.commit()
+
+
 class IngestQueries(StoreBase):
     """Methods used by :mod:`reviewer.ingest`."""
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A write connection inside one explicit transaction: commit on success, else roll back."""
-        with self.connect(write=True) as conn:
-            conn.begin()
-            try:
-                yield conn
-            except BaseException:
-                conn.rollback()
-                raise
-            conn.commit()
+        with self.connect(write=True) as conn, _transaction_on(conn):
+            yield conn
 
     @contextmanager
     def file_stage(self) -> Iterator[FileStage]:
@@ -228,14 +234,9 @@ class IngestQueries(StoreBase):
         """The write transaction that publishes a staged file (memory capped for it)."""
         with self.connect(write=True) as conn:
             conn.execute(f"SET memory_limit = '{INGEST_MEMORY_LIMIT}'")
-            conn.begin()
             try:
-                yield conn
-            except BaseException:
-                conn.rollback()
-                raise
-            else:
-                conn.commit()
+                with _transaction_on(conn):
+                    yield conn
             finally:
                 conn.execute(f"SET memory_limit = '{self.db.memory_limit}'")
 

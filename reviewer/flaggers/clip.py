@@ -167,11 +167,10 @@ class ClipScorer:
         workers: int = 2,
         quantize: bool = False,
     ) -> None:
-        if quantize and device != "cpu":
-            raise ReviewerError(
-                "--quantize: int8 quantisation runs on CPU only",
-                "drop --quantize or use --device cpu",
-            )
+        if quantize:
+            from reviewer.flaggers.models import check_int8_device
+
+            check_int8_device(device)
         self.bundle = bundle
         self.prompts = prompts
         self.device = device

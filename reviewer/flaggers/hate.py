@@ -82,11 +82,10 @@ class HateScorer:
     deviation: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if self.quantize and self.device != "cpu":
-            raise ReviewerError(
-                "--quantize: int8 quantisation runs on CPU only",
-                "drop --quantize or use --device cpu",
-            )
+        if self.quantize:
+            from reviewer.flaggers.models import check_int8_device
+
+            check_int8_device(self.device)
         self.tokenizer = self.analyzer.tokenizer
         self.preprocessing_args = dict(self.analyzer.preprocessing_args)
         self.model = self.analyzer.model.to(self.device).eval()

@@ -124,6 +124,18 @@ def load_hate_analyzer(model: str | None) -> Any:
         ) from exc
 
 
+def check_int8_device(device: str) -> None:
+    """Refuse int8 off the CPU: ``torch.ao`` dynamic quantisation has CPU kernels only.
+
+    Raises:
+        ReviewerError: ``device`` is not ``cpu``.
+    """
+    if device != "cpu":
+        raise ReviewerError(
+            "--quantize: int8 quantisation runs on CPU only", "drop --quantize or use --device cpu"
+        )
+
+
 def quantize_int8(model: Any) -> Any:
     """Dynamic int8 quantisation of every ``Linear`` layer (CPU only, ~1.8x faster here)."""
     import warnings

@@ -23,6 +23,7 @@ files (``safe: ...`` / ``unsafe: ...`` lines).
 
 from __future__ import annotations
 
+import functools
 import tomllib
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -452,9 +453,7 @@ class ClipFlagger(Flagger):
         self.prepare()
         assert self.scorer is not None
         rows = batch.to_pylist()
-        scores = self.scorer.score(
-            [self._loader(row) for row in rows], [r.get("text") for r in rows]
-        )
+        scores = self.scorer.score(self._loaders(rows), [r.get("text") for r in rows])
         for reason in scores.reasons:
             if reason is not None:
                 self.unscored[reason] = self.unscored.get(reason, 0) + 1
@@ -469,20 +468,17 @@ class ClipFlagger(Flagger):
             }
         )
 
-    def _loader(self, row: dict[str, Any]) -> Callable[[], Image.Image]:
+    def _loaders(self, rows: list[dict[str, Any]]) -> list[Callable[[], Image.Image]]:
+        """One image loader per row, for the scorer's decode threads."""
         audit = self.audit
         if audit is None:
             raise ReviewerError(
                 "clip: no audit to read images from", "run it through `reviewer flag`"
             )
+        from reviewer.images.resolve import load_image
+
         min_side = self.scorer.input_side if self.fast_decode and self.scorer else None
-
-        def load() -> Image.Image:
-            from reviewer.images.resolve import load_image
-
-            return load_image(audit, row, min_side=min_side)
-
-        return load
+        return [functools.partial(load_image, audit, row, min_side=min_side) for row in rows]
 
     def extra_provenance(self) -> dict[str, Any]:
         """Device, prompt file and counts of unscored images by reason (for ``run.json``)."""

@@ -57,7 +57,7 @@ class ExportFilters:
 
     def filters(self) -> dict[str, Any]:
         """The filters that were set (tuples as lists), e.g. for an export's sidecar."""
-        values = {f.name: getattr(self, f.name) for f in fields(ExportFilters)}
+        values = self.filter_values()
         return {n: list(v) if isinstance(v, tuple) else v for n, v in values.items() if v}
 
     def filter_values(self) -> dict[str, Any]:

@@ -97,8 +97,11 @@ def _plan_queue(audit: Audit, reviewer: str, plan: str, labelled: set[str]) -> Q
     :meth:`~reviewer.store.review.ReviewQueries.review_queue`)."""
     all_ids = audit.store.queue_sample_ids(plan, reviewer, keep=labelled)
     quarantined = audit.labels.quarantined_ids()
-    waiting = [(rank, sid) for rank, sid in enumerate(all_ids) if sid not in labelled]
-    waiting = [(rank, sid) for rank, sid in waiting if sid not in quarantined]
+    waiting = [
+        (rank, sid)
+        for rank, sid in enumerate(all_ids)
+        if sid not in labelled and sid not in quarantined
+    ]
     return Queue(
         plan,
         [sid for _, sid in waiting],

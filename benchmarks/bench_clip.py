@@ -23,11 +23,13 @@ rather than hidden.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
 import tempfile
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -108,18 +110,21 @@ def model_gflops(scorer: ClipScorer, captions: list[str]) -> tuple[float, float,
     return counts[0], counts[1], counts[2] / len(captions)
 
 
-def open_fitted(path: Path, min_side: int):  # type: ignore[no-untyped-def]
+def open_fitted(path: Path, min_side: int = 224):  # type: ignore[no-untyped-def]
     """What ``--fast-decode`` does: the flagger's decode with a covering DCT scale."""
+    from reviewer.config import ImagesSection
     from reviewer.images.decode import decode_image
 
-    return decode_image(path.read_bytes(), 89_478_485, min_side=min_side)
+    return decode_image(path.read_bytes(), ImagesSection().max_pixels, min_side=min_side)
 
 
-def loaders_for(side: str, paths: list[Path]) -> list:  # type: ignore[type-arg]
-    """Image loaders as the given variant of ours would use them."""
-    if side.endswith("fast decode"):
-        return [lambda p=p: open_fitted(p, 224) for p in paths]
-    return [lambda p=p: open_rgb(p) for p in paths]
+Variant = tuple[ClipScorer, Callable[[Path], Any]]
+"""A scorer of ours and the image decode it is fed with."""
+
+
+def loaders(open_image: Callable[[Path], Any], paths: list[Path]) -> list[Callable[[], Any]]:
+    """One loader per image, as the flagger hands them to the scorer's decode threads."""
+    return [functools.partial(open_image, p) for p in paths]
 
 
 def open_rgb(path: Path):  # type: ignore[no-untyped-def]
@@ -162,11 +167,13 @@ def main() -> None:
     import torch
 
     bundle = load_clip("ViT-B-32", "random", "cpu")
-    scorers = {
-        "fp32": ClipScorer(bundle, load_prompts(), "cpu", args.batch, args.workers),
-        "int8": ClipScorer(bundle, load_prompts(), "cpu", args.batch, args.workers, quantize=True),
+    fp32 = ClipScorer(bundle, load_prompts(), "cpu", args.batch, args.workers)
+    int8 = ClipScorer(bundle, load_prompts(), "cpu", args.batch, args.workers, quantize=True)
+    variants: dict[str, Variant] = {
+        "fp32": (fp32, open_rgb),
+        "int8": (int8, open_rgb),
+        "int8 + fast decode": (int8, open_fitted),
     }
-    scorers["int8 + fast decode"] = scorers["int8"]
     captions = captions_like_laion(n)
     with tempfile.TemporaryDirectory() as tmp:
         paths = write_images(Path(tmp), n)
@@ -175,11 +182,11 @@ def main() -> None:
             f"torch threads {torch.get_num_threads()}; batch {args.batch}, "
             f"{args.workers} decode threads"
         )
-        wall, refs, ours = interleaved(scorers, paths, captions, args.round)
+        wall, refs, ours = interleaved(variants, paths, captions, args.round)
     ref = np.vstack(refs)
     per_image = {side: seconds / n for side, seconds in wall.items()}
     print(f"one image at a time (2023 loop):   {1 / per_image['base']:6.2f} images/s")
-    for side in scorers:
+    for side in variants:
         sim, nsfw = (np.concatenate(parts) for parts in zip(*ours[side], strict=True))
         ratio = per_image["base"] / per_image[side]
         print(
@@ -187,7 +194,7 @@ def main() -> None:
             f"ratio {ratio:.2f}x   max |diff| similarity {np.abs(sim - ref[:, 0]).max():.1e}, "
             f"p_nsfw {np.abs(nsfw - ref[:, 1]).max():.1e}"
         )
-    ceiling(scorers["fp32"], captions, per_image)
+    ceiling(fp32, captions, per_image)
     with tempfile.TemporaryDirectory() as tmp:
         decode_rates(bundle.preprocess, write_images(Path(tmp), min(n, 48), seed=5))
 
@@ -205,7 +212,7 @@ def decode_rates(preprocess: Any, paths: list[Path]) -> None:
         return (time.process_time() - start) / len(paths)
 
     per_image(open_rgb)
-    full, fast = per_image(open_rgb), per_image(lambda p: open_fitted(p, 224))
+    full, fast = per_image(open_rgb), per_image(open_fitted)
     print(
         f"decode + preprocess, one thread: full {full * 1e3:.1f} ms, fast decode "
         f"{fast * 1e3:.1f} ms per image ({full / fast:.1f}x; JPEGs 256-1024 px)"
@@ -214,27 +221,27 @@ def decode_rates(preprocess: Any, paths: list[Path]) -> None:
 
 
 def interleaved(
-    scorers: dict[str, ClipScorer], paths: list[Path], captions: list[str], size: int
+    variants: dict[str, Variant], paths: list[Path], captions: list[str], size: int
 ) -> tuple[dict[str, float], list[np.ndarray], dict[str, list[tuple[np.ndarray, np.ndarray]]]]:
     """Baseline and each scorer over the same rounds of images, one after the other.
 
     The machine is shared, so interleaving gives every side the same background load.
     """
-    fp32 = scorers["fp32"]
+    fp32 = variants["fp32"][0]
     baseline(fp32, paths[:2], captions[:2])
-    for scorer in scorers.values():
-        scorer.score(loaders_for("", paths[:2]), captions[:2])
-    wall = dict.fromkeys(["base", *scorers], 0.0)
+    for scorer, open_image in variants.values():
+        scorer.score(loaders(open_image, paths[:2]), captions[:2])
+    wall = dict.fromkeys(["base", *variants], 0.0)
     refs: list[np.ndarray] = []
-    ours: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {side: [] for side in scorers}
+    ours: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {side: [] for side in variants}
     for start in range(0, len(paths), size):
         p_round, c_round = paths[start : start + size], captions[start : start + size]
         began = time.perf_counter()
         refs.append(baseline(fp32, p_round, c_round))
         wall["base"] += time.perf_counter() - began
-        for side, scorer in scorers.items():
+        for side, (scorer, open_image) in variants.items():
             began = time.perf_counter()
-            result = scorer.score(loaders_for(side, p_round), c_round)
+            result = scorer.score(loaders(open_image, p_round), c_round)
             wall[side] += time.perf_counter() - began
             ours[side].append((result.similarity, result.p_nsfw))
     return wall, refs, ours

@@ -199,14 +199,14 @@ def _run_one(
         f"(run {info.run_id}); flagged: {found or 'none'}"
     )
     if info.unscored_rows:
-        reasons = _unscored_reasons(flagger.extra_provenance())
+        reasons = _unscored_reasons(info.extra)
         click.echo(
             f"{name}: {info.unscored_rows:,} samples could not be scored{reasons}", err=True
         )
 
 
 def _unscored_reasons(extra: dict[str, Any]) -> str:
-    """`` (unreachable 1, corrupt 1)`` from a flagger's provenance, when it counts reasons."""
+    """`` (unreachable 1, corrupt 1)`` from the run's saved provenance, when it counts reasons."""
     counts = extra.get("unscored_images")
     if not isinstance(counts, dict) or not counts:
         return ""

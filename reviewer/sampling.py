@@ -22,6 +22,7 @@ from scipy.stats import norm
 
 from reviewer.audit import Audit
 from reviewer.errors import ReviewerError
+from reviewer.store.connection import Progress
 from reviewer.store.plans import DrawRequest, PlanInfo
 from reviewer.store.strata import stratum_expression
 
@@ -122,7 +123,9 @@ def stratum_sql(audit: Audit, strata: Sequence[str], bands: Sequence[float]) -> 
     return " || ' | ' || ".join(f"({p})" for p in parts)
 
 
-def draw_plan(audit: Audit, spec: SampleSpec, replace: bool = False) -> PlanInfo:
+def draw_plan(
+    audit: Audit, spec: SampleSpec, replace: bool = False, progress: Progress | None = None
+) -> PlanInfo:
     """Draw and store a plan; return it as listed by ``store.plans()``."""
     spec.check()
     flagged_only = spec.control > 0 or "flag" in spec.strata
@@ -135,7 +138,9 @@ def draw_plan(audit: Audit, spec: SampleSpec, replace: bool = False) -> PlanInfo
         control=spec.control,
         spec=_spec_dict(spec, flagged_only),
     )
-    audit.store.create_plan(request, spec.strata, audit.settings, replace=replace)
+    audit.store.create_plan(
+        request, spec.strata, audit.settings, replace=replace, progress=progress
+    )
     return audit.store.plan(spec.name)
 
 
@@ -206,11 +211,14 @@ def plan_sizes(
     expected: float,
     flagged_only: bool,
     bands: Sequence[float] = DEFAULT_BANDS,
+    progress: Progress | None = None,
 ) -> list[SizeNeed]:
     """Labels needed per stratum of the audit for a ±margin interval on its proportion."""
     check_strata(strata, bands)
     sql = stratum_sql(audit, strata, bands)
-    populations = audit.store.stratum_populations(sql, strata, audit.settings, flagged_only)
+    populations = audit.store.stratum_populations(
+        sql, strata, audit.settings, flagged_only, progress=progress
+    )
     needs = []
     for stratum, population in populations:
         n0, needed = sample_size(margin, confidence, expected, population)

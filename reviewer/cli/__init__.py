@@ -15,15 +15,49 @@ from typing import Any
 import click
 
 from reviewer import __version__
+from reviewer.cli.output import echo
 from reviewer.errors import ReviewerError
+
+
+def _usage_error(exc: click.UsageError) -> None:
+    """A usage error (unknown option, bad choice, missing argument) as one line, exit 2.
+
+    Click prints three lines (usage, a "Try --help" line, the error); the error alone
+    says what is wrong and the hint where to look.
+    """
+    where = exc.ctx.command_path if exc.ctx is not None else "reviewer"
+    message = " ".join(exc.format_message().split()).rstrip(".")
+    echo(f"error: {message} — see `{where} --help`", err=True)
+    sys.exit(2)
+
+
+_HELP_ERRORS: tuple[type[Exception], ...] = tuple(
+    getattr(click.exceptions, name)
+    for name in ("NoArgsIsHelpError",)
+    if hasattr(click.exceptions, name)
+)
+"""Usage errors that mean "show the help" (a bare ``reviewer``): left to click."""
 
 
 class ReviewerGroup(click.Group):
     """A click group that turns user errors into one clear line and an exit code."""
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except _HELP_ERRORS:
+            raise
+        except click.UsageError as exc:
+            _usage_error(exc)
+            raise  # pragma: no cover - _usage_error exits
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except _HELP_ERRORS:
+            raise
+        except click.UsageError as exc:
+            _usage_error(exc)
         except ReviewerError as exc:
             click.echo(f"error: {exc.one_line()}", err=True)
             sys.exit(exc.exit_code)

@@ -62,6 +62,7 @@ def sample_command(
     probability n_h / N_h, recorded for weighted estimates; positions are shuffled.
     """
     from reviewer.audit import Audit
+    from reviewer.cli.progress import progress_bar
     from reviewer.sampling import SampleSpec, draw_plan
 
     audit = Audit.open(directory)
@@ -70,7 +71,8 @@ def sample_command(
         reviewers=_split(reviewers), overlap=overlap, overlap_share=overlap_share,
         bands=_bands(bands),
     )
-    info = draw_plan(audit, spec, replace=replace)
+    with progress_bar("drawing", unit="%") as progress:
+        info = draw_plan(audit, spec, replace=replace, progress=progress)
     rows = audit.store.plan_strata(name).to_pylist()
     if as_json:
         click.echo(json.dumps({"plan": name, "items": info.items, "strata": rows}, indent=2))
@@ -109,14 +111,16 @@ def plan_command(
     correction, Cochran 1977), rounded up.
     """
     from reviewer.audit import Audit
+    from reviewer.cli.progress import progress_bar
     from reviewer.sampling import plan_sizes, sample_size, z_value
 
     audit = Audit.open(directory)
     keys = _split(strata)
-    needs = plan_sizes(
-        audit, keys, margin, confidence, expected, flagged_only="flag" in keys,
-        bands=_bands(bands),
-    )
+    with progress_bar("counting strata", unit="%") as progress:
+        needs = plan_sizes(
+            audit, keys, margin, confidence, expected, flagged_only="flag" in keys,
+            bands=_bands(bands), progress=progress,
+        )
     n0, _ = sample_size(margin, confidence, expected)
     z = z_value(confidence)
     if as_json:

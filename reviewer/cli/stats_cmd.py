@@ -47,7 +47,8 @@ def stats_command(
     if as_json:
         click.echo(json.dumps(_finite(stats.as_dict()), indent=2, default=str, allow_nan=False))
     else:
-        echo("\n".join(text_lines(stats)))
+        for line in text_lines(stats):  # one by one: blank lines are layout, not a marker
+            echo(line)
 
 
 def _finite(value: Any) -> Any:
@@ -89,8 +90,10 @@ def text_lines(stats: AuditStats) -> list[str]:
     for key, label in fmt.FIELD_LABELS.items():
         if key in stats.field_agreement:
             lines.append(f"  {label:<34} {fmt.estimate(stats.field_agreement[key])}")
-    lines += ["", *precision_lines(stats), "", *agreement_lines(stats), "",
-              *reviewer_lines(stats), "", *strata_lines(stats)]
+    sections = (precision_lines(stats), agreement_lines(stats), reviewer_lines(stats),
+                strata_lines(stats))
+    for section in filter(None, sections):  # an empty section adds no blank line
+        lines += ["", *section]
     if stats.notes:
         lines += ["", "Notes"]
         for note in stats.notes:

@@ -10,6 +10,7 @@ method cannot be checked.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from html import escape
 from pathlib import Path
@@ -247,8 +248,13 @@ def _all_notes(stats: AuditStats) -> list[str]:
 # ---- Markdown --------------------------------------------------------------------------
 
 
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]()!#|~])")
+
+
 def _md_cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    """Data as Markdown text: HTML made inert (``&lt;script&gt;``), Markdown punctuation
+    escaped so a reviewer or plan name cannot become a link, an image or a table cell."""
+    return _MD_SPECIAL.sub(r"\\\1", escape(text, quote=False)).replace("\n", " ")
 
 
 def render_markdown(stats: AuditStats) -> str:

@@ -15,8 +15,9 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -123,6 +124,53 @@ class ConnectionFactory:
         if self._memory is not None:
             self._memory.close()
             self._memory = None
+
+
+Progress = Callable[[int, int | None], None]
+
+
+def fetch_with_progress(
+    conn: duckdb.DuckDBPyConnection,
+    sql: str,
+    params: Sequence[Any] | None = None,
+    progress: Progress | None = None,
+) -> list[tuple[Any, ...]]:
+    """Run one long statement and report DuckDB's own progress (percent) while it runs.
+
+    A single GROUP BY over millions of rows gives no natural place to count, so the
+    statement runs in a thread and ``conn.query_progress()`` is polled four times a
+    second; Ctrl-C interrupts DuckDB before it propagates.
+    """
+    if progress is None:
+        return conn.execute(sql, params).fetchall()
+    result: dict[str, Any] = {}
+    # An Event, not Thread.join: a Ctrl-C inside join() can leave the thread looking
+    # finished on Python 3.11 while DuckDB still runs (the connection then refuses to close).
+    done = threading.Event()
+
+    def work() -> None:
+        try:
+            result["rows"] = conn.execute(sql, params).fetchall()
+        except BaseException as exc:  # handed back to the caller's thread
+            result["error"] = exc
+        finally:
+            done.set()
+
+    threading.Thread(target=work, name="reviewer-query", daemon=True).start()
+    try:
+        while not done.wait(0.25):
+            percent = conn.query_progress()
+            if percent >= 0:
+                progress(int(percent), 100)
+    except BaseException:
+        conn.interrupt()
+        done.wait()
+        raise
+    if "error" in result:
+        raise result["error"]
+    progress(100, 100)
+    rows: list[tuple[Any, ...]] = result["rows"]
+    return rows
 
 
 def _first_line(exc: BaseException) -> str:

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import math
 import shutil
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import cast
 
 import duckdb
 
@@ -22,6 +21,7 @@ from reviewer.config import Settings
 from reviewer.errors import ReviewerError
 from reviewer.flaggers.base import FLAG_NAMES
 from reviewer.store import export_sql as q
+from reviewer.store.connection import fetch_with_progress
 from reviewer.store.core import StoreBase
 from reviewer.store.samples import column_name
 from reviewer.store.scores import ScoreQueries
@@ -245,39 +245,11 @@ def _copy_with_progress(
     conn: duckdb.DuckDBPyConnection, sql: str, progress: Progress | None
 ) -> int:
     """Run a ``COPY`` and report DuckDB's own progress (percent) while it runs."""
-    result: dict[str, Any] = {}
-    # An Event, not Thread.join: a Ctrl-C inside join() can leave the thread looking
-    # finished on Python 3.11 while DuckDB still runs (the connection then refuses to close).
-    done = threading.Event()
-
-    def work() -> None:
-        try:
-            row = conn.execute(sql).fetchone()
-            result["rows"] = int(row[0]) if row else 0
-        except BaseException as exc:  # handed back to the caller's thread
-            result["error"] = exc
-        finally:
-            done.set()
-
-    threading.Thread(target=work, name="reviewer-export", daemon=True).start()
     try:
-        while not done.wait(0.25):
-            if progress is not None:
-                percent = conn.query_progress()
-                if percent >= 0:
-                    progress(int(percent), 100)
-    except BaseException:  # Ctrl-C: stop DuckDB before the caller removes the file
-        conn.interrupt()
-        done.wait()
-        raise
-    error = result.get("error")
-    if isinstance(error, duckdb.IOException):
+        rows = fetch_with_progress(conn, sql, progress=progress)
+    except duckdb.IOException as error:
         raise ReviewerError(
             f"cannot write the export ({str(error).splitlines()[0]})",
             "check the folder is writable and has free space",
         ) from error
-    if error is not None:
-        raise error
-    if progress is not None:
-        progress(100, 100)
-    return int(result.get("rows", 0))
+    return int(rows[0][0]) if rows else 0

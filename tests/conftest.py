@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
+import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pyarrow as pa
 import pytest
@@ -19,6 +20,22 @@ os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 
 
 SampleRows = list[dict[str, Any]]
+
+
+class Ran(NamedTuple):
+    """What one ``reviewer`` command did: exit code, stdout, stderr.
+
+    A crash (any exception but ``SystemExit``) has its traceback appended to ``err``, so
+    "no traceback" assertions see what a user would have seen in the terminal.
+    """
+
+    code: int
+    out: str
+    err: str
+
+
+Cli = Callable[..., Ran]
+"""``cli(*args)``: run ``reviewer ARGS…`` in this process (arguments may be paths or numbers)."""
 
 
 def sample_rows(n: int, dataset: str = "laion400m", **overrides: Any) -> SampleRows:
@@ -66,3 +83,20 @@ def add_samples(audit: Audit) -> Callable[[SampleRows], int]:
             return audit.store.insert_samples(conn, table)
 
     return add
+
+
+@pytest.fixture
+def cli() -> Cli:
+    """The ``reviewer`` command line, run in-process through click's runner."""
+    from click.testing import CliRunner
+
+    from reviewer.cli import main
+
+    def run(*args: object) -> Ran:
+        result = CliRunner().invoke(main, [str(a) for a in args])
+        err = result.stderr
+        if result.exception is not None and not isinstance(result.exception, SystemExit):
+            err += "".join(traceback.format_exception(result.exception))
+        return Ran(result.exit_code, result.stdout, err)
+
+    return run

@@ -13,25 +13,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
-from conftest import SampleRows, sample_rows
+from conftest import Cli, Ran, SampleRows, sample_rows
 
 from reviewer.audit import Audit
-from reviewer.cli import main
 from reviewer.config import DEFAULT_TOML
 from reviewer.store import Decision
 
 
-def run(*args: str | Path) -> Result:
-    return CliRunner().invoke(main, [str(a) for a in args])
-
-
-def assert_one_line_error(result: Result, *fragments: str, code: int = 2) -> None:
-    """A user error: the given exit code, a single ``error:`` line naming the problem."""
-    assert result.exit_code == code, result.output
-    assert isinstance(result.exception, SystemExit), result.exception  # not a crash
-    lines = result.output.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.output
+def assert_one_line_error(ran: Ran, *fragments: str, code: int = 2) -> None:
+    """A user error: the given exit code, a single ``error:`` line on stderr naming the problem
+    (a crash would add its traceback there)."""
+    assert ran.code == code, ran
+    assert ran.out == "", ran.out
+    lines = ran.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), ran.err
     for fragment in fragments:
         assert fragment in lines[0], lines[0]
 
@@ -69,8 +64,8 @@ def full_disk(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[], None]]:
 # ---- plan / sample ----------------------------------------------------------------------
 
 
-def test_plan_refuses_empty_strata_instead_of_an_sql_error(filled: Audit) -> None:
-    assert_one_line_error(run("plan", filled.root, "--strata", ""), "--strata is empty")
+def test_plan_refuses_empty_strata_instead_of_an_sql_error(filled: Audit, cli: Cli) -> None:
+    assert_one_line_error(cli("plan", filled.root, "--strata", ""), "--strata is empty")
 
 
 @pytest.mark.parametrize(
@@ -82,9 +77,9 @@ def test_plan_refuses_empty_strata_instead_of_an_sql_error(filled: Audit) -> Non
     ],
 )
 def test_plan_refuses_nonsense_strata_and_bands(
-    filled: Audit, args: list[str], fragment: str
+    filled: Audit, args: list[str], fragment: str, cli: Cli
 ) -> None:
-    assert_one_line_error(run("plan", filled.root, *args), fragment)
+    assert_one_line_error(cli("plan", filled.root, *args), fragment)
 
 
 @pytest.mark.parametrize(
@@ -97,9 +92,9 @@ def test_plan_refuses_nonsense_strata_and_bands(
     ],
 )
 def test_sample_refuses_values_the_draw_cannot_take(
-    filled: Audit, args: list[str], fragment: str
+    filled: Audit, args: list[str], fragment: str, cli: Cli
 ) -> None:
-    result = run("sample", filled.root, "--name", "p", "--strata", "nsfw", *args)
+    result = cli("sample", filled.root, "--name", "p", "--strata", "nsfw", *args)
     assert_one_line_error(result, fragment)
     assert filled.store.plans() == []
 
@@ -109,32 +104,34 @@ def test_sample_refuses_values_the_draw_cannot_take(
 
 @pytest.mark.parametrize("cuts", ['["a", "b"]', "[]"])
 @pytest.mark.parametrize("command", [["stats"], ["plan", "--strata", "punsafe"]])
-def test_bad_punsafe_cuts_are_one_line(filled: Audit, cuts: str, command: list[str]) -> None:
+def test_bad_punsafe_cuts_are_one_line(
+    filled: Audit, cuts: str, command: list[str], cli: Cli
+) -> None:
     settings = filled.paths.settings
     settings.write_text(
         settings.read_text().replace("punsafe_cuts = [0.5, 0.9]", f"punsafe_cuts = {cuts}")
     )
-    result = run(command[0], filled.root, *command[1:])
+    result = cli(command[0], filled.root, *command[1:])
     assert_one_line_error(result, "punsafe_cuts", "need increasing values")
 
 
-def test_one_punsafe_cut_bands_strata_like_the_flags(filled: Audit) -> None:
+def test_one_punsafe_cut_bands_strata_like_the_flags(filled: Audit, cli: Cli) -> None:
     settings = filled.paths.settings
     settings.write_text(
         settings.read_text().replace("punsafe_cuts = [0.5, 0.9]", "punsafe_cuts = [0.2]")
     )
-    result = run("plan", filled.root, "--strata", "punsafe")
-    assert result.exit_code == 0, result.output
-    assert "punsafe=NSFW" in result.output
-    assert run("stats", filled.root).exit_code == 0
+    result = cli("plan", filled.root, "--strata", "punsafe")
+    assert result.code == 0, result
+    assert "punsafe=NSFW" in result.out
+    assert cli("stats", filled.root).code == 0
 
 
-def test_a_setting_of_the_wrong_type_says_what_to_do(filled: Audit) -> None:
+def test_a_setting_of_the_wrong_type_says_what_to_do(filled: Audit, cli: Cli) -> None:
     settings = filled.paths.settings
     settings.write_text(
         settings.read_text().replace("break_minutes = 5.0", 'break_minutes = "five"')
     )
-    assert_one_line_error(run("info", filled.root), "'break_minutes' must be float", "delete")
+    assert_one_line_error(cli("info", filled.root), "'break_minutes' must be float", "delete")
 
 
 # ---- stats / report ----------------------------------------------------------------------
@@ -142,35 +139,37 @@ def test_a_setting_of_the_wrong_type_says_what_to_do(filled: Audit) -> None:
 
 @pytest.mark.parametrize("command", [["stats"], ["report", "--out", "r.md"]])
 def test_an_unknown_category_is_refused_like_export_does(
-    filled: Audit, command: list[str], tmp_path: Path
+    filled: Audit, command: list[str], tmp_path: Path, cli: Cli
 ) -> None:
     args = [a if a != "r.md" else str(tmp_path / "r.md") for a in command[1:]]
-    result = run(command[0], filled.root, *args, "--category", "nsfww")
+    result = cli(command[0], filled.root, *args, "--category", "nsfww")
     assert_one_line_error(result, "--category nsfww: unknown category", "nsfw, hate")
     assert not (tmp_path / "r.md").exists()
 
 
-def test_report_refuses_a_bad_confidence_before_any_work(filled: Audit, tmp_path: Path) -> None:
-    result = run("report", filled.root, "--out", tmp_path / "r.md", "--confidence", "7")
+def test_report_refuses_a_bad_confidence_before_any_work(
+    filled: Audit, tmp_path: Path, cli: Cli
+) -> None:
+    result = cli("report", filled.root, "--out", tmp_path / "r.md", "--confidence", "7")
     assert_one_line_error(result, "--confidence 7.0: must be between 0 and 1")
 
 
-def test_report_under_a_file_names_the_file(filled: Audit, tmp_path: Path) -> None:
+def test_report_under_a_file_names_the_file(filled: Audit, tmp_path: Path, cli: Cli) -> None:
     blocker = tmp_path / "notes.txt"
     blocker.write_text("mine")
-    result = run("report", filled.root, "--out", blocker / "r.html")
+    result = cli("report", filled.root, "--out", blocker / "r.html")
     assert_one_line_error(result, f"{blocker} is a file, not a folder")
     assert blocker.read_text() == "mine"
 
 
 def test_a_full_disk_keeps_the_previous_report(
-    filled: Audit, tmp_path: Path, full_disk: Callable[[], None]
+    filled: Audit, tmp_path: Path, full_disk: Callable[[], None], cli: Cli
 ) -> None:
     out = tmp_path / "report.md"
-    assert run("report", filled.root, "--out", out).exit_code == 0
+    assert cli("report", filled.root, "--out", out).code == 0
     before = out.read_text()
     full_disk()
-    result = run("report", filled.root, "--out", out)
+    result = cli("report", filled.root, "--out", out)
     assert_one_line_error(result, f"{out}: cannot write the report", "free space")
     assert out.read_text() == before
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
@@ -179,42 +178,42 @@ def test_a_full_disk_keeps_the_previous_report(
 # ---- audit folders -------------------------------------------------------------------------
 
 
-def test_a_file_given_as_the_audit_folder_is_named(tmp_path: Path) -> None:
+def test_a_file_given_as_the_audit_folder_is_named(tmp_path: Path, cli: Cli) -> None:
     parquet = tmp_path / "part-0.parquet"
     parquet.write_bytes(b"PAR1")
-    result = run("ingest", parquet, parquet)
+    result = cli("ingest", parquet, parquet)
     assert_one_line_error(result, f"{parquet}: is a file, not an audit folder")
-    assert "reviewer init" not in result.output  # that hint could only fail again
+    assert "reviewer init" not in result.err  # that hint could only fail again
 
 
-def test_an_audit_whose_labels_folder_is_a_file_is_one_line(audit: Audit) -> None:
+def test_an_audit_whose_labels_folder_is_a_file_is_one_line(audit: Audit, cli: Cli) -> None:
     root = audit.root
     audit.close()
     (root / "labels" / "labels.sqlite").unlink()
     (root / "labels").rmdir()
     (root / "labels").write_text("not a folder")
-    assert_one_line_error(run("info", root), f"{root / 'labels'}: cannot open the audit")
+    assert_one_line_error(cli("info", root), f"{root / 'labels'}: cannot open the audit")
 
 
 def test_init_on_a_full_disk_leaves_no_empty_settings_file(
-    tmp_path: Path, full_disk: Callable[[], None], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, full_disk: Callable[[], None], monkeypatch: pytest.MonkeyPatch, cli: Cli
 ) -> None:
     root = tmp_path / "audit"
     full_disk()
-    assert_one_line_error(run("init", root), "cannot create the audit folder")
+    assert_one_line_error(cli("init", root), "cannot create the audit folder")
     monkeypatch.undo()  # space freed
-    assert run("init", root).exit_code == 0
+    assert cli("init", root).code == 0
     assert (root / "reviewer.toml").read_text(encoding="utf-8") == DEFAULT_TOML
 
 
 def test_disk_full_without_a_file_name_prints_no_empty_name(
-    filled: Audit, monkeypatch: pytest.MonkeyPatch
+    filled: Audit, monkeypatch: pytest.MonkeyPatch, cli: Cli
 ) -> None:
     def no_space(*_: object) -> None:
         raise OSError(errno.ENOSPC, "Error writing bytes to file")  # as Arrow raises it
 
     monkeypatch.setattr("reviewer.cli.audit_cmd.audit_summary", no_space)
-    result = run("info", filled.root)
+    result = cli("info", filled.root)
     assert_one_line_error(result, "error: disk full — free space", code=28)
 
 
@@ -228,18 +227,18 @@ def ratings(tmp_path: Path) -> Path:
     return path
 
 
-def test_agreement_refuses_a_negative_seed(ratings: Path) -> None:
-    result = run("agreement", ratings, "--seed", "-5")
-    assert result.exit_code == 2 and isinstance(result.exception, SystemExit), result.output
-    assert "--seed" in result.output and "Traceback" not in result.output
+def test_agreement_refuses_a_negative_seed(ratings: Path, cli: Cli) -> None:
+    result = cli("agreement", ratings, "--seed", "-5")
+    assert result.code == 2, result
+    assert "--seed" in result.err and "Traceback" not in result.err
 
 
-def test_agreement_refuses_one_column_in_two_roles(ratings: Path) -> None:
-    result = run("agreement", ratings, "--item", "rater", "--rater", "rater")
+def test_agreement_refuses_one_column_in_two_roles(ratings: Path, cli: Cli) -> None:
+    result = cli("agreement", ratings, "--item", "rater", "--rater", "rater")
     assert_one_line_error(result, f"{ratings}: item and rater are the same column 'rater'")
 
 
-def test_agreement_errors_name_the_file(tmp_path: Path) -> None:
+def test_agreement_errors_name_the_file(tmp_path: Path, cli: Cli) -> None:
     path = tmp_path / "ratings.csv"
     path.write_text("item,rater,label\n", encoding="utf-8")
-    assert_one_line_error(run("agreement", path), f"{path}: no rows")
+    assert_one_line_error(cli("agreement", path), f"{path}: no rows")

@@ -6,10 +6,9 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from click.testing import CliRunner
 
-from reviewer.cli import main
 from reviewer.errors import ReviewerError
+from tests.conftest import Cli
 
 HOSTILE = "id\x1b[2J\x1b]8;;http://x\x07evil\u202e"
 
@@ -24,7 +23,9 @@ def test_error_lines_make_control_characters_visible() -> None:
     assert "␛[2J" in line and "⟨U+202E⟩" in line
 
 
-def test_ingest_warnings_and_summary_print_hostile_ids_and_names_inert(tmp_path: Path) -> None:
+def test_ingest_warnings_and_summary_print_hostile_ids_and_names_inert(
+    tmp_path: Path, cli: Cli
+) -> None:
     source = tmp_path / "dup.parquet"
     pq.write_table(
         pa.table({
@@ -35,15 +36,12 @@ def test_ingest_warnings_and_summary_print_hostile_ids_and_names_inert(tmp_path:
         }),
         source,
     )
-    runner = CliRunner()
     audit = tmp_path / "audit"
-    assert runner.invoke(main, ["init", str(audit)]).exit_code == 0
-    result = runner.invoke(
-        main, ["ingest", str(audit), str(source), "--dataset", "laion\x1b[31mred"]
-    )
-    assert result.exit_code == 0, result.output
-    assert "duplicate sample_id" in result.stderr  # the warning names the id, inert
-    assert _clean(result.output) and _clean(result.stderr)
-    info = runner.invoke(main, ["info", str(audit)])
-    assert info.exit_code == 0
-    assert _clean(info.output) and "laion␛[31mred" in info.output
+    assert cli("init", audit).code == 0
+    result = cli("ingest", audit, source, "--dataset", "laion\x1b[31mred")
+    assert result.code == 0, result
+    assert "duplicate sample_id" in result.err  # the warning names the id, inert
+    assert _clean(result.out) and _clean(result.err)
+    info = cli("info", audit)
+    assert info.code == 0
+    assert _clean(info.out) and "laion␛[31mred" in info.out

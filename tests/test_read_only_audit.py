@@ -6,14 +6,13 @@ import os
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 import reviewer
 from reviewer.audit import Audit
-from reviewer.cli import main
 from reviewer.cli.demo_cmd import build_demo_audit, flag_demo_audit
 from reviewer.errors import ReviewerError
 from reviewer.store import Decision
+from tests.conftest import Cli
 
 
 def snapshot(root: Path) -> dict[str, tuple[int, int]]:
@@ -63,7 +62,7 @@ def test_writes_are_refused_in_one_line(archived: Path) -> None:
 
 
 def test_an_unwritable_folder_opens_read_only_and_immutable(
-    archived: Path, monkeypatch: pytest.MonkeyPatch
+    archived: Path, monkeypatch: pytest.MonkeyPatch, cli: Cli
 ) -> None:
     """Auto-detection (root bypasses permissions, so the check is simulated)."""
     def no_write(path: object, mode: int) -> bool:
@@ -77,15 +76,15 @@ def test_an_unwritable_folder_opens_read_only_and_immutable(
     assert not (archived / "labels" / "labels.sqlite-shm").exists()  # immutable: no -shm
     assert audit.labels.current_labels().num_rows == 2
     audit.close()
-    result = CliRunner().invoke(main, ["info", str(archived)])
-    assert result.exit_code == 0, result.output
-    assert "labels    2 by 1 reviewer(s)" in result.output
-    stats = CliRunner().invoke(main, ["stats", str(archived)])
-    assert stats.exit_code == 0, stats.output
-    sample = CliRunner().invoke(main, ["sample", str(archived), "--name", "r1"])
-    assert sample.exit_code != 0 and "opened read-only" in sample.output
-    review = CliRunner().invoke(main, ["review", str(archived), "--reviewer", "ana"])
-    assert review.exit_code != 0 and "read-only here, decisions could not be saved" in review.output
+    result = cli("info", archived)
+    assert result.code == 0, result
+    assert "labels    2 by 1 reviewer(s)" in result.out
+    stats = cli("stats", archived)
+    assert stats.code == 0, stats
+    sample = cli("sample", archived, "--name", "r1")
+    assert sample.code != 0 and "opened read-only" in sample.err
+    review = cli("review", archived, "--reviewer", "ana")
+    assert review.code != 0 and "read-only here, decisions could not be saved" in review.err
     assert snapshot(archived) == before
 
 

@@ -13,14 +13,12 @@ from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
-from click.testing import CliRunner
 
 from reviewer import __version__
 from reviewer.audit import Audit
-from reviewer.cli import main
 from reviewer.errors import ReviewerError
 from reviewer.export import ExportOptions, export
-from tests.conftest import SampleRows, sample_rows
+from tests.conftest import Cli, SampleRows, sample_rows
 from tests.export.conftest import CAPTIONS
 from tests.export.helpers import by_id, read_rows, run
 
@@ -167,34 +165,24 @@ def test_default_out_goes_to_the_audit_exports_folder(fx: Audit) -> None:
         result.sidecar.unlink()
 
 
-def test_cli_exports_and_reports(fixture_audit_dir: Path, tmp_path: Path) -> None:
+def test_cli_exports_and_reports(fixture_audit_dir: Path, tmp_path: Path, cli: Cli) -> None:
     out = tmp_path / "sub.csv"
-    res = CliRunner().invoke(
-        main,
-        [
-            "export",
-            str(fixture_audit_dir),
-            "--out",
-            str(out),
-            "--verdict",
-            "confirm",
-            "--flagged-by",
-            "keyword",
-        ],
+    res = cli(
+        "export", fixture_audit_dir, "--out", out, "--verdict", "confirm", "--flagged-by", "keyword"
     )
-    assert res.exit_code == 0, res.output
-    assert f"wrote 2 rows to {out}" in res.stdout
-    assert "1 escalated sample(s) withheld" in res.stderr
+    assert res.code == 0, res
+    assert f"wrote 2 rows to {out}" in res.out
+    assert "1 escalated sample(s) withheld" in res.err
     assert sorted(r["sample_id"] for r in read_rows(out)) == ["s00000", "s00008"]
 
 
-def test_cli_empty_result_says_so_and_exits_zero(fixture_audit_dir: Path, tmp_path: Path) -> None:
+def test_cli_empty_result_says_so_and_exits_zero(
+    fixture_audit_dir: Path, tmp_path: Path, cli: Cli
+) -> None:
     out = tmp_path / "none.parquet"
-    res = CliRunner().invoke(
-        main, ["export", str(fixture_audit_dir), "-o", str(out), "--reviewer", "dan"]
-    )
-    assert res.exit_code == 0, res.output
-    assert "no samples matched: wrote an empty parquet file with the schema" in res.stderr
+    res = cli("export", fixture_audit_dir, "-o", out, "--reviewer", "dan")
+    assert res.code == 0, res
+    assert "no samples matched: wrote an empty parquet file with the schema" in res.err
     assert out.exists()
 
 
@@ -207,22 +195,20 @@ def test_cli_empty_result_says_so_and_exits_zero(fixture_audit_dir: Path, tmp_pa
     ],
 )
 def test_cli_bad_input_is_one_line_and_non_zero(
-    fixture_audit_dir: Path, tmp_path: Path, args: list[str], message: str
+    fixture_audit_dir: Path, tmp_path: Path, args: list[str], message: str, cli: Cli
 ) -> None:
-    res = CliRunner().invoke(
-        main, ["export", str(fixture_audit_dir), "-o", str(tmp_path / "o.parquet"), *args]
-    )
-    assert res.exit_code != 0
-    assert message in res.stderr
-    assert "Traceback" not in res.output
+    res = cli("export", fixture_audit_dir, "-o", tmp_path / "o.parquet", *args)
+    assert res.code != 0
+    assert message in res.err
+    assert "Traceback" not in res.err
 
 
-def test_cli_refuses_existing_file(fixture_audit_dir: Path, tmp_path: Path) -> None:
+def test_cli_refuses_existing_file(fixture_audit_dir: Path, tmp_path: Path, cli: Cli) -> None:
     out = tmp_path / "o.parquet"
     out.write_text("x")
-    res = CliRunner().invoke(main, ["export", str(fixture_audit_dir), "-o", str(out)])
-    assert res.exit_code == 2
-    assert "already exists — pass --force to overwrite it" in res.stderr
+    res = cli("export", fixture_audit_dir, "-o", out)
+    assert res.code == 2
+    assert "already exists — pass --force to overwrite it" in res.err
 
 
 def test_binary_columns_are_never_exported(

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from reviewer.audit import Audit
 from reviewer.cli import main
+from tests.conftest import Cli
 from tests.export.conftest import CAPTIONS
 from tests.export.helpers import by_id, read_rows, run
 from tests.export.test_consensus_and_filters import EXPECTED_MAJORITY
@@ -20,19 +20,21 @@ LABEL_COLUMNS = [
 ]
 
 
-def _ingest(tmp_path: Path, source: Path) -> Audit:
+def _ingest(tmp_path: Path, source: Path, cli: Cli) -> Audit:
     if "ingest" not in main.commands:
         pytest.skip("reviewer ingest is not built yet")
     target = tmp_path / "again"
     Audit.init(target).close()
-    res = CliRunner().invoke(main, ["ingest", str(target), str(source), "--dataset", "again"])
-    assert res.exit_code == 0, res.output
+    res = cli("ingest", target, source, "--dataset", "again")
+    assert res.code == 0, res
     return Audit.open(target)
 
 
-def test_export_then_ingest_keeps_ids_captions_and_labels(fx: Audit, tmp_path: Path) -> None:
+def test_export_then_ingest_keeps_ids_captions_and_labels(
+    fx: Audit, tmp_path: Path, cli: Cli
+) -> None:
     exported = by_id(read_rows(run(fx, tmp_path, name="all.parquet").path))
-    again = _ingest(tmp_path, tmp_path / "all.parquet")
+    again = _ingest(tmp_path, tmp_path / "all.parquet", cli)
     try:
         rows = again.store.get_samples(sorted(exported))
         assert rows.keys() == exported.keys() == EXPECTED_MAJORITY.keys()
@@ -49,9 +51,9 @@ def test_export_then_ingest_keeps_ids_captions_and_labels(fx: Audit, tmp_path: P
         again.close()
 
 
-def test_re_export_keeps_old_labels_beside_new_ones(fx: Audit, tmp_path: Path) -> None:
+def test_re_export_keeps_old_labels_beside_new_ones(fx: Audit, tmp_path: Path, cli: Cli) -> None:
     run(fx, tmp_path, name="all.parquet")
-    again = _ingest(tmp_path, tmp_path / "all.parquet")
+    again = _ingest(tmp_path, tmp_path / "all.parquet", cli)
     try:
         rows = by_id(read_rows(run(again, tmp_path, name="second.parquet").path))
         assert rows["s00000"]["src_nsfw_verdict"] == "confirm"

@@ -13,11 +13,9 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pytest
-from click.testing import CliRunner
-from conftest import sample_rows
+from conftest import Cli, sample_rows
 
 from reviewer.audit import Audit
-from reviewer.cli import main
 from reviewer.errors import ReviewerError
 from reviewer.flaggers.runner import run_flagger
 from reviewer.stats.hcr import cohens_d, conservative_order, hcr_rows, t_tests
@@ -159,10 +157,10 @@ def two_datasets(audit_with: Build, scripted_hate: Any) -> Audit:
     return audit
 
 
-def test_hcr_cli_json_compares_two_datasets(two_datasets: Audit) -> None:
-    result = CliRunner().invoke(main, ["hcr", str(two_datasets.root), "--by", "dataset", "--json"])
-    assert result.exit_code == 0, result.output
-    data = json.loads(result.output)
+def test_hcr_cli_json_compares_two_datasets(two_datasets: Audit, cli: Cli) -> None:
+    result = cli("hcr", two_datasets.root, "--by", "dataset", "--json")
+    assert result.code == 0, result
+    data = json.loads(result.out)
     rates = {(r["group"], r["type"]): (r["k"], r["n"]) for r in data["hcr"]}
     assert rates[("A", "hateful")] == (6, 12) and rates[("B", "any")] == (1, 12)
     [hateful] = [c for c in data["comparison"] if c["type"] == "hateful"]
@@ -175,12 +173,14 @@ def test_hcr_cli_json_compares_two_datasets(two_datasets: Audit) -> None:
     assert hateful["conservative"] == "overlap"  # 6/12 vs 1/12: CP intervals still overlap
 
 
-def test_hcr_cli_writes_the_curve_csv_and_plots(two_datasets: Audit, tmp_path: Path) -> None:
+def test_hcr_cli_writes_the_curve_csv_and_plots(
+    two_datasets: Audit, tmp_path: Path, cli: Cli
+) -> None:
     out = tmp_path / "curve.csv"
-    result = CliRunner().invoke(main, ["hcr", str(two_datasets.root), "--csv", str(out)])
-    assert result.exit_code == 0, result.output
-    assert "HCR (any of three) by threshold" in result.output
-    assert "Comparison A" in result.output
+    result = cli("hcr", two_datasets.root, "--csv", out)
+    assert result.code == 0, result
+    assert "HCR (any of three) by threshold" in result.out
+    assert "Comparison A" in result.out
     with out.open() as handle:
         rows = list(csv.DictReader(handle))
     assert len(rows) == 9 * 4  # nine thresholds x four types, one group
@@ -190,7 +190,7 @@ def test_hcr_cli_writes_the_curve_csv_and_plots(two_datasets: Audit, tmp_path: P
 
 
 def test_hcr_csv_on_a_full_disk_keeps_the_previous_curve(
-    two_datasets: Audit, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    two_datasets: Audit, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli: Cli
 ) -> None:
     out = tmp_path / "curve.csv"
     out.write_text("the previous curve\n", encoding="utf-8")
@@ -207,26 +207,24 @@ def test_hcr_csv_on_a_full_disk_keeps_the_previous_curve(
         return handle
 
     monkeypatch.setattr(Path, "open", full_disk_open)
-    result = CliRunner().invoke(main, ["hcr", str(two_datasets.root), "--csv", str(out)])
+    result = cli("hcr", two_datasets.root, "--csv", out)
     monkeypatch.undo()
-    assert result.exit_code == 2 and isinstance(result.exception, SystemExit), result.output
-    assert f"{out}: cannot write the CSV (No space left on device)" in result.output
+    assert result.code == 2 and "Traceback" not in result.err, result
+    assert f"{out}: cannot write the CSV (No space left on device)" in result.err
     assert out.read_text(encoding="utf-8") == "the previous curve\n"
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temp file
 
 
-def test_hcr_cli_without_hate_scores_says_what_to_run(audit: Audit) -> None:
-    result = CliRunner().invoke(main, ["hcr", str(audit.root)])
-    assert result.exit_code != 0
-    assert "reviewer flag" in result.output and "--flagger hate" in result.output
+def test_hcr_cli_without_hate_scores_says_what_to_run(audit: Audit, cli: Cli) -> None:
+    result = cli("hcr", audit.root)
+    assert result.code != 0
+    assert "reviewer flag" in result.err and "--flagger hate" in result.err
 
 
-def test_hcr_cli_by_source_file(two_datasets: Audit) -> None:
-    result = CliRunner().invoke(
-        main, ["hcr", str(two_datasets.root), "--by", "source_file", "--json", "--threshold", "0.5"]
-    )
-    assert result.exit_code == 0, result.output
-    data = json.loads(result.output)
+def test_hcr_cli_by_source_file(two_datasets: Audit, cli: Cli) -> None:
+    result = cli("hcr", two_datasets.root, "--by", "source_file", "--json", "--threshold", "0.5")
+    assert result.code == 0, result
+    data = json.loads(result.out)
     rates = {r["group"]: (r["k"], r["n"]) for r in data["hcr"] if r["type"] == "hateful"}
     assert rates == {
         "A-0.parquet": (2, 4),
@@ -241,8 +239,8 @@ def test_hcr_cli_by_source_file(two_datasets: Audit) -> None:
         ("A,A", "give two different dataset names"),
         ("A,C", "no hate scores for dataset 'C' — datasets with hate scores: A, B"),
     ]:
-        bad = CliRunner().invoke(main, ["hcr", str(two_datasets.root), "--compare", compare])
-        assert bad.exit_code == 2 and message in bad.output, bad.output
+        bad = cli("hcr", two_datasets.root, "--compare", compare)
+        assert bad.code == 2 and message in bad.err, bad
 
 
 def test_notebook_api_gives_the_same_numbers(two_datasets: Audit) -> None:

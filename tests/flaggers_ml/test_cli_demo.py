@@ -14,10 +14,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from click.testing import CliRunner
 
-from reviewer.cli import main
 from reviewer.cli.demo_cmd import build_demo_audit
+from tests.conftest import Cli
 
 pytestmark = pytest.mark.ml
 
@@ -37,15 +36,15 @@ def parts(run: Path, columns: list[str] | None = None) -> pa.Table:
     return pq.read_table(sorted(run.glob("part-*.parquet")), columns=columns)
 
 
-def test_clip_int8_on_the_demo(demo: Path, tiny_clip: tuple[str, Path]) -> None:
+def test_clip_int8_on_the_demo(demo: Path, tiny_clip: tuple[str, Path], cli: Cli) -> None:
     name, weights = tiny_clip
     config = weights.parent / f"{name}.json"
     args = ["flag", str(demo), "--flagger", "clip", "--model", name]
     args += ["--pretrained", str(weights), "--model-config", str(config), "--quantize"]
-    result = CliRunner().invoke(main, args)
-    assert result.exit_code == 0, result.output
-    assert "clip: 46 of 48 samples scored" in result.stdout
-    assert "clip: 2 samples could not be scored (corrupt 1, unreachable 1)" in result.stderr
+    result = cli(*args)
+    assert result.code == 0, result
+    assert "clip: 46 of 48 samples scored" in result.out
+    assert "clip: 2 samples could not be scored (corrupt 1, unreachable 1)" in result.err
     run = only_run(demo, "clip")
     saved = json.loads((run / "run.json").read_text())
     assert saved["status"] == "complete" and saved["params"]["quantize"] is True
@@ -60,15 +59,15 @@ def test_clip_int8_on_the_demo(demo: Path, tiny_clip: tuple[str, Path]) -> None:
 
 
 def test_clip_fast_decode_is_its_own_run_with_close_scores(
-    demo: Path, tiny_clip: tuple[str, Path]
+    demo: Path, tiny_clip: tuple[str, Path], cli: Cli
 ) -> None:
     name, weights = tiny_clip
     config = weights.parent / f"{name}.json"
     base = ["flag", str(demo), "--flagger", "clip", "--model", name]
     base += ["--pretrained", str(weights), "--model-config", str(config)]
-    assert CliRunner().invoke(main, base).exit_code == 0
-    fast = CliRunner().invoke(main, [*base, "--fast-decode"])
-    assert fast.exit_code == 0, fast.output
+    assert cli(*base).code == 0
+    fast = cli(*base, "--fast-decode")
+    assert fast.code == 0, fast
     runs = {}
     for run in (demo / "scores" / "clip").iterdir():
         saved = json.loads((run / "run.json").read_text())
@@ -85,17 +84,17 @@ def test_clip_fast_decode_is_its_own_run_with_close_scores(
     assert 0 < max(gaps) < 0.05, gaps
 
 
-def test_hate_then_hcr_on_the_demo(demo: Path, tiny_hate_dir: Path) -> None:
+def test_hate_then_hcr_on_the_demo(demo: Path, tiny_hate_dir: Path, cli: Cli) -> None:
     flag = ["flag", str(demo), "--flagger", "hate", "--model", str(tiny_hate_dir)]
-    result = CliRunner().invoke(main, flag)
-    assert result.exit_code == 0, result.output
-    assert "hate: 48 of 48 samples scored" in result.stdout
+    result = cli(*flag)
+    assert result.code == 0, result
+    assert "hate: 48 of 48 samples scored" in result.out
     run = only_run(demo, "hate")
     table = parts(run, ["p_hateful", "p_targeted", "p_aggressive"])
     assert table.num_rows == 48 and all(c.null_count == 0 for c in table.columns)
-    hcr = CliRunner().invoke(main, ["hcr", str(demo)])
-    assert hcr.exit_code == 0, hcr.output
-    lines = [line.split() for line in hcr.stdout.splitlines() if line.startswith("all ")]
+    hcr = cli("hcr", demo)
+    assert hcr.code == 0, hcr
+    lines = [line.split() for line in hcr.out.splitlines() if line.startswith("all ")]
     counts = {cells[1]: (int(cells[2]), int(cells[3])) for cells in lines}
     expected = sum(
         1

@@ -6,29 +6,28 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
-from click.testing import CliRunner
 
 import reviewer
 from reviewer.audit import Audit
-from reviewer.cli import main
 from reviewer.cli.demo_cmd import ASSETS, DEMO_DATASET, build_demo_audit
 from reviewer.errors import ReviewerError
 from reviewer.images.resolve import load_image
+from tests.conftest import Cli
 from tests.ingest.conftest import laion400m_table, write_parquet
 
 KEYWORDS_2021 = ["porn", "hot ", "adult", "xxx", "sex", "fuck", " rape "]
 
 
-def test_cli_ingest_reports_rows_and_warnings(audit: Audit, tmp_path: Path) -> None:
+def test_cli_ingest_reports_rows_and_warnings(audit: Audit, tmp_path: Path, cli: Cli) -> None:
     table = laion400m_table(3).set_column(2, "TEXT", pa.array(["a", "", "c"]))
     path = write_parquet(tmp_path / "p.parquet", table)
-    result = CliRunner().invoke(main, ["ingest", str(audit.root), str(path)])
-    assert result.exit_code == 0, result.output
-    assert "3 of 3 rows as laion400m" in result.output
+    result = cli("ingest", audit.root, path)
+    assert result.code == 0, result
+    assert "3 of 3 rows as laion400m" in result.out
     # Named like the samples column (0-based), so it can be queried: source_row 1.
-    assert "warning NULL or empty caption (row kept): 1 (first: source_row 1)" in result.output
-    again = CliRunner().invoke(main, ["ingest", str(audit.root), str(path)])
-    assert "skipped" in again.output and "already ingested" in again.output
+    assert "warning NULL or empty caption (row kept): 1 (first: source_row 1)" in result.err
+    again = cli("ingest", audit.root, path)
+    assert "skipped" in again.out and "already ingested" in again.out
 
 
 @pytest.mark.parametrize(
@@ -36,22 +35,22 @@ def test_cli_ingest_reports_rows_and_warnings(audit: Audit, tmp_path: Path) -> N
     [(None, "no such file or folder"), (b"not parquet", "not a parquet file")],
 )
 def test_cli_ingest_bad_input_is_one_line_and_non_zero(
-    audit: Audit, tmp_path: Path, content: bytes | None, message: str
+    audit: Audit, tmp_path: Path, content: bytes | None, message: str, cli: Cli
 ) -> None:
     path = tmp_path / "x.parquet"
     if content is not None:
         path.write_bytes(content)
-    result = CliRunner().invoke(main, ["ingest", str(audit.root), str(path)])
-    assert result.exit_code != 0
-    assert message in result.output
-    assert "Traceback" not in result.output
-    assert len([line for line in result.output.splitlines() if line.startswith("error:")]) == 1
+    result = cli("ingest", audit.root, path)
+    assert result.code != 0
+    assert message in result.err
+    assert "Traceback" not in result.err
+    assert len([line for line in result.err.splitlines() if line.startswith("error:")]) == 1
 
 
-def test_cli_ingest_refuses_an_empty_dataset_name(audit: Audit, tmp_path: Path) -> None:
+def test_cli_ingest_refuses_an_empty_dataset_name(audit: Audit, tmp_path: Path, cli: Cli) -> None:
     path = write_parquet(tmp_path / "p.parquet", laion400m_table(2))
-    result = CliRunner().invoke(main, ["ingest", str(audit.root), str(path), "--dataset", " "])
-    assert result.exit_code != 0 and "--dataset: the name is empty" in result.output
+    result = cli("ingest", audit.root, path, "--dataset", " ")
+    assert result.code != 0 and "--dataset: the name is empty" in result.err
     assert audit.store.summary().samples == 0
 
 
@@ -87,11 +86,11 @@ def test_demo_refuses_an_audit_holding_other_data(audit: Audit, tmp_path: Path) 
     assert audit.store.sample_count() == 2
 
 
-def test_demo_command_prints_the_summary(tmp_path: Path) -> None:
-    result = CliRunner().invoke(main, ["demo", str(tmp_path / "d")])
-    assert result.exit_code == 0, result.output
-    assert "SYNTHETIC" in result.output
-    assert "demo-synthetic" in result.output
+def test_demo_command_prints_the_summary(tmp_path: Path, cli: Cli) -> None:
+    result = cli("demo", tmp_path / "d")
+    assert result.code == 0, result
+    assert "SYNTHETIC" in result.out
+    assert "demo-synthetic" in result.out
 
 
 def test_notebook_api_returns_arrow_and_pandas(audit: Audit, tmp_path: Path) -> None:

@@ -8,12 +8,11 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from PIL import Image, ImageStat
 
 from reviewer.audit import Audit
-from reviewer.cli import main
 from reviewer.sampling import SampleSpec, draw_plan
+from tests.conftest import Cli
 
 EVIL = "<script>alert(1)</script>"
 
@@ -33,10 +32,12 @@ def reported(audit: Audit, add_samples, make_rows, set_flags, label) -> Audit:  
     return audit
 
 
-def test_html_report_is_self_contained_and_escaped(reported: Audit, tmp_path: Path) -> None:
+def test_html_report_is_self_contained_and_escaped(
+    reported: Audit, tmp_path: Path, cli: Cli
+) -> None:
     out = tmp_path / "r" / "report.html"
-    result = CliRunner().invoke(main, ["report", str(reported.root), "--out", str(out)])
-    assert result.exit_code == 0, result.output
+    result = cli("report", reported.root, "--out", out)
+    assert result.code == 0, result
     html = out.read_text(encoding="utf-8")
     assert "<script" not in html.lower()
     assert EVIL not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
@@ -48,26 +49,25 @@ def test_html_report_is_self_contained_and_escaped(reported: Audit, tmp_path: Pa
         assert section in html
 
 
-def test_markdown_report(reported: Audit, tmp_path: Path) -> None:
+def test_markdown_report(reported: Audit, tmp_path: Path, cli: Cli) -> None:
     out = tmp_path / "report.md"
-    result = CliRunner().invoke(main, ["report", str(reported.root), "--out", str(out)])
-    assert result.exit_code == 0, result.output
+    result = cli("report", reported.root, "--out", out)
+    assert result.code == 0, result
     text = out.read_text(encoding="utf-8")
     assert text.startswith("# Audit report")
     assert "| keyword |" in text and "## Methods" in text
 
 
-def test_unknown_report_format_is_a_user_error(reported: Audit, tmp_path: Path) -> None:
-    result = CliRunner().invoke(main, ["report", str(reported.root), "--out",
-                                       str(tmp_path / "r.pdf")])
-    assert result.exit_code == 2 and "unknown report format" in result.output
+def test_unknown_report_format_is_a_user_error(reported: Audit, tmp_path: Path, cli: Cli) -> None:
+    result = cli("report", reported.root, "--out", tmp_path / "r.pdf")
+    assert result.code == 2 and "unknown report format" in result.err
 
 
 @pytest.mark.skipif(shutil.which("chromium") is None,
                     reason="chromium is not installed (CI: apt-get install -y chromium)")
-def test_report_renders_in_headless_chromium(reported: Audit, tmp_path: Path) -> None:
+def test_report_renders_in_headless_chromium(reported: Audit, tmp_path: Path, cli: Cli) -> None:
     out = tmp_path / "report.html"
-    CliRunner().invoke(main, ["report", str(reported.root), "--out", str(out)])
+    cli("report", reported.root, "--out", out)
     png = tmp_path / "shot.png"
     profile = tempfile.mkdtemp()
     subprocess.run(
@@ -86,7 +86,7 @@ def test_report_renders_in_headless_chromium(reported: Audit, tmp_path: Path) ->
 
 
 def test_report_shows_hate_content_rate_when_hate_scores_exist(  # type: ignore[no-untyped-def]
-    reported: Audit, tmp_path: Path, monkeypatch
+    reported: Audit, tmp_path: Path, monkeypatch, cli: Cli
 ) -> None:
     import pyarrow as pa
 
@@ -99,8 +99,8 @@ def test_report_shows_hate_content_rate_when_hate_scores_exist(  # type: ignore[
                        "dataset": ["laion400m"] * 200})
     monkeypatch.setattr(Store, "scores_with_samples", lambda self, flagger, cols: scores)
     out = tmp_path / "report.html"
-    result = CliRunner().invoke(main, ["report", str(reported.root), "--out", str(out)])
-    assert result.exit_code == 0, result.output
+    result = cli("report", reported.root, "--out", out)
+    assert result.code == 0, result
     html = out.read_text(encoding="utf-8")
     assert "Hate content rate" in html and "3 / 200" in html and "1.50%" in html
     assert html.count("<svg") == 4

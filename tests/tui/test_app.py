@@ -20,6 +20,7 @@ from reviewer.tui.screens.summary_screen import SummaryScreen
 from reviewer.tui.session import POSITION_SAVE_S
 from reviewer.tui.widgets.caption_view import CaptionView
 from reviewer.tui.widgets.image_panel import RENDER_LOG, ImagePanel
+from tests.conftest import Cli
 from tests.tui.app_fixtures import (
     CORRUPT,
     SIZE,
@@ -369,13 +370,9 @@ async def test_text_only_mode_never_renders_pixels(audit: Audit) -> None:
         assert "Reveal" not in screen_text(app) and "Hide" not in screen_text(app)
 
 
-async def test_plan_queue_decisions_are_stored_under_the_plan(audit: Audit) -> None:
-    from click.testing import CliRunner
-
-    from reviewer.cli import main
-
-    args = ["sample", str(audit.root), "--name", "p1", "--strata", "nsfw", "--per-stratum", "2"]
-    assert CliRunner().invoke(main, args).exit_code == 0
+async def test_plan_queue_decisions_are_stored_under_the_plan(audit: Audit, cli: Cli) -> None:
+    drawn = cli("sample", audit.root, "--name", "p1", "--strata", "nsfw", "--per-stratum", "2")
+    assert drawn.code == 0, drawn
     app = build_app(audit, queue="p1")
     async with app.run_test(size=SIZE) as pilot:
         await _ready(pilot, app)

@@ -13,7 +13,7 @@ from reviewer.config import Settings
 from reviewer.store.labels import Decision
 from reviewer.store.review import ArrowStrings
 from reviewer.tui.queue import load_queue
-from tests.conftest import sample_rows
+from tests.conftest import Cli, sample_rows
 from tests.tui.app_fixtures import build_audit
 
 
@@ -70,13 +70,9 @@ def test_own_escalations_count_as_done_in_the_next_session(audit: Audit) -> None
     assert mine.size == len(full) - 1  # bob's escalation left the queue
 
 
-def test_own_escalations_count_as_done_in_a_plan_queue(audit: Audit) -> None:
-    from click.testing import CliRunner
-
-    from reviewer.cli import main
-
-    args = ["sample", str(audit.root), "--name", "p1", "--strata", "nsfw", "--per-stratum", "3"]
-    assert CliRunner().invoke(main, args).exit_code == 0
+def test_own_escalations_count_as_done_in_a_plan_queue(audit: Audit, cli: Cli) -> None:
+    drawn = cli("sample", audit.root, "--name", "p1", "--strata", "nsfw", "--per-stratum", "3")
+    assert drawn.code == 0, drawn
     items = audit.store.queue_sample_ids("p1")
     audit.labels.record(Decision(items[0], "ana", "nsfw", "escalate", queue="p1"))
     audit.labels.record(Decision(items[1], "bob", "nsfw", "escalate", queue="p1"))

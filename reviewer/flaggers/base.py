@@ -4,8 +4,9 @@ Why this shape: a flag job on LAION scale runs for hours, may be interrupted,
 and must never hold the audit's DuckDB lock while it works (DuckDB lets one
 writer lock everyone else out). So a flagger only *scores*: it turns a batch of
 samples into a batch of raw score columns. The runner
-(:func:`reviewer.flaggers.runner.run_flagger`) snapshots the work list to
-``scores/<flagger>/<run_id>/todo.parquet`` with one short read, calls the
+(:func:`reviewer.flaggers.runner.run_flagger`) records the work list (row ranges
+of the audit for streaming rule flaggers, else a snapshot of the inputs in
+``scores/<flagger>/<run_id>/todo.parquet`` taken with one short read), calls the
 flagger batch by batch and writes each result atomically as
 ``part-NNNNN.parquet`` next to a ``run.json`` with provenance (see
 :mod:`reviewer.flaggers.runs`). Flags are derived later from the score columns
@@ -37,6 +38,7 @@ Subclass :class:`Flagger` and set:
   ``score_batch`` then runs it on each batch in an in-memory DuckDB (vectorised,
   all cores), so no Python loop is needed. Output row order may differ from input
   order: parts are keyed by ``sample_id``.
+- optionally ``streams = True`` for rule flaggers as fast as a scan (no snapshot).
 - optionally ``batch_size`` (rows per part, class attribute) and ``extra_provenance()``
   (facts learnt while scoring, stored under ``extra`` in ``run.json``).
 - ``__init__`` takes keyword options named like the CLI's (``mode``, ``keywords``,
@@ -103,6 +105,11 @@ class Flagger:
     batch_size: ClassVar[int] = 256
     """Default rows per part (``--batch-size`` overrides); SQL flaggers use large parts."""
     model_id: str | None = None
+    streams: ClassVar[bool] = False
+    """Rule flaggers that score about as fast as DuckDB reads set this: their local runs
+    read each part's rows straight from the audit (a work list of row ranges) instead
+    of first copying every input to a snapshot. Model flaggers keep the snapshot: it
+    costs little next to a model, and Ray actors on other nodes read it."""
 
     def params(self) -> dict[str, Any]:
         """Parameters that change the scores (JSON-serialisable); part of the run identity."""

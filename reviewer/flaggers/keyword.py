@@ -92,6 +92,7 @@ class KeywordFlagger(Flagger):
     name: ClassVar[str] = "keyword"
     version: ClassVar[str] = "1"
     batch_size: ClassVar[int] = 1_000_000
+    streams: ClassVar[bool] = True
     inputs: ClassVar[tuple[str, ...]] = ("sample_id", "text", "url")
     columns: ClassVar[dict[str, pa.DataType]] = SCORE_COLUMNS["keyword"]
 

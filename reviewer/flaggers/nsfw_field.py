@@ -25,6 +25,7 @@ class NsfwFieldFlagger(Flagger):
     name: ClassVar[str] = "nsfw_field"
     version: ClassVar[str] = "1"
     batch_size: ClassVar[int] = 1_000_000
+    streams: ClassVar[bool] = True
     inputs: ClassVar[tuple[str, ...]] = ("sample_id", "nsfw", "punsafe")
     columns: ClassVar[dict[str, pa.DataType]] = SCORE_COLUMNS["nsfw_field"]
 

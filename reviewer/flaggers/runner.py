@@ -1,12 +1,14 @@
-"""Running a flagger over an audit: snapshot, score in parts, resume, mark complete.
+"""Running a flagger over an audit: work list, score in parts, resume, mark complete.
 
-The runner is the only place that decides when scores become usable. It holds
-the audit's DuckDB file for one short read (the work-list snapshot), then works
-only on files in the run folder, so reviewers and ``reviewer stats`` keep working
-while a flag job runs. Any failure (an exception, Ctrl-C, a killed process)
-leaves the run ``failed`` or ``running`` with its finished parts on disk; the
-next invocation with the same flagger and parameters resumes it, and flags only
-ever read runs marked ``complete``.
+The runner is the only place that decides when scores become usable. It never
+holds the audit's DuckDB file for long: a model flagger's work list is a
+snapshot taken in one short read, after which it works only on files in the run
+folder; a streaming rule flagger (keyword, NSFW field) records row ranges and
+reads each part with its own short read-only connection. Either way reviewers
+and ``reviewer stats`` keep working while a flag job runs. Any failure (an
+exception, Ctrl-C, a killed process) leaves the run ``failed`` or ``running``
+with its finished parts on disk; the next invocation with the same flagger and
+parameters resumes it, and flags only ever read runs marked ``complete``.
 
 Engines: ``local`` scores part by part in this process. ``ray`` hands the run
 folder to ``reviewer.flaggers.ray_engine.run_on_ray(flagger, run, progress=...)``,
@@ -32,6 +34,7 @@ from reviewer.flaggers.runs import COMPLETE, FAILED, RUNNING, RunDir, RunInfo
 
 if TYPE_CHECKING:
     from reviewer.audit import Audit
+    from reviewer.store import Store
 
 Progress = Callable[[int, int | None], None]
 ENGINES = ("local", "ray")
@@ -102,12 +105,16 @@ def run_flagger(
         # On Ray each actor loads its own model; the driver (often a head node
         # without a GPU) must not load one for nothing.
         flagger.prepare()
-    run = _open_run(audit, flagger, batch_size or flagger.batch_size, resume, selection)
+    streams = flagger.streams and engine == "local"
+    size = batch_size or flagger.batch_size
+    run = _open_run(audit, flagger, size, resume, selection, streams)
     try:
         run.info.engine = engine
         run.mark(RUNNING)
         if engine == "ray":
             _score_on_ray(flagger, run, progress)
+        elif run.reads_audit:
+            _score_from_audit(audit.store, flagger, run, progress)
         else:
             _score_locally(flagger, run, progress)
         _complete(flagger, run)
@@ -133,27 +140,39 @@ def _selection(datasets: list[str] | None, sample: int | None, seed: int) -> dic
 
 
 def _open_run(
-    audit: Audit, flagger: Flagger, batch_size: int, resume: bool, selection: dict[str, Any]
+    audit: Audit,
+    flagger: Flagger,
+    batch_size: int,
+    resume: bool,
+    selection: dict[str, Any],
+    streams: bool,
 ) -> RunDir:
-    """Resume a matching unfinished run, or snapshot the work list into a new one."""
+    """Resume a matching unfinished run, or make the work list of a new one.
+
+    A streaming flagger's work list names rows of the audit (``rows.parquet``);
+    any other flagger's is a snapshot of its inputs (``todo.parquet``).
+    """
     scores_dir = audit.paths.scores
     provenance = flagger.provenance()
     if selection:
         provenance["selection"] = selection
-    run = RunDir.find_resumable(scores_dir, provenance) if resume else None
+    run = RunDir.find_resumable(scores_dir, provenance, snapshot=not streams) if resume else None
     if run is not None:
         return run
     run = RunDir.create(scores_dir, provenance, batch_size)
     if not run.try_lock():  # pragma: no cover - a fresh folder is ours alone
         raise ReviewerError(f"{run.path}: locked by another process")
+    datasets, sample = selection.get("datasets"), selection.get("sample")
+    seed = int(selection.get("seed", 0))
     try:
-        run.info.todo_rows = audit.store.snapshot_work_list(
-            list(flagger.inputs),
-            run.todo_path,
-            datasets=selection.get("datasets"),
-            sample=selection.get("sample"),
-            seed=int(selection.get("seed", 0)),
-        )
+        if streams:
+            audit.store.check_sample_columns(list(flagger.inputs))
+            ranges = audit.store.work_list_ranges(datasets, sample, seed)
+            run.info.todo_rows = run.write_rows(ranges)
+        else:
+            run.info.todo_rows = audit.store.snapshot_work_list(
+                list(flagger.inputs), run.todo_path, datasets, sample, seed
+            )
         run.save()
     except BaseException as exc:
         run.mark(FAILED, error=f"snapshot failed: {exc}")
@@ -173,6 +192,35 @@ def _score_locally(flagger: Flagger, run: RunDir, progress: Progress | None) -> 
         if index not in done_parts:
             scores = conform_scores(flagger, batch, flagger.score_batch(batch))
             run.write_part(index, scores)
+        done_rows += batch.num_rows
+        if progress:
+            progress(done_rows, total)
+
+
+def _score_from_audit(
+    store: Store, flagger: Flagger, run: RunDir, progress: Progress | None
+) -> None:
+    """Score each missing part from rows read straight out of the audit.
+
+    Each part opens, reads and closes its own read-only connection, and the file
+    is free while the part is scored: a writer (ingest, ``sample``) waiting for
+    DuckDB's lock gets it between parts. Memory holds one part.
+    """
+    total, size = run.info.todo_rows, run.info.batch_size
+    missing = sorted(set(range(run.part_count())) - run.done_parts())
+    done_rows = total - sum(min(size, total - i * size) for i in missing)
+    if progress:
+        progress(done_rows, total)
+    for index in missing:
+        batch = store.read_rows(list(flagger.inputs), run.part_ranges(index))
+        expected = min(size, total - index * size)
+        if batch.num_rows != expected:
+            raise ReviewerError(
+                f"run {run.info.run_id}: part {index} found {batch.num_rows} of its "
+                f"{expected} samples in the audit (rows were removed since the run began)",
+                "flag again with --no-resume",
+            )
+        run.write_part(index, conform_scores(flagger, batch, flagger.score_batch(batch)))
         done_rows += batch.num_rows
         if progress:
             progress(done_rows, total)

@@ -2,7 +2,10 @@
 
 A run lives in ``scores/<flagger>/<run_id>/``::
 
-    todo.parquet        the work list, snapshotted from the audit in one short read
+    rows.parquet        the work list of a text flagger: [start, stop) rowid ranges of
+                        ``samples``; each part reads its rows from the audit (nothing copied)
+    todo.parquet        the work list of a model flagger, snapshotted in one short read
+                        (Ray actors on other nodes read it without the audit's database)
     part-00000.parquet  scores of todo rows [0, batch_size), written atomically (tmp + rename)
     part-00001.parquet  ...
     run.json            provenance and status (running | complete | failed)
@@ -10,7 +13,7 @@ A run lives in ``scores/<flagger>/<run_id>/``::
 
 Why files and not the database: DuckDB lets one writer lock out every other
 process, and a flag job runs for hours while reviewers keep working. Parts are
-numbered by their slice of ``todo.parquet`` so an interrupted run resumes by
+numbered by their slice of the work list (by position) so an interrupted run resumes by
 skipping parts already on disk; a part is either complete or absent (rename is
 atomic), so a crash never leaves half a batch. Only runs whose ``run.json`` says
 ``complete`` feed flags. The Ray engine writes the same part files from its
@@ -31,7 +34,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from reviewer.errors import ReviewerError
@@ -90,6 +95,7 @@ class RunDir:
         self.path = path
         self.info = info
         self._lock_fd: int | None = None
+        self._ranges: tuple[np.ndarray, np.ndarray] | None = None
 
     # -- creation and discovery -------------------------------------------------
 
@@ -130,17 +136,21 @@ class RunDir:
         return cls(path, info)
 
     @classmethod
-    def find_resumable(cls, scores_dir: Path, provenance: dict[str, Any]) -> RunDir | None:
+    def find_resumable(
+        cls, scores_dir: Path, provenance: dict[str, Any], snapshot: bool = False
+    ) -> RunDir | None:
         """The newest unfinished run with the same identity that no process is working on.
 
-        Runs whose work-list snapshot never finished (no ``todo.parquet``) are skipped.
+        Runs whose work list never finished are skipped, and so are row-range runs
+        when ``snapshot`` is required (the Ray engine reads ``todo.parquet``).
         """
         identity = identity_hash(provenance)
         for run in reversed(list_runs(scores_dir, provenance["flagger"])):
+            usable = run.todo_path.exists() or (not snapshot and run.rows_path.exists())
             if (
                 run.info.identity == identity
                 and run.info.status != COMPLETE
-                and run.todo_path.exists()
+                and usable
                 and run.try_lock()
             ):
                 return run
@@ -172,6 +182,44 @@ class RunDir:
     def todo_path(self) -> Path:
         return self.path / "todo.parquet"
 
+    @property
+    def rows_path(self) -> Path:
+        return self.path / "rows.parquet"
+
+    @property
+    def reads_audit(self) -> bool:
+        """Whether the work list names rows of the audit (``rows.parquet``), not a snapshot."""
+        return self.rows_path.exists()
+
+    def write_rows(self, ranges: pa.Table) -> int:
+        """Save the work list as ``[start, stop)`` rowid ranges, atomically; returns rows."""
+        tmp = self.rows_path.with_name(f".{self.rows_path.name}.tmp")
+        pq.write_table(ranges, tmp)
+        os.replace(tmp, self.rows_path)
+        self._ranges = None
+        return int(pc.sum(pc.subtract(ranges["stop"], ranges["start"])).as_py() or 0)
+
+    def part_ranges(self, index: int) -> pa.Table:
+        """The rowid ranges of part ``index``: work-list positions ``[index * size, +size)``."""
+        if self._ranges is None:
+            table = pq.read_table(self.rows_path)
+            starts = table.column("start").to_numpy()
+            self._ranges = (starts, table.column("stop").to_numpy() - starts)
+        starts, lengths = self._ranges
+        ends = np.cumsum(lengths)
+        begins = ends - lengths  # work-list position of each range's first row
+        total = int(ends[-1]) if len(ends) else 0
+        lo, hi = index * self.info.batch_size, min((index + 1) * self.info.batch_size, total)
+        if hi <= lo:
+            return pa.table({"start": pa.array([], pa.int64()), "stop": pa.array([], pa.int64())})
+        first = int(np.searchsorted(ends, lo, side="right"))  # range holding position lo
+        last = int(np.searchsorted(ends, hi, side="left"))  # range holding position hi - 1
+        part_starts = starts[first : last + 1].copy()
+        part_stops = part_starts + lengths[first : last + 1]
+        part_starts[0] += lo - begins[first]
+        part_stops[-1] = starts[last] + (hi - begins[last])
+        return pa.table({"start": part_starts, "stop": part_stops})
+
     def part_path(self, index: int) -> Path:
         """Where the scores of todo slice ``index`` go."""
         return self.path / f"part-{index:05d}.parquet"
@@ -193,6 +241,9 @@ class RunDir:
 
     def todo_rows(self) -> int:
         """Rows in the work list."""
+        if self.reads_audit:
+            ranges = pq.read_table(self.rows_path)
+            return int(pc.sum(pc.subtract(ranges["stop"], ranges["start"])).as_py() or 0)
         return int(pq.ParquetFile(self.todo_path).metadata.num_rows)
 
     def iter_todo(self, columns: list[str] | None = None) -> Iterator[tuple[int, pa.Table]]:

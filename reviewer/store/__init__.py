@@ -13,10 +13,17 @@ from reviewer.store.review import ReviewQueries
 from reviewer.store.samples import AuditSummary, SampleQueries
 from reviewer.store.scores import ScoreQueries
 from reviewer.store.statistics import StatsQueries
+from reviewer.store.work_lists import WorkListQueries
 
 
 class Store(
-    SampleQueries, ReviewQueries, ScoreQueries, PlanQueries, ExportQueries, StatsQueries
+    SampleQueries,
+    ReviewQueries,
+    ScoreQueries,
+    WorkListQueries,
+    PlanQueries,
+    ExportQueries,
+    StatsQueries,
 ):
     """Owns the audit's DuckDB file and every SQL statement run on it."""
 

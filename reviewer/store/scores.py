@@ -28,6 +28,7 @@ from reviewer.errors import ReviewerError
 from reviewer.flaggers.runs import RunDir, RunInfo, latest_complete, list_runs
 from reviewer.store.core import StoreBase
 from reviewer.store.flag_rules import EMPTY_FLAGS_SQL, RULES
+from reviewer.store.work_lists import check_datasets, check_sample_columns
 
 
 def _lit(value: str) -> str:
@@ -60,22 +61,11 @@ class ScoreQueries(StoreBase):
         Unknown columns or datasets are user errors (e.g. clip without ``image_ref``).
         """
         with self.connect() as conn:
-            known = {
-                r[0]
-                for r in conn.execute(
-                    "SELECT column_name FROM information_schema.columns"
-                    " WHERE table_name = 'samples'"
-                ).fetchall()
-            }
-            missing = [c for c in columns if c not in known]
-            if missing:
-                raise ReviewerError(
-                    f"samples have no column(s) {missing}", "ingest data that carries them"
-                )
+            check_sample_columns(conn, columns)
             cols = ", ".join(f'"{c}"' for c in columns)
             where = ""
             if datasets:
-                self._check_datasets(conn, datasets)
+                check_datasets(conn, datasets)
                 where = f"WHERE dataset IN ({', '.join(_lit(d) for d in datasets)})"
             query = f"SELECT {cols} FROM samples {where}"
             if sample is not None:
@@ -88,16 +78,6 @@ class ScoreQueries(StoreBase):
         import pyarrow.parquet as pq
 
         return int(pq.ParquetFile(dest).metadata.num_rows)
-
-    @staticmethod
-    def _check_datasets(conn: duckdb.DuckDBPyConnection, datasets: list[str]) -> None:
-        known = {r[0] for r in conn.execute("SELECT DISTINCT dataset FROM samples").fetchall()}
-        unknown = sorted(set(datasets) - known)
-        if unknown:
-            raise ReviewerError(
-                f"unknown dataset(s) {', '.join(unknown)}",
-                f"datasets in this audit: {', '.join(sorted(str(k) for k in known)) or 'none'}",
-            )
 
     def flag_runs(self, flagger: str | None = None) -> list[RunInfo]:
         """Provenance of every flag run (oldest first), complete or not."""

@@ -57,6 +57,12 @@ class ScriptedHate(ScriptedFlagger):
     columns: ClassVar[dict[str, pa.DataType]] = SCORE_COLUMNS["hate"]
 
 
+class StreamingHate(ScriptedHate):
+    """A scripted flagger whose runs read rows from the audit, as keyword's do."""
+
+    streams: ClassVar[bool] = True
+
+
 class ScriptedClip(ScriptedFlagger):
     name: ClassVar[str] = "clip"
     columns: ClassVar[dict[str, pa.DataType]] = SCORE_COLUMNS["clip"]
@@ -65,6 +71,11 @@ class ScriptedClip(ScriptedFlagger):
 @pytest.fixture
 def scripted_hate() -> type[ScriptedHate]:
     return ScriptedHate
+
+
+@pytest.fixture
+def streaming_hate() -> type[StreamingHate]:
+    return StreamingHate
 
 
 @pytest.fixture

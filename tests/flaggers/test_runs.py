@@ -286,11 +286,110 @@ def test_a_run_whose_snapshot_failed_is_not_resumed(
         raise ReviewerError("audit busy")
 
     with monkeypatch.context() as patch:
-        patch.setattr(audit.store, "snapshot_work_list", busy)
+        patch.setattr(audit.store, "work_list_ranges", busy)
         with pytest.raises(ReviewerError, match="busy"):
             run_flagger(audit, "keyword")
     [broken] = list_runs(audit.paths.scores, "keyword")
-    assert broken.info.status == FAILED and not broken.todo_path.exists()
+    assert broken.info.status == FAILED
+    assert not broken.todo_path.exists() and not broken.rows_path.exists()
     info = run_flagger(audit, "keyword")  # same provenance: must not resume the broken run
     assert info.run_id != broken.info.run_id
     assert info.status == COMPLETE and info.todo_rows == 3
+
+
+def test_streaming_run_copies_nothing_and_resumes_without_duplicates_or_gaps(
+    audit_with: Build, streaming_hate: Any
+) -> None:
+    audit = audit_with(sample_rows(10))  # batch size 4 -> parts of 4, 4, 2
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        run_flagger(audit, streaming_hate(hate_scores(10, 0.9), fail_after=2))
+    [failed] = list_runs(audit.paths.scores, "hate")
+    assert failed.rows_path.exists() and not failed.todo_path.exists()
+    assert pq.read_table(failed.rows_path).num_rows == 1  # one range names all 10 rows
+    assert failed.done_parts() == {0, 1}
+    resumed = streaming_hate(hate_scores(10, 0.9))
+    info = run_flagger(audit, resumed)
+    assert info.run_id == failed.info.run_id and info.status == COMPLETE
+    assert len(resumed.scored_ids) == 2  # only the missing part was read and scored
+    assert sorted(part_ids(RunDir.load(failed.path))) == [f"s{i:05d}" for i in range(10)]
+
+
+def test_streaming_run_over_scattered_rows_scores_each_selected_row_once(
+    audit_with: Build,
+) -> None:
+    def rows(n: int, prefix: str, dataset: str, source: str) -> list[dict[str, Any]]:
+        made = sample_rows(n, dataset=dataset, source_file=source)
+        return [{**r, "sample_id": f"{prefix}{i}"} for i, r in enumerate(made)]
+
+    audit = audit_with(rows(7, "a", "a", "a.parquet") + rows(5, "b", "b", "b.parquet"))
+    audit_with(rows(6, "t", "a", "a.parquet"))  # dataset a: two islands of one file
+    info = run_flagger(audit, "keyword", datasets=["a"], batch_size=3)
+    run = RunDir.load(audit.paths.scores / "keyword" / info.run_id)
+    assert pq.read_table(run.rows_path).num_rows == 2
+    expected = [f"a{i}" for i in range(7)] + [f"t{i}" for i in range(6)]
+    assert sorted(part_ids(run)) == sorted(expected)
+    sampled = run_flagger(audit, "keyword", sample=9, seed=3, batch_size=2)
+    picked = part_ids(RunDir.load(audit.paths.scores / "keyword" / sampled.run_id))
+    assert len(picked) == len(set(picked)) == 9
+
+
+def test_streaming_run_refuses_to_resume_when_rows_vanished(
+    audit_with: Build, streaming_hate: Any
+) -> None:
+    audit = audit_with(sample_rows(10))
+    with pytest.raises(RuntimeError):
+        run_flagger(audit, streaming_hate(hate_scores(10, 0.9), fail_after=1))
+    with audit.store.connect(write=True) as conn:
+        conn.execute("DELETE FROM samples WHERE sample_id = 's00009'")
+    with pytest.raises(ReviewerError, match="rows were removed"):
+        run_flagger(audit, streaming_hate(hate_scores(10, 0.9)))
+    assert audit.store.latest_runs() == {}
+
+
+def test_streaming_job_does_not_hold_the_audit_while_it_scores(
+    audit_with: Build, streaming_hate: Any
+) -> None:
+    audit = audit_with(sample_rows(8))
+    seen: list[str] = []
+
+    class Probe(streaming_hate):
+        def score_batch(self, batch: pa.Table) -> pa.Table:
+            done = subprocess.run(
+                [sys.executable, "-c", OPEN_FOR_WRITING, str(audit.paths.database)],
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
+            )
+            seen.append(done.stdout.strip() or done.stderr)
+            return super().score_batch(batch)
+
+    run_flagger(audit, Probe(hate_scores(8, 0.2)))
+    assert seen == ["8", "8"]
+
+
+KILLED_STREAMING = KILLED_MID_RUN.replace(
+    "    batch_size = 4\n", "    batch_size = 4\n    streams = True\n"
+)
+
+
+def test_kill_9_mid_streaming_run_loses_only_the_unfinished_part(
+    audit_with: Build, streaming_hate: Any
+) -> None:
+    audit = audit_with(sample_rows(10))
+    assert "streams = True" in KILLED_STREAMING
+    done = subprocess.run(
+        [sys.executable, "-c", KILLED_STREAMING, str(audit.root)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == -9, done.stderr
+    [killed] = list_runs(audit.paths.scores, "hate")
+    assert killed.rows_path.exists() and killed.done_parts() == {0, 1}
+    resumed = streaming_hate(hate_scores(10, 0.9), tag="a")
+    info = run_flagger(audit, resumed)
+    assert info.run_id == killed.info.run_id
+    assert sorted(resumed.scored_ids) == ["s00008", "s00009"]
+    assert sorted(part_ids(RunDir.load(killed.path))) == [f"s{i:05d}" for i in range(10)]

@@ -1,0 +1,150 @@
+"""Work lists that name rows instead of copying them: ``rowid`` ranges of ``samples``.
+
+A text flagger (keyword, NSFW field) scores as fast as DuckDB reads, so copying
+its inputs to a snapshot first would cost as much as the scoring itself (at
+LAION-2B-en size a ~150 GB copy of captions and URLs). Its run instead records
+*which* rows it scores as half-open ``[start, stop)`` ranges of DuckDB's
+``rowid`` and reads each part's rows straight from ``samples`` with a short
+read-only connection per part (``WHERE rowid >= a AND rowid < b`` is pushed
+into the scan, so a part costs what it reads, and the file is free for other
+processes between parts).
+
+Why ``rowid`` identifies rows for the life of a run: ``samples`` is only ever
+appended to (ingest publishes each file with one ``INSERT``), and DuckDB gives
+appended rows new row ids without moving old ones. Rows ingested after the work
+list was made lie past its ranges and are not part of the run, exactly as with
+a snapshot. Should rows ever vanish, a part reads fewer rows than its ranges
+promise and the run stops with an error instead of recording partial scores.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from reviewer.errors import ReviewerError
+from reviewer.store.core import StoreBase
+
+RANGES_SCHEMA = pa.schema([("start", pa.int64()), ("stop", pa.int64())])
+
+
+def _lit(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def ranges_of(rowids: np.ndarray) -> pa.Table:
+    """Merge sorted row ids into maximal ``[start, stop)`` ranges."""
+    if len(rowids) == 0:
+        return RANGES_SCHEMA.empty_table()
+    breaks = np.flatnonzero(np.diff(rowids) != 1) + 1
+    starts = rowids[np.concatenate(([0], breaks))]
+    stops = rowids[np.concatenate((breaks - 1, [len(rowids) - 1]))] + 1
+    return pa.table([pa.array(starts, pa.int64()), pa.array(stops, pa.int64())], RANGES_SCHEMA)
+
+
+def check_sample_columns(conn: duckdb.DuckDBPyConnection, columns: list[str]) -> None:
+    """Refuse columns ``samples`` lacks (a user error, e.g. clip without ``image_ref``)."""
+    known = {
+        r[0]
+        for r in conn.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'samples'"
+        ).fetchall()
+    }
+    missing = [c for c in columns if c not in known]
+    if missing:
+        raise ReviewerError(f"samples have no column(s) {missing}", "ingest data that carries them")
+
+
+def check_datasets(conn: duckdb.DuckDBPyConnection, datasets: list[str]) -> None:
+    """Refuse dataset names the audit does not hold, listing those it does."""
+    known = {r[0] for r in conn.execute("SELECT DISTINCT dataset FROM samples").fetchall()}
+    unknown = sorted(set(datasets) - known)
+    if unknown:
+        raise ReviewerError(
+            f"unknown dataset(s) {', '.join(unknown)}",
+            f"datasets in this audit: {', '.join(sorted(str(k) for k in known)) or 'none'}",
+        )
+
+
+class WorkListQueries(StoreBase):
+    """Row-range work lists and the reads that serve them."""
+
+    def check_sample_columns(self, columns: list[str]) -> None:
+        """Refuse columns ``samples`` lacks before a run starts."""
+        with self.connect() as conn:
+            check_sample_columns(conn, columns)
+
+    def work_list_ranges(
+        self, datasets: list[str] | None = None, sample: int | None = None, seed: int = 0
+    ) -> pa.Table:
+        """The rows a run scores as sorted ``[start, stop)`` rowid ranges.
+
+        The selection is the one :meth:`snapshot_work_list` makes (``datasets``; a
+        seeded simple random ``sample`` ordered on ``hash(sample_id, seed)``).
+        """
+        with self.connect() as conn:
+            where = ""
+            if datasets:
+                check_datasets(conn, datasets)
+                where = f"WHERE dataset IN ({', '.join(_lit(d) for d in datasets)})"
+            if sample is not None:
+                rowids = conn.sql(
+                    f"SELECT rowid FROM samples {where} "
+                    f"ORDER BY hash(sample_id, {int(seed)}), sample_id LIMIT {int(sample)}"
+                ).fetchnumpy()["rowid"]
+                return ranges_of(np.sort(np.asarray(rowids, dtype=np.int64)))
+            # Each ingested file is one INSERT, so its rows are one range of row ids;
+            # the islands query below is only needed if that ever stops being true.
+            rows = conn.execute(
+                "SELECT min(rowid), max(rowid) + 1, count(*) FROM samples "
+                f"{where} GROUP BY source_file ORDER BY 1"
+            ).fetchall()
+            ranges = [(int(a), int(b)) for a, b, n in rows if n]
+            dense = all(b - a == n for a, b, n in rows)
+            overlapping = any(ranges[i][1] > ranges[i + 1][0] for i in range(len(ranges) - 1))
+            if not dense or overlapping:
+                ranges = [
+                    (int(a), int(b))
+                    for a, b in conn.execute(
+                        "SELECT min(rowid), max(rowid) + 1 FROM (SELECT rowid, rowid - "
+                        f"row_number() OVER (ORDER BY rowid) AS island FROM samples {where}) "
+                        "GROUP BY island ORDER BY 1"
+                    ).fetchall()
+                ]
+        return pa.table(
+            [
+                pa.array([a for a, _ in ranges], pa.int64()),
+                pa.array([b for _, b in ranges], pa.int64()),
+            ],
+            RANGES_SCHEMA,
+        )
+
+    def read_rows(self, columns: list[str], ranges: pa.Table) -> pa.Table:
+        """The given sample columns of the rows in ``ranges`` (order not guaranteed).
+
+        One short read-only connection: other processes get the file between parts.
+        """
+        if ranges.num_rows == 0:
+            with self.connect() as conn:
+                return conn.sql(f"SELECT {_cols(columns)} FROM samples LIMIT 0").to_arrow_table()
+        starts = ranges.column("start").to_numpy()
+        stops = ranges.column("stop").to_numpy()
+        span = f"rowid >= {int(starts[0])} AND rowid < {int(stops[-1])}"
+        with self.connect() as conn:
+            if ranges.num_rows == 1:
+                return conn.sql(
+                    f"SELECT {_cols(columns)} FROM samples WHERE {span}"
+                ).to_arrow_table()
+            # Many ranges (a random sample): the span bounds the scan, the ids pick rows.
+            pairs = zip(starts, stops, strict=True)
+            ids = pa.table({"r": np.concatenate([np.arange(a, b) for a, b in pairs])})
+            conn.register("_rowids", ids)
+            return conn.sql(
+                f"SELECT {_cols(columns)} FROM samples WHERE {span} "
+                "AND rowid IN (SELECT r FROM _rowids)"
+            ).to_arrow_table()
+
+
+def _cols(columns: list[str]) -> str:
+    return ", ".join(f'"{c}"' for c in columns)

@@ -2,14 +2,18 @@
 
 Every knob a user may turn lives here, with the reason for its default, so the
 TUI, the flaggers and the statistics agree on one set of thresholds. Unknown
-keys and wrong types are user errors: a typo in a wellbeing limit must not
-silently fall back to a default.
+keys, wrong types and values out of range are user errors: a typo in a wellbeing
+limit must not silently fall back to a default, and a negative cap must not switch
+a protection off. Each field carries its :class:`Rule` (range, choices, the meaning
+of a documented ``0``), the one source the loader checks and its error message quotes.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import tomllib
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -17,6 +21,81 @@ from typing import Any, TypeVar
 from reviewer.errors import ReviewerError
 
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """What values one setting accepts: the single source its loader checks and its error
+    message quotes. Numbers outside ``[low, high]`` (``low`` excluded when ``above``) and
+    strings outside ``choices`` are refused; a list's every item is checked."""
+
+    low: float | None = None
+    high: float | None = None
+    above: bool = False
+    choices: tuple[str, ...] = ()
+    off: str = ""
+    """Set when ``0`` is the documented way to switch the rule off: what 0 means."""
+    min_items: int = 0
+    max_items: int | None = None
+    increasing: bool = False
+
+    def problem(self, value: Any) -> str | None:
+        """Why ``value`` is refused, or ``None``."""
+        items = value if isinstance(value, list) else [value]
+        if isinstance(value, list):
+            if len(value) < self.min_items:
+                return "is empty" if not value else f"needs at least {self.min_items} items"
+            if self.max_items is not None and len(value) > self.max_items:
+                return f"has more than {self.max_items} items"
+            if self.increasing and sorted(value) != value:
+                return "is not increasing"
+            if self.choices == () and len(set(map(str, value))) != len(value):
+                return "repeats an item"
+        for item in items:
+            if self.choices and item not in self.choices:
+                return "is not allowed"
+            if isinstance(item, str) and not item.strip() and self.min_items:
+                return "holds an empty name"
+            if isinstance(item, int | float) and not isinstance(item, bool):
+                if self.off and item == 0:
+                    continue
+                if self.low is not None and (item < self.low or (self.above and item == self.low)):
+                    return "is too small"
+                if self.high is not None and item > self.high:
+                    return "is too large"
+        return None
+
+    def allowed(self) -> str:
+        """The accepted values, in words (``0 (no cap) or 1 to 100000``)."""
+        if self.choices:
+            return "one of " + ", ".join(f'"{c}"' for c in self.choices)
+        low = "" if self.low is None else f"{'above ' if self.above else ''}{self.low:g}"
+        if self.low is not None and self.high is not None:
+            span = f"{low} {'and at most' if self.above else 'to'} {self.high:g}"
+        elif self.low is not None:
+            span = f"{low} or more" if not self.above else low
+        elif self.high is not None:
+            span = f"at most {self.high:g}"
+        else:
+            span = "any value"
+        if self.increasing:
+            span = f"increasing values in [{self.low:g}, {self.high:g}]"
+            return f"a list of {self.min_items} or more {span}"
+        if self.min_items:
+            most = f" to {self.max_items}" if self.max_items else " or more"
+            span = f"a list of {self.min_items}{most} distinct items" + (
+                "" if span == "any value" else f", {span}"
+            )
+        return f"0 ({self.off}) or {span}" if self.off else span
+
+
+def setting(default: Any, rule: Rule | None = None) -> Any:
+    """A dataclass field with its (immutable) default and the :class:`Rule` it must obey."""
+    return field(default=default, metadata={"rule": rule} if rule is not None else {})
+
+
+def _unit(low: float, high: float) -> Rule:
+    return Rule(low=low, high=high)
 
 
 @dataclass
@@ -31,16 +110,19 @@ class ReviewerSection:
 class ReviewSection:
     """How items are shown."""
 
-    image_mode: str = "blur"
+    image_mode: str = setting("blur", Rule(choices=("blur", "hidden", "text-only")))
     """``blur`` (heavily blurred and grayscale until revealed), ``hidden`` (no image until
     revealed) or ``text-only`` (images are never shown)."""
-    reveal_timeout_s: float = 0.0
+    reveal_timeout_s: float = setting(0.0, Rule(low=0, high=3600))
     """Seconds after which a revealed image returns to the default; 0 keeps it until moving on."""
     seed: int = 0
     """Seed of the default queue order (flagged items in a seeded random order)."""
-    breather_every: int = 0
+    breather_every: int = setting(0, Rule(low=1, high=10_000, off="no breathers"))
     """Mix one benign 'breather' item in after every N items; 0 turns breathers off."""
-    categories: list[str] = field(default_factory=lambda: ["nsfw", "hate", "privacy", "other"])
+    categories: list[str] = field(
+        default_factory=lambda: ["nsfw", "hate", "privacy", "other"],
+        metadata={"rule": Rule(min_items=1, max_items=9)},
+    )
     """Harm categories a decision can be filed under."""
     default_category: str = "nsfw"
     """Category used until the reviewer picks another with the category key."""
@@ -50,17 +132,17 @@ class ReviewSection:
 class ImagesSection:
     """Decoding, blurring and fetching of images."""
 
-    preview_px: int = 256
+    preview_px: int = setting(256, Rule(low=32, high=1024))
     """Images are shrunk to this size before blurring: blur after downscaling is 4x cheaper."""
-    heavy_blur_radius: float = 12.0
+    heavy_blur_radius: float = setting(12.0, Rule(low=4, high=64))
     """Gaussian radius (at preview size) of the default step: shapes only, no detail."""
-    light_blur_radius: float = 3.0
+    light_blur_radius: float = setting(3.0, Rule(low=1, high=64))
     """Gaussian radius of the second reveal step."""
-    fetch_timeout_s: float = 10.0
+    fetch_timeout_s: float = setting(10.0, Rule(low=0, above=True, high=600))
     """Timeout for fetching an image from its URL."""
-    fetch_max_bytes: int = 20_000_000
+    fetch_max_bytes: int = setting(20_000_000, Rule(low=1024))
     """Images larger than this are refused when fetched."""
-    max_pixels: int = 64_000_000
+    max_pixels: int = setting(64_000_000, Rule(low=65_536))
     """Images with more pixels are refused as possible decompression bombs."""
 
 
@@ -68,17 +150,17 @@ class ImagesSection:
 class WellbeingSection:
     """Limits that protect the reviewer. See the README for the evidence behind them."""
 
-    break_every_minutes: float = 25.0
+    break_every_minutes: float = setting(25.0, Rule(low=1, high=1440, off="no timed breaks"))
     """Suggest a break after this many minutes of active reviewing (pomodoro-style)."""
-    break_after_reveals: int = 20
+    break_after_reveals: int = setting(20, Rule(low=1, off="no break for reveals"))
     """Suggest a break after this many image reveals since the last break."""
-    break_after_confirmed: int = 15
+    break_after_confirmed: int = setting(15, Rule(low=1, off="no break for confirmed items"))
     """Suggest a break after this many items confirmed harmful since the last break."""
-    break_minutes: float = 5.0
+    break_minutes: float = setting(5.0, Rule(low=1, high=240))
     """Length of the timed pause the break screen offers."""
-    daily_reveal_cap: int = 200
+    daily_reveal_cap: int = setting(200, Rule(low=1, off="no cap"))
     """Reveals per reviewer per day after which the session ends politely; 0 disables."""
-    daily_minutes_cap: float = 240.0
+    daily_minutes_cap: float = setting(240.0, Rule(low=1, high=1440, off="no cap"))
     """Minutes of reviewing per day after which the session ends politely; 0 disables."""
 
 
@@ -86,17 +168,20 @@ class WellbeingSection:
 class FlagsSection:
     """Thresholds that turn raw scores into flags; changing them never re-scores."""
 
-    keyword_mode: str = "substring"
+    keyword_mode: str = setting("substring", Rule(choices=("substring", "word")))
     """``substring`` (the 2021 audit's rule, for replication) or ``word`` (word boundaries)."""
     keyword_list: str = ""
     """Path of a keyword file; empty means the 2021 audit's list shipped in ``assets/``."""
-    hate_threshold: float = 0.5
+    hate_threshold: float = setting(0.5, _unit(0, 1))
     """P_hateful / P_targeted / P_aggressive above this flag a caption (hate-scaling audit: 0.5)."""
-    punsafe_cuts: list[float] = field(default_factory=lambda: [0.5, 0.9])
+    punsafe_cuts: list[float] = field(
+        default_factory=lambda: [0.5, 0.9],
+        metadata={"rule": Rule(low=0, high=1, min_items=1, increasing=True)},
+    )
     """punsafe below the first cut bins as UNLIKELY, below the second as UNSURE, else NSFW."""
-    clip_nsfw_threshold: float = 0.5
+    clip_nsfw_threshold: float = setting(0.5, _unit(0, 1))
     """Zero-shot CLIP NSFW probability above which an image is flagged."""
-    clip_similarity_threshold: float = 0.28
+    clip_similarity_threshold: float = setting(0.28, _unit(-1, 1))
     """Image-caption cosine similarity below which a pair is flagged as mismatched
     (LAION used 0.28-0.3)."""
 
@@ -145,13 +230,11 @@ class Settings:
                     f"{source}: unknown section [{key}]",
                     f"known sections: {', '.join(sorted([*_SECTIONS, 'keys']))}",
                 )
+        _check_together(settings, source)
         return settings
 
 
 _SECTIONS = ("reviewer", "review", "images", "wellbeing", "flags")
-
-
-_FIX_HINT = "fix the value, or delete the line to get its default"
 
 
 def _section_of(name: str) -> str | None:
@@ -164,10 +247,11 @@ def _section_of(name: str) -> str | None:
 
 
 def _apply(section: Any, values: Any, where: str) -> None:
-    """Copy ``values`` onto a section dataclass, checking names and types."""
+    """Copy ``values`` onto a section dataclass, checking names, types and rules."""
     if not isinstance(values, dict):
         raise ReviewerError(f"{where}: expected a table of settings")
     fields = {f.name: f for f in dataclasses.fields(section)}
+    hints = typing.get_type_hints(type(section))
     for name, value in values.items():
         if name not in fields:
             home = _section_of(name)
@@ -177,22 +261,76 @@ def _apply(section: Any, values: Any, where: str) -> None:
                 else f"known: {', '.join(sorted(fields))}"
             )
             raise ReviewerError(f"{where}: unknown setting '{name}'", hint)
-        current = getattr(section, name)
-        if isinstance(current, bool) != isinstance(value, bool):
-            raise ReviewerError(f"{where}: '{name}' must be {type(current).__name__}", _FIX_HINT)
-        if isinstance(current, float) and isinstance(value, int):
-            value = float(value)
-        if not isinstance(value, type(current)):
+        rule = fields[name].metadata.get("rule")
+        try:
+            value = _typed(value, hints[name])
+            problem = rule.problem(value) if rule is not None else None
+        except TypeError as exc:
+            problem = str(exc)
+        if problem is not None:
+            default = getattr(type(section)(), name)
+            allowed = f"allowed: {rule.allowed()}; " if rule is not None else ""
             raise ReviewerError(
-                f"{where}: '{name}' must be {type(current).__name__}, got {type(value).__name__}",
-                _FIX_HINT,
+                f"{where}: {name} = {_toml(value)} {problem}",
+                f"{allowed}default {_toml(default)} (delete the line to get it)",
             )
         setattr(section, name, value)
 
 
+def _typed(value: Any, hint: Any) -> Any:
+    """``value`` as the annotated type (an int where a float is wanted becomes a float).
+
+    Raises:
+        TypeError: the value (or a list item) has another type; the message says which.
+    """
+    if typing.get_origin(hint) is list:
+        (item_type,) = typing.get_args(hint)
+        if not isinstance(value, list):
+            raise TypeError(f"must be a list, got {_kind(value)}")
+        return [_typed(v, item_type) for v in value]
+    if hint is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, bool) != (hint is bool) or not isinstance(value, hint):
+        raise TypeError(f"must be {hint.__name__}, got {_kind(value)}")
+    return value
+
+
+def _kind(value: Any) -> str:
+    return type(value).__name__
+
+
+def _toml(value: Any) -> str:
+    """A value as it is written in ``reviewer.toml``."""
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _check_together(settings: Settings, source: str) -> None:
+    """Rules that tie two settings together."""
+    review, images = settings.review, settings.images
+    if review.default_category not in review.categories:
+        raise ReviewerError(
+            f"{source} [review]: default_category = {_toml(review.default_category)}"
+            f" is not one of categories {_toml(review.categories)}",
+            "add it to categories or pick one of them; default \"nsfw\"",
+        )
+    if images.light_blur_radius > images.heavy_blur_radius:
+        raise ReviewerError(
+            f"{source} [images]: light_blur_radius = {_toml(images.light_blur_radius)} is above"
+            f" heavy_blur_radius = {_toml(images.heavy_blur_radius)}",
+            "the light step must blur less than the default step; defaults 3.0 and 12.0",
+        )
+
+
 DEFAULT_TOML = """\
 # Settings of this audit. Delete a line to get its default back.
-# Every value below is the default; see the README for why.
+# Every value below is the default; see the README for why. Values are checked when the
+# audit is opened: one out of range is refused with the allowed range.
 
 [reviewer]
 name = ""                     # default reviewer name; empty = the OS user

@@ -106,8 +106,15 @@ class AuditHandle:
         sample_columns: Iterable[str] = ("dataset", "source_file"),
         as_pandas: bool = False,
     ) -> Any:
-        """Raw scores of a flagger's newest complete run, joined with some sample columns."""
-        return _frame(self.audit.store.scores_with_samples(flagger, sample_columns), as_pandas)
+        """Raw scores of a flagger's newest complete run, joined with some sample columns.
+
+        ``flagger`` is spelled as on the command line (``nsfw-field``) or as stored
+        (``nsfw_field``).
+        """
+        from reviewer.flaggers.registry import canonical_name
+
+        name = canonical_name(flagger)
+        return _frame(self.audit.store.scores_with_samples(name, sample_columns), as_pandas)
 
     def flag_runs(self) -> list[dict[str, Any]]:
         """Provenance of every flag run (flagger, version, model, parameters, time)."""

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from conftest import Cli
+
 from reviewer.audit import Audit
 from reviewer.sampling import SampleSpec, draw_plan, plan_sizes
 from reviewer.stats.audit_stats import compute_stats
 from reviewer.stats.report import render_markdown
 from reviewer.store import Decision
 
-from .helpers import run
+from .helpers import assert_one_line_error
 
 
 def test_markdown_report_writes_names_as_text_not_html(demo: Path) -> None:
@@ -33,11 +35,11 @@ def test_markdown_report_names_cannot_become_links_or_images(demo: Path) -> None
     assert "](http" not in text and "!\\[x\\]\\(http://tracker.example/p.png\\)" in text
 
 
-def test_stats_prints_no_line_break_marker(demo: Path) -> None:
-    result = run("stats", demo)
-    assert result.exit_code == 0, result.output
-    assert "line breaks⟩" not in result.output
-    assert "\n\n\nNotes" not in result.output and "\nNotes\n" in result.output
+def test_stats_prints_no_line_break_marker(demo: Path, cli: Cli) -> None:
+    result = cli("stats", demo)
+    assert result.code == 0, result
+    assert "line breaks⟩" not in result.out
+    assert "\n\n\nNotes" not in result.out and "\nNotes\n" in result.out
 
 
 def test_plan_and_sample_report_progress(demo: Path) -> None:
@@ -54,9 +56,7 @@ def test_plan_and_sample_report_progress(demo: Path) -> None:
     assert drawn and drawn[-1] == (100, 100)
 
 
-def test_click_usage_errors_are_one_line(demo: Path) -> None:
-    from .helpers import assert_one_line_error
-
+def test_click_usage_errors_are_one_line(demo: Path, cli: Cli) -> None:
     cases = [
         (["export", demo, "--out", demo / "x.csv", "--verdict", "bogus"], "'bogus'"),
         (["stats", demo, "--bogus"], "--bogus"),
@@ -65,11 +65,19 @@ def test_click_usage_errors_are_one_line(demo: Path) -> None:
         (["nosuchcommand"], "nosuchcommand"),
     ]
     for args, fragment in cases:
-        result = run(*args)
+        result = cli(*args)
         line = assert_one_line_error(result, fragment, "--help`")
-        assert result.exit_code == 2 and "Usage:" not in line
+        assert result.code == 2 and "Usage:" not in line
 
 
-def test_a_bare_reviewer_still_shows_the_help() -> None:
-    result = run()
-    assert "Usage:" in result.output and "Commands:" in result.output
+def test_a_bare_reviewer_still_shows_the_help(cli: Cli) -> None:
+    result = cli()
+    assert "Usage:" in result.out + result.err and "Commands:" in result.out + result.err
+
+
+def test_the_api_accepts_the_cli_spelling_of_a_flagger(demo: Path) -> None:
+    import reviewer
+
+    handle = reviewer.open_audit(demo)
+    assert handle.scores("nsfw-field").num_rows == handle.scores("nsfw_field").num_rows == 48
+    handle.audit.close()

@@ -68,7 +68,7 @@ def build_audit(root: Path, n: int, n_labels: int = N_LABELS) -> None:
             }
         )
         with audit.store.connect(write=True) as conn:
-            audit.store.insert_samples(conn, batch)
+            audit.store.samples.insert(conn, batch)
     run_flagger(audit, "keyword", terms=["forbidden"])
     run_flagger(audit, "nsfw-field")
     rng = np.random.default_rng(0)
@@ -92,7 +92,7 @@ def child(kind: str, audit_dir: Path, out: Path) -> None:
 
     audit = Audit.open(audit_dir)
     if os.environ.get("BENCH_PASS_ROWS"):
-        audit.store.export_pass_rows = int(os.environ["BENCH_PASS_ROWS"])
+        audit.store.exports.pass_rows = int(os.environ["BENCH_PASS_ROWS"])
     stop, peak = threading.Event(), [psutil.Process().memory_info().rss]
     sampler = threading.Thread(target=_peak_rss_sampler, args=(stop, peak), daemon=True)
     sampler.start()
@@ -114,7 +114,7 @@ def export_pandas(audit: object, out: Path) -> int:
     """Baseline: everything into pandas, pivot flags, consensus by groupby, to_parquet."""
     store = audit.store  # type: ignore[attr-defined]
     samples = store.query("SELECT * FROM samples").to_pandas()
-    flags = store.flags(audit.settings).to_pandas()  # type: ignore[attr-defined]
+    flags = store.flags.table(audit.settings).to_pandas()  # type: ignore[attr-defined]
     wide = flags.pivot_table(
         index="sample_id", columns="flag", values=["flagged", "score"], aggfunc="max"
     )

@@ -9,7 +9,7 @@ then, each in a fresh process so peak RSS is clean:
 
 - ingest:   ``reviewer.ingest.ingest`` (streaming, one transaction, duplicate checks)
 - baseline: ``pandas.read_parquet`` of the whole file + one DuckDB INSERT of the frame
-- open:     ``Audit.open`` + ``store.summary()`` on the ingested audit
+- open:     ``Audit.open`` + ``store.samples.summary()`` on the ingested audit
 
 and prints rows/s, peak RSS (psutil, sampled every 20 ms in a thread) and ratios.
 Streaming ingest should keep peak RSS flat as the file grows; the baseline's grows.
@@ -104,7 +104,7 @@ elif mode == "baseline":
     con.close()
 else:
     audit = Audit.open(audit_dir)
-    summary = audit.store.summary()
+    summary = audit.store.samples.summary()
     rows = summary.samples
 elapsed = time.perf_counter() - started
 stop.set()

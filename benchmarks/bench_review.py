@@ -65,7 +65,7 @@ def build(root: Path, samples: int) -> None:
     audit = Audit.init(root / "audit", exist_ok=True)
     tags = np.array(["UNLIKELY", "UNSURE", "NSFW"])
     with audit.store.connect(write=True) as conn:
-        root_id = audit.store.image_root_id(conn, str(images), "dir")
+        root_id = audit.store.ingest.image_root_id(conn, str(images), "dir")
         for start in range(0, samples, BATCH):
             idx = np.arange(start, min(samples, start + BATCH))
             table = pa.table(
@@ -84,7 +84,7 @@ def build(root: Path, samples: int) -> None:
                     "image_ref": [f"{root_id}:img{i % IMAGES}.jpg" for i in idx],
                 }
             )
-            audit.store.insert_samples(conn, table)
+            audit.store.samples.insert(conn, table)
     audit.close()
     marker.touch()
 

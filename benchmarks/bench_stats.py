@@ -51,7 +51,7 @@ def build(root: Path, n_samples: int, n_labels: int) -> None:
                 "punsafe": pa.array(rng.random(ids.size)),
                 "dataset": pa.array(["laion2b-en"] * ids.size),
             })
-            audit.store.insert_samples(conn, table)
+            audit.store.samples.insert(conn, table)
     flagged = rng.choice(n_samples, size=n_samples // 10, replace=False)
     flag_of = rng.integers(0, len(FLAGS), flagged.size)
     pq.write_table(pa.table({
@@ -85,14 +85,15 @@ def build(root: Path, n_samples: int, n_labels: int) -> None:
 
 
 def _use_bench_flags(root: Path) -> None:
-    from reviewer.store import Store
+    from reviewer.store.scores import FlagViews
 
     path = root / "bench_flags.parquet"
 
-    def install_flag_views(self, conn, settings):  # type: ignore[no-untyped-def]
+    def install(self, conn, settings):  # type: ignore[no-untyped-def]
         conn.execute(f"CREATE OR REPLACE TEMP VIEW flags AS SELECT * FROM read_parquet('{path}')")
+        return []
 
-    Store.install_flag_views = install_flag_views  # type: ignore[attr-defined]
+    FlagViews.install = install  # type: ignore[method-assign]
 
 
 def child(kind: str, root: Path) -> None:

@@ -71,7 +71,7 @@ class AuditHandle:
 
     def summary(self) -> dict[str, Any]:
         """Counts by dataset, NSFW tag, files, images and labels, as a dict."""
-        return asdict(self.audit.store.summary())
+        return asdict(self.audit.store.samples.summary())
 
     def samples(
         self,
@@ -82,12 +82,12 @@ class AuditHandle:
         as_pandas: bool = False,
     ) -> Any:
         """Samples in ingest order; ``where`` is an SQL condition with ``?`` placeholders."""
-        table = self.audit.store.samples_table(columns, where, params, limit)
+        table = self.audit.store.samples.table(columns, where, params, limit)
         return _frame(table, as_pandas)
 
     def sample(self, sample_id: str) -> dict[str, Any] | None:
         """One sample as a dict, or ``None`` if the id is unknown."""
-        return self.audit.store.get_samples([sample_id]).get(sample_id)
+        return self.audit.store.samples.get([sample_id]).get(sample_id)
 
     def flags(
         self,
@@ -97,7 +97,7 @@ class AuditHandle:
     ) -> Any:
         """Flags (``sample_id, flagger, flag, score, flagged, reason, run_id``) from the newest
         complete flag runs, with the thresholds in ``reviewer.toml``."""
-        table = self.audit.store.flags(self.audit.settings, only_flagged, flag_names)
+        table = self.audit.store.flags.table(self.audit.settings, only_flagged, flag_names)
         return _frame(table, as_pandas)
 
     def scores(
@@ -114,11 +114,12 @@ class AuditHandle:
         from reviewer.flaggers.registry import canonical_name
 
         name = canonical_name(flagger)
-        return _frame(self.audit.store.scores_with_samples(name, sample_columns), as_pandas)
+        scores = self.audit.store.flags.scores_with_samples(name, sample_columns)
+        return _frame(scores, as_pandas)
 
     def flag_runs(self) -> list[dict[str, Any]]:
         """Provenance of every flag run (flagger, version, model, parameters, time)."""
-        return [asdict(run) for run in self.audit.store.flag_runs()]
+        return [asdict(run) for run in self.audit.store.flags.runs()]
 
     def labels(self, as_pandas: bool = False) -> Any:
         """Current labels: one row per (sample, reviewer, category)."""
@@ -211,7 +212,8 @@ class AuditHandle:
 
         default = self.audit.settings.flags.hate_threshold
         checked = hcr.check_threshold(default if threshold is None else threshold)
-        return self.audit.store.scores_with_samples("hate", ("dataset", "source_file")), checked
+        scores = self.audit.store.flags.scores_with_samples("hate", ("dataset", "source_file"))
+        return scores, checked
 
     def close(self) -> None:
         """Release the audit's label store."""

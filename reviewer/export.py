@@ -194,13 +194,13 @@ def export(
     out = out.expanduser().absolute()
     fmt = resolve_format(out, options.fmt)
     check_target(out, options.force)
-    catalogue = audit.store.export_catalogue(audit.settings, options.dataset is not None)
+    catalogue = audit.store.exports.catalogue(audit.settings, options.dataset is not None)
     validate(audit, options, catalogue)
     spec = build_spec(options, categories(audit, catalogue))
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     meta_tmp = out.with_name(f".{out.name}.meta.{os.getpid()}.tmp")
     try:
-        counts = audit.store.run_export(spec, audit.settings, tmp, fmt, progress)
+        counts = audit.store.exports.run(spec, audit.settings, tmp, fmt, progress)
         result = ExportResult(
             out, sidecar_path(out), fmt, counts.rows, counts.columns, counts.withheld_escalated
         )

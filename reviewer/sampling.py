@@ -8,7 +8,7 @@ probability ``n_h / N_h``, and so lets :mod:`reviewer.stats.precision` weight
 each label back to the population. A control stratum of *unflagged* items
 estimates what the filters miss.
 
-The draw itself runs in DuckDB (:meth:`reviewer.store.plans.PlanQueries.create_plan`),
+The draw itself runs in DuckDB (:meth:`reviewer.store.plans.PlanQueries.create`),
 seeded by hashing ``sample_id`` with the seed: the same seed gives the same queue.
 """
 
@@ -126,7 +126,7 @@ def stratum_sql(audit: Audit, strata: Sequence[str], bands: Sequence[float]) -> 
 def draw_plan(
     audit: Audit, spec: SampleSpec, replace: bool = False, progress: Progress | None = None
 ) -> PlanInfo:
-    """Draw and store a plan; return it as listed by ``store.plans()``."""
+    """Draw and store a plan; return it as listed by ``store.plans.all()``."""
     spec.check()
     flagged_only = spec.control > 0 or "flag" in spec.strata
     request = DrawRequest(
@@ -138,10 +138,10 @@ def draw_plan(
         control=spec.control,
         spec=_spec_dict(spec, flagged_only),
     )
-    audit.store.create_plan(
+    audit.store.plans.create(
         request, spec.strata, audit.settings, replace=replace, progress=progress
     )
-    return audit.store.plan(spec.name)
+    return audit.store.plans.get(spec.name)
 
 
 def _spec_dict(spec: SampleSpec, flagged_only: bool) -> dict[str, object]:
@@ -216,7 +216,7 @@ def plan_sizes(
     """Labels needed per stratum of the audit for a ±margin interval on its proportion."""
     check_strata(strata, bands)
     sql = stratum_sql(audit, strata, bands)
-    populations = audit.store.stratum_populations(
+    populations = audit.store.plans.stratum_populations(
         sql, strata, audit.settings, flagged_only, progress=progress
     )
     needs = []

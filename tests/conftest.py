@@ -80,7 +80,7 @@ def add_samples(audit: Audit) -> Callable[[SampleRows], int]:
     def add(rows: SampleRows) -> int:
         table = pa.Table.from_pylist(rows)
         with audit.store.connect(write=True) as conn:
-            return audit.store.insert_samples(conn, table)
+            return audit.store.samples.insert(conn, table)
 
     return add
 

@@ -96,7 +96,7 @@ def test_sample_refuses_values_the_draw_cannot_take(
 ) -> None:
     result = cli("sample", filled.root, "--name", "p", "--strata", "nsfw", *args)
     assert_one_line_error(result, fragment)
-    assert filled.store.plans() == []
+    assert filled.store.plans.all() == []
 
 
 # ---- reviewer.toml ------------------------------------------------------------------------

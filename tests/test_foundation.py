@@ -49,7 +49,7 @@ def test_summary_counts_corrupt_nsfw_tags_as_na(audit: Audit, add_samples) -> No
     rows[0]["nsfw"] = "nsfw?"
     rows[1]["nsfw"] = None
     add_samples(rows)
-    summary = audit.store.summary()
+    summary = audit.store.samples.summary()
     assert summary.samples == 6
     assert summary.nsfw_tags == {"N/A": 2, "NSFW": 2, "UNSURE": 1, "UNLIKELY": 1}
 

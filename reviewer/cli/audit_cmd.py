@@ -15,8 +15,8 @@ from reviewer.store.samples import AuditSummary
 
 def audit_summary(audit: Audit) -> AuditSummary:
     """The audit's summary with the number of samples each flag raised."""
-    summary = audit.store.summary()
-    counts = audit.store.flag_counts(audit.settings).to_pylist()
+    summary = audit.store.samples.summary()
+    counts = audit.store.flags.counts(audit.settings).to_pylist()
     summary.flag_runs = {row["flag"]: int(row["flagged"]) for row in counts}
     return summary
 

@@ -54,7 +54,7 @@ def build_demo_audit(root: Path) -> Audit:
     root = Path(root).expanduser().resolve()
     if (root / "audit.duckdb").exists():
         audit = Audit.open(root)
-        others = set(audit.store.summary().by_dataset) - {DEMO_DATASET}
+        others = set(audit.store.samples.summary().by_dataset) - {DEMO_DATASET}
         if others:
             raise ReviewerError(
                 f"{root}: an audit with other data ({', '.join(sorted(others))})",
@@ -71,7 +71,7 @@ def flag_demo_audit(audit: Audit) -> None:
     from reviewer.flaggers.registry import canonical_name
     from reviewer.flaggers.runner import run_flagger
 
-    done = audit.store.latest_runs()
+    done = audit.store.flags.latest_runs()
     for name in ("keyword", "nsfw-field"):
         if canonical_name(name) not in done:
             run_flagger(audit, name)

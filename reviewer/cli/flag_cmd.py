@@ -175,7 +175,7 @@ def _run_one(
     from reviewer.cli.progress import progress_bar
     from reviewer.flaggers.runner import build_flagger, run_flagger
 
-    if name == "clip" and audit.store.summary().with_images == 0:
+    if name == "clip" and audit.store.samples.summary().with_images == 0:
         raise ReviewerError(
             "clip: not available: no sample has an image", "ingest with --images PATH"
         )
@@ -192,7 +192,7 @@ def _run_one(
             **selection,
         )
     seconds = time.monotonic() - started
-    counts = audit.store.flag_counts(settings, flagger=name).to_pylist()
+    counts = audit.store.flags.counts(settings, flagger=name).to_pylist()
     found = ", ".join(f"{c['flag']} {c['flagged']:,}" for c in counts)
     click.echo(
         f"{name}: {info.scored_rows:,} of {info.todo_rows:,} samples scored in {seconds:.1f} s "

@@ -68,7 +68,7 @@ def hcr_command(
         threshold = hcr.check_threshold(
             audit.settings.flags.hate_threshold if threshold is None else threshold
         )
-        scores = audit.store.scores_with_samples("hate", ("dataset", "source_file"))
+        scores = audit.store.flags.scores_with_samples("hate", ("dataset", "source_file"))
     finally:
         audit.close()
     groups = hcr.split_groups(scores, by)

@@ -51,7 +51,7 @@ def ingest_command(
         for line in file.warnings.lines():
             echo(f"  warning {line}", err=True)
     click.echo(f"added {report.inserted:,} samples, {report.warnings:,} warning(s)")
-    print_summary(audit.root, audit.store.summary())
+    print_summary(audit.root, audit.store.samples.summary())
 
 
 COMMANDS = [ingest_command]

@@ -56,9 +56,9 @@ def run_review(audit: Audit, reviewer_name: str | None, queue_name: str | None) 
 
     Shared by ``reviewer review`` and ``reviewer demo``.
     """
+    from reviewer.review.queue import check_reviewer_name
     from reviewer.tui.keymap import validate_keymap
     from reviewer.tui.launch import prepare_in_background
-    from reviewer.tui.queue import check_reviewer_name
 
     if audit.read_only:
         raise ReviewerError(
@@ -92,7 +92,7 @@ def run_review(audit: Audit, reviewer_name: str | None, queue_name: str | None) 
 
 def _check_plan(audit: Audit, reviewer: str, plan: str) -> None:
     """Refuse an unknown plan, or a plan that deals no items to this reviewer."""
-    info = audit.store.plan(plan)
+    info = audit.store.plans.get(plan)
     if info.reviewers and reviewer not in info.reviewers:
         raise ReviewerError(
             f"plan '{plan}' has no items for reviewer '{reviewer}'",

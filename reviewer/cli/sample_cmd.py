@@ -73,7 +73,7 @@ def sample_command(
     )
     with progress_bar("drawing", unit="%") as progress:
         info = draw_plan(audit, spec, replace=replace, progress=progress)
-    rows = audit.store.plan_strata(name).to_pylist()
+    rows = audit.store.plans.strata(name).to_pylist()
     if as_json:
         click.echo(json.dumps({"plan": name, "items": info.items, "strata": rows}, indent=2))
         return
@@ -85,7 +85,7 @@ def sample_command(
             f" {row['inclusion_prob']:>9.4g}"
         )
     for reviewer in info.reviewers:
-        count = len(audit.store.queue_sample_ids(name, reviewer))
+        count = len(audit.store.plans.queue_sample_ids(name, reviewer))
         echo(f"  reviewer {reviewer}: {count:,} items")
     echo(f"next: reviewer review {directory} --queue {name}")
 

@@ -166,11 +166,11 @@ def _open_run(
     seed = int(selection.get("seed", 0))
     try:
         if streams:
-            audit.store.check_sample_columns(list(flagger.inputs))
-            ranges = audit.store.work_list_ranges(datasets, sample, seed)
+            audit.store.work_lists.check_sample_columns(list(flagger.inputs))
+            ranges = audit.store.work_lists.ranges(datasets, sample, seed)
             run.info.todo_rows = run.write_rows(ranges)
         else:
-            run.info.todo_rows = audit.store.snapshot_work_list(
+            run.info.todo_rows = audit.store.work_lists.snapshot(
                 list(flagger.inputs), run.todo_path, datasets, sample, seed
             )
         run.save()
@@ -212,7 +212,7 @@ def _score_from_audit(
     if progress:
         progress(done_rows, total)
     for index in missing:
-        batch = store.read_rows(list(flagger.inputs), run.part_ranges(index))
+        batch = store.work_lists.read_rows(list(flagger.inputs), run.part_ranges(index))
         expected = min(size, total - index * size)
         if batch.num_rows != expected:
             raise ReviewerError(

@@ -79,7 +79,7 @@ def _root(audit: Audit, root_id: int) -> tuple[str, str] | None:
     with _lock:
         roots = _roots.get(key)
     if roots is None or root_id not in roots:
-        roots = audit.store.image_roots()
+        roots = audit.store.ingest.image_roots()
         with _lock:
             _roots[key] = roots
     return roots.get(root_id)

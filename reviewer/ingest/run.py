@@ -104,8 +104,8 @@ def ingest(
 
 def _register_external(store: Store, images: Path) -> list[tuple[int, Path, str]]:
     roots = image_roots_of(images)
-    with store.transaction() as conn:
-        return [(store.image_root_id(conn, str(p), k), p, k) for p, k in roots]
+    with store.ingest.transaction() as conn:
+        return [(store.ingest.image_root_id(conn, str(p), k), p, k) for p, k in roots]
 
 
 def _total_rows(units: list[Unit]) -> int | None:
@@ -149,7 +149,7 @@ def _ingest_unit(
 ) -> FileReport:
     size, fp = fingerprint(unit.path)
     file_report = FileReport(unit.path, unit.kind)
-    previous = store.ingested_as(size, fp)
+    previous = store.ingest.ingested_as(size, fp)
     if previous is not None:
         file_report.skipped = f"already ingested (as {previous})"
         return file_report
@@ -158,12 +158,12 @@ def _ingest_unit(
     file_report.flavour = cmap.flavour
     file_report.dataset = ds = dataset or infer_dataset(unit, cmap.flavour)
     links = _links(store, unit, cmap, index, external)
-    with store.file_stage() as stage:
+    with store.ingest.file_stage() as stage:
         file_report.rows_read = _stage_file(
             unit, reader, cmap, ds, file_report.warnings, links, stage, advance
         )
-        with store.publishing() as conn:
-            previous = store.find_ingested(conn, size, fp)  # another process may have won
+        with store.ingest.publishing() as conn:
+            previous = store.ingest.find_ingested(conn, size, fp)  # another process may have won
             if previous is not None:
                 file_report.skipped = f"already ingested (as {previous})"
                 return file_report
@@ -171,7 +171,7 @@ def _ingest_unit(
             result = stage.publish(conn, str(unit.path), unique_ids=unique)
             _count_duplicates(file_report.warnings, result)
             file_report.inserted = result.inserted
-            store.record_ingested(
+            store.ingest.record_ingested(
                 conn, str(unit.path), size, fp, ds, result.inserted, file_report.warnings.total
             )
     return file_report
@@ -226,14 +226,14 @@ def _links(
     links = _Images(index=index)
     if unit.image_root is None and cmap.image_path is None:
         return links
-    with store.transaction() as conn:
+    with store.ingest.transaction() as conn:
         if unit.image_root is not None:
             path, kind = unit.image_root
-            links.shard_root = store.image_root_id(conn, str(path), kind)
+            links.shard_root = store.ingest.image_root_id(conn, str(path), kind)
         if cmap.image_path is not None:
             folder = next((p for _, p, k in external if k == "dir"), None) or unit.path.parent
             links.path_root_dir = folder
-            links.path_root = store.image_root_id(conn, str(folder), "dir")
+            links.path_root = store.ingest.image_root_id(conn, str(folder), "dir")
     if unit.image_root is not None and unit.kind not in ("tar", "sidecars"):
         links.shard_members = list_images(*unit.image_root)
     return links

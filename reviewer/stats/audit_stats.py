@@ -92,7 +92,7 @@ def compute_stats(
     notes: list[str] = []
     step = _stepper(progress, STEPS)
     plan_name = _choose_plan(audit, plan, notes)
-    labels = store.labelled_items(settings, plan_name).to_pandas()
+    labels = store.stats.labelled_items(settings, plan_name).to_pandas()
     step()
     # A categorical verdict makes every isin() a lookup in five categories, not a
     # Python loop over a million Arrow strings.
@@ -102,9 +102,9 @@ def compute_stats(
             "no labels yet", f"review some items first: reviewer review {audit.root}"
         )
     _check_category(category, list(settings.review.categories), labels["category"])
-    strata = store.plan_strata(plan_name).to_pylist() if plan_name else []
+    strata = store.plans.strata(plan_name).to_pylist() if plan_name else []
     populations = {r["stratum"]: int(r["population"]) for r in strata}
-    spec = store.plan(plan_name).spec if plan_name else {}
+    spec = store.plans.get(plan_name).spec if plan_name else {}
     cat_labels = labels[labels["category"] == category]
     if cat_labels.empty:
         notes.append(f"no labels in category '{category}': tag table and agreement are empty")
@@ -112,7 +112,7 @@ def compute_stats(
     judged = items[items["y"].notna()].groupby("stratum").size()
     for row in strata:
         row["labelled"] = int(judged.get(row["stratum"], 0))
-    flag_pop = store.flag_population(settings).to_pylist()
+    flag_pop = store.stats.flag_population(settings).to_pylist()
     covers_dataset = not spec.get("flagged_only") or int(spec.get("control") or 0) > 0
     precision_rows = _precision_rows(labels, flag_pop, populations, confidence, notes,
                                      covers_dataset)
@@ -129,7 +129,7 @@ def compute_stats(
         plan=plan_name,
         category=category,
         confidence=confidence,
-        totals=_totals(labels, store.population_counts(settings)),
+        totals=_totals(labels, store.stats.population_counts(settings)),
         field_table=_field_table(items),
         field_by_tag=_field_by_tag(items, confidence),
         field_agreement=tag_agreement,
@@ -165,9 +165,9 @@ def _stepper(
 
 def _choose_plan(audit: Audit, plan: str | None, notes: list[str]) -> str | None:
     if plan is not None:
-        audit.store.plan(plan)
+        audit.store.plans.get(plan)
         return plan
-    plans = audit.store.plans()
+    plans = audit.store.plans.all()
     if not plans:
         notes.append("no sampling plan: estimates are not weighted to the dataset"
                      " (draw one with `reviewer sample`)")
@@ -358,7 +358,7 @@ def hate_rates(audit: Audit, confidence: float = 0.95) -> list[dict[str, Any]]:
     from reviewer.stats import hcr
 
     try:
-        scores = audit.store.scores_with_samples("hate", ("dataset",))
+        scores = audit.store.flags.scores_with_samples("hate", ("dataset",))
     except (ReviewerError, AttributeError):
         return []
     threshold = audit.settings.flags.hate_threshold
@@ -399,4 +399,4 @@ def agreement_table(audit: Audit, category: str = "nsfw") -> pd.DataFrame:
 
 def strata_table(audit: Audit, plan: str) -> pd.DataFrame:
     """The plan's strata: population N_h, drawn n_h, inclusion probability."""
-    return audit.store.plan_strata(plan).to_pandas()
+    return audit.store.plans.strata(plan).to_pandas()

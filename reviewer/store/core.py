@@ -1,8 +1,10 @@
-"""The boundary to the audit's DuckDB file: connections, schema, shared helpers.
+"""The boundary to the audit's DuckDB file: connections, schema, label views.
 
-All SQL of the analytical side lives in the ``reviewer.store`` package; the
-query mixins (samples, scores, plans, export, stats) add methods to one
-:class:`~reviewer.store.Store` class. The UI never imports ``duckdb``.
+All SQL of the analytical side lives in the ``reviewer.store`` package. Every
+subject object of :class:`~reviewer.store.Store` (samples, flags, plans …) is
+given one :class:`Database` and runs its SQL through it, so connection handling
+(the DuckDB file lock, read-only audits, spill folders) is written once. The UI
+never imports ``duckdb``.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -22,13 +25,12 @@ from reviewer.store.labels import LabelStore
 from reviewer.store.schema import DDL, SCHEMA_VERSION
 
 
-class StoreBase:
-    """Connection handling and schema; the mixins build on :meth:`query` and :meth:`connect`.
+class Database:
+    """The audit's DuckDB file and its label store, shared by every subject object.
 
     Args:
         path: The DuckDB file, or ``None`` for an in-memory store.
         labels: The label store, so analytical queries can join human decisions.
-        scores_dir: Folder where flag runs write their parquet score files.
         busy_timeout_s: How long to wait for another process's lock.
         read_only: Refuse writes (an audit in a folder this user cannot write); DuckDB
             then spills to the system's temporary folder instead of the audit's cache.
@@ -38,7 +40,6 @@ class StoreBase:
         self,
         path: Path | None,
         labels: LabelStore | None = None,
-        scores_dir: Path | None = None,
         busy_timeout_s: float = 60.0,
         read_only: bool = False,
     ) -> None:
@@ -46,15 +47,21 @@ class StoreBase:
         if read_only and path is not None:
             temp_dir = Path(tempfile.gettempdir()) / f"reviewer-duckdb-{os.getuid()}"
         self.path = path
-        self.db = ConnectionFactory(
+        self.factory = ConnectionFactory(
             path, busy_timeout_s=busy_timeout_s, temp_dir=temp_dir, read_only=read_only
         )
         self.labels = labels if labels is not None else LabelStore(None)
-        self.scores_dir = scores_dir
 
-    def connect(self, write: bool = False) -> Any:
-        """A context manager yielding a DuckDB connection (see ConnectionFactory.open)."""
-        return self.db.open(write=write)
+    @property
+    def memory_limit(self) -> str:
+        """DuckDB's memory limit on every connection (ingest lowers it while publishing)."""
+        return self.factory.memory_limit
+
+    def connect(
+        self, write: bool = False
+    ) -> AbstractContextManager[duckdb.DuckDBPyConnection]:
+        """A short-lived connection as a context manager (see :meth:`ConnectionFactory.open`)."""
+        return self.factory.open(write=write)
 
     def create_schema(self) -> None:
         """Create the tables of a new audit (idempotent)."""
@@ -92,7 +99,7 @@ class StoreBase:
 
     def close(self) -> None:
         """Release the in-memory database if any (file connections are short-lived)."""
-        self.db.close()
+        self.factory.close()
 
 
 def _first_line(exc: BaseException) -> str:

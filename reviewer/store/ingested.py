@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from reviewer.errors import ReviewerError
-from reviewer.store.core import StoreBase
+from reviewer.store.core import Database
 
 _STAGE = "_ingest_stage"
 INGEST_MEMORY_LIMIT = "256MB"
@@ -209,13 +209,20 @@ def _transaction_on(conn: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPy
     conn.commit()
 
 
-class IngestQueries(StoreBase):
-    """Methods used by :mod:`reviewer.ingest`."""
+class IngestQueries:
+    """What :mod:`reviewer.ingest` writes and reads (``store.ingest``).
+
+    Args:
+        db: The audit database.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A write connection inside one explicit transaction: commit on success, else roll back."""
-        with self.connect(write=True) as conn, _transaction_on(conn):
+        with self.db.connect(write=True) as conn, _transaction_on(conn):
             yield conn
 
     @contextmanager
@@ -232,7 +239,7 @@ class IngestQueries(StoreBase):
     @contextmanager
     def publishing(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """The write transaction that publishes a staged file (memory capped for it)."""
-        with self.connect(write=True) as conn:
+        with self.db.connect(write=True) as conn:
             conn.execute(f"SET memory_limit = '{INGEST_MEMORY_LIMIT}'")
             try:
                 with _transaction_on(conn):
@@ -242,9 +249,9 @@ class IngestQueries(StoreBase):
 
     def _stage_folder(self) -> Path:
         """An empty folder for one file's parts; parts of ingests that died are deleted."""
-        if self.path is None:
+        if self.db.path is None:
             return Path(tempfile.mkdtemp(prefix="reviewer-ingest-"))
-        base = self.path.parent / "cache" / "ingest_stage"
+        base = self.db.path.parent / "cache" / "ingest_stage"
         base.mkdir(parents=True, exist_ok=True)
         for old in base.iterdir():
             pid = old.name.split("-")[0]
@@ -258,7 +265,7 @@ class IngestQueries(StoreBase):
 
     def ingested_as(self, size: int, fingerprint: str) -> str | None:
         """Like :meth:`find_ingested`, on a short read-only connection."""
-        with self.connect() as conn:
+        with self.db.connect() as conn:
             return self.find_ingested(conn, size, fingerprint)
 
     def find_ingested(
@@ -301,6 +308,6 @@ class IngestQueries(StoreBase):
 
     def image_roots(self) -> dict[int, tuple[str, str]]:
         """Every image root as ``root_id -> (path, kind)``."""
-        with self.connect() as conn:
+        with self.db.connect() as conn:
             rows = conn.execute("SELECT root_id, path, kind FROM image_roots").fetchall()
         return {int(r[0]): (str(r[1]), str(r[2])) for r in rows}

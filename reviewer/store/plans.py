@@ -25,8 +25,9 @@ import pyarrow as pa
 from reviewer.config import Settings
 from reviewer.errors import ReviewerError
 from reviewer.store.connection import Progress, fetch_with_progress
-from reviewer.store.core import StoreBase
-from reviewer.store.strata import flag_columns, install_flags
+from reviewer.store.core import Database
+from reviewer.store.scores import FlagViews
+from reviewer.store.strata import flag_columns
 
 _ASSIGNMENTS_DDL = (
     "CREATE TABLE IF NOT EXISTS plan_assignments (plan VARCHAR, sample_id VARCHAR,"
@@ -36,7 +37,7 @@ _ASSIGNMENTS_DDL = (
 
 @dataclass(frozen=True)
 class PlanInfo:
-    """A stored sampling plan, as listed by :meth:`PlanQueries.plans`."""
+    """A stored sampling plan, as listed by :meth:`PlanQueries.all`."""
 
     name: str
     created_at: datetime | None
@@ -74,14 +75,24 @@ class DrawRequest:
 CONTROL_STRATUM = "control (unflagged)"
 
 
-class PlanQueries(StoreBase):
-    """Methods on ``plans``, ``plan_strata``, ``plan_items`` and ``plan_assignments``."""
+class PlanQueries:
+    """Sampling plans (``store.plans``): ``plans``, ``plan_strata``, ``plan_items``,
+    ``plan_assignments``.
+
+    Args:
+        db: The audit database.
+        views: The flags contract views (strata by flag).
+    """
+
+    def __init__(self, db: Database, views: FlagViews) -> None:
+        self.db = db
+        self.views = views
 
     # ---- reading (used by the TUI) ---------------------------------------------------
 
-    def plans(self) -> list[PlanInfo]:
+    def all(self) -> list[PlanInfo]:
         """Every stored plan, newest first."""
-        with self.connect() as conn:
+        with self.db.connect() as conn:
             rows = conn.execute(
                 "SELECT p.name, p.created_at, p.seed, p.spec,"
                 " (SELECT count(*) FROM plan_items i WHERE i.plan = p.name),"
@@ -104,12 +115,13 @@ class PlanQueries(StoreBase):
             )
         return result
 
-    def plan(self, name: str) -> PlanInfo:
+    def get(self, name: str) -> PlanInfo:
         """One plan by name; a user error naming the known plans when it does not exist."""
-        for info in self.plans():
+        plans = self.all()
+        for info in plans:
             if info.name == name:
                 return info
-        known = ", ".join(p.name for p in self.plans()) or "none yet"
+        known = ", ".join(p.name for p in plans) or "none yet"
         raise ReviewerError(
             f"unknown plan '{name}'", f"known plans: {known}; draw one with `reviewer sample`"
         )
@@ -126,10 +138,10 @@ class PlanQueries(StoreBase):
             keep: Quarantined items to keep anyway (the reviewer's own decisions, so
                 their escalations still count as done).
         """
-        info = self.plan(plan)
-        dropped = self.labels.quarantined_ids() - (keep or set())
+        info = self.get(plan)
+        dropped = self.db.labels.quarantined_ids() - (keep or set())
         quarantined = pa.table({"sample_id": pa.array(sorted(dropped), pa.string())})
-        with self.connect() as conn:
+        with self.db.connect() as conn:
             conn.register("_quarantine", quarantined)
             sql = (
                 "SELECT i.sample_id FROM plan_items i WHERE i.plan = ?"
@@ -150,29 +162,29 @@ class PlanQueries(StoreBase):
             rows = conn.execute(sql + " ORDER BY i.position", params).fetchall()
         return [r[0] for r in rows]
 
-    def plan_strata(self, plan: str) -> pa.Table:
+    def strata(self, plan: str) -> pa.Table:
         """Strata of a plan: population N_h, drawn n_h, inclusion probability, control flag."""
-        self.plan(plan)
-        with self.connect() as conn:
+        self.get(plan)
+        with self.db.connect() as conn:
             return conn.sql(
                 "SELECT stratum, population, drawn, inclusion_prob, is_control FROM plan_strata"
                 " WHERE plan = ? ORDER BY is_control, stratum",
                 params=[plan],
             ).to_arrow_table()
 
-    def plan_items(self, plan: str) -> pa.Table:
+    def items(self, plan: str) -> pa.Table:
         """Items of a plan in queue order with stratum and inclusion probability."""
-        self.plan(plan)
-        with self.connect() as conn:
+        self.get(plan)
+        with self.db.connect() as conn:
             return conn.sql(
                 "SELECT position, sample_id, stratum, inclusion_prob FROM plan_items"
                 " WHERE plan = ? ORDER BY position",
                 params=[plan],
             ).to_arrow_table()
 
-    def plan_assignments(self, plan: str) -> pa.Table:
+    def assignments(self, plan: str) -> pa.Table:
         """(sample_id, reviewer) rows of a plan that assigns items to named reviewers."""
-        with self.connect() as conn:
+        with self.db.connect() as conn:
             if not _has_table(conn, "plan_assignments"):
                 return pa.table({"sample_id": pa.array([], pa.string()),
                                  "reviewer": pa.array([], pa.string())})
@@ -193,7 +205,7 @@ class PlanQueries(StoreBase):
         progress: Progress | None = None,
     ) -> list[tuple[str, int]]:
         """Population size N_h of each stratum (quarantined items excluded)."""
-        with self.connect() as conn:
+        with self.db.connect() as conn:
             self._prepare(conn, settings)
             rows = fetch_with_progress(
                 conn,
@@ -206,7 +218,7 @@ class PlanQueries(StoreBase):
 
     # ---- drawing -----------------------------------------------------------------------
 
-    def create_plan(
+    def create(
         self,
         request: DrawRequest,
         keys: Sequence[str],
@@ -223,7 +235,7 @@ class PlanQueries(StoreBase):
             replace: Delete an existing plan of the same name first.
             progress: ``progress(done, total)`` in percent of the draw's one long pass.
         """
-        with self.connect(write=True) as conn:
+        with self.db.connect(write=True) as conn:
             conn.execute(_ASSIGNMENTS_DDL)
             exists = conn.execute(
                 "SELECT count(*) FROM plans WHERE name = ?", [request.name]
@@ -274,8 +286,8 @@ class PlanQueries(StoreBase):
         )
 
     def _prepare(self, conn: duckdb.DuckDBPyConnection, settings: Settings) -> None:
-        install_flags(self, conn, settings)
-        quarantined = sorted(self.labels.quarantined_ids())
+        self.views.install(conn, settings)
+        quarantined = sorted(self.db.labels.quarantined_ids())
         conn.register("_quarantine", pa.table({"sample_id": pa.array(quarantined, pa.string())}))
 
     @staticmethod

@@ -20,7 +20,8 @@ import duckdb
 import pyarrow as pa
 
 from reviewer.config import Settings
-from reviewer.store.scores import ScoreQueries
+from reviewer.store.core import Database
+from reviewer.store.scores import FlagQueries, FlagViews
 
 _RANK_SQL = "(hash(s.sample_id || ':review:' || ?) >> 1)::BIGINT"
 """A sample's rank in the default queue: a seeded hash, stable as labels come in."""
@@ -116,15 +117,23 @@ def fallback_reasons(row: dict[str, Any], settings: Settings) -> list[str]:
     return reasons
 
 
-class ReviewQueries(ScoreQueries):
-    """Reads for the review app: queues, breather items, item rows with flag reasons."""
+class ReviewQueries:
+    """Reads for the review app: queues, breather items, item rows with flag reasons.
+
+    Args:
+        db: The audit database.
+        views: The flags contract views, behind the queue's "flagged" test.
+        flags: The reasons each item was flagged.
+    """
+
+    def __init__(self, db: Database, views: FlagViews, flags: FlagQueries) -> None:
+        self.db = db
+        self.views = views
+        self.flags = flags
 
     def _install_flags(self, conn: duckdb.DuckDBPyConnection, settings: Settings) -> bool:
         """Install the flaggers' ``flags`` view; True when it holds at least one flag run."""
-        install = getattr(self, "install_flag_views", None)
-        if not callable(install):
-            return False
-        install(conn, settings)
+        self.views.install(conn, settings)
         rows = conn.execute("SELECT count(*) FROM (SELECT 1 FROM flags LIMIT 1)").fetchall()
         return bool(rows[0][0])
 
@@ -139,7 +148,7 @@ class ReviewQueries(ScoreQueries):
             return "s.sample_id IN (SELECT sample_id FROM flags WHERE flagged)"
         return "coalesce(s.nsfw IN ('UNSURE', 'NSFW') OR s.punsafe >= ?, false)"
 
-    def review_queue(self, settings: Settings, labelled: set[str]) -> QueueRows:
+    def queue(self, settings: Settings, labelled: set[str]) -> QueueRows:
         """Flagged samples not labelled by the reviewer nor quarantined, in seeded random order.
 
         Args:
@@ -151,8 +160,8 @@ class ReviewQueries(ScoreQueries):
         items quarantined by someone else leave both the queue and the count.
         """
         seed = str(settings.review.seed)
-        quarantined = self.labels.quarantined_ids()
-        with self.connect() as conn:
+        quarantined = self.db.labels.quarantined_ids()
+        with self.db.connect() as conn:
             has_runs = self._install_flags(conn, settings)
             conn.register("_labelled", _ids_table(labelled))
             conn.register("_quarantine", _ids_table(quarantined))
@@ -185,9 +194,9 @@ class ReviewQueries(ScoreQueries):
         """
         if count <= 0:
             return []
-        with self.connect() as conn:
+        with self.db.connect() as conn:
             has_runs = self._install_flags(conn, settings)
-            conn.register("_exclude", _ids_table(exclude | self.labels.quarantined_ids()))
+            conn.register("_exclude", _ids_table(exclude | self.db.labels.quarantined_ids()))
             params: list[Any] = [f"{settings.review.seed}:breather"]
             if not has_runs:
                 params.append(_first_cut(settings))
@@ -200,17 +209,17 @@ class ReviewQueries(ScoreQueries):
             ).fetchall()
         return [r[0] for r in rows]
 
-    def review_items(self, sample_ids: list[str], settings: Settings) -> dict[str, ReviewItem]:
+    def items(self, sample_ids: list[str], settings: Settings) -> dict[str, ReviewItem]:
         """Rows of the given samples (unknown ids absent) with the reasons each was flagged."""
         if not sample_ids:
             return {}
-        with self.connect() as conn:
+        with self.db.connect() as conn:
             conn.register("_ids", _ids_table(set(sample_ids)))
             table = conn.sql(
                 "SELECT s.* FROM samples s SEMI JOIN _ids USING (sample_id)"
             ).to_arrow_table()
         rows = {row["sample_id"]: row for row in table.to_pylist()}
-        details = self.flag_details(list(rows), settings)
+        details = self.flags.details(list(rows), settings)
         items = {}
         for sid, row in rows.items():
             names, reasons = details.get(sid, ([], []))

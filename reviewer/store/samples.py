@@ -10,7 +10,8 @@ import duckdb
 import pyarrow as pa
 
 from reviewer.errors import ReviewerError
-from reviewer.store.ingested import IngestQueries, duck_type
+from reviewer.store.core import Database
+from reviewer.store.ingested import duck_type
 from reviewer.store.schema import CANONICAL_COLUMNS, NSFW_LEVELS
 
 _SAFE_NAME = re.compile(r"[^a-z0-9_]+")
@@ -36,10 +37,17 @@ class AuditSummary:
     reviewers: int = 0
 
 
-class SampleQueries(IngestQueries):
-    """Methods on ``samples``."""
+class SampleQueries:
+    """The ``samples`` table (``store.samples``).
 
-    def sample_columns(self, conn: duckdb.DuckDBPyConnection | None = None) -> list[str]:
+    Args:
+        db: The audit database (its label store gives the summary's label counts).
+    """
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def columns(self, conn: duckdb.DuckDBPyConnection | None = None) -> list[str]:
         """Column names of ``samples`` in table order (canonical first, then extras)."""
         sql = (
             "SELECT column_name FROM information_schema.columns"
@@ -47,16 +55,16 @@ class SampleQueries(IngestQueries):
         )
         if conn is not None:
             return [r[0] for r in conn.execute(sql).fetchall()]
-        with self.connect() as c:
+        with self.db.connect() as c:
             return [r[0] for r in c.execute(sql).fetchall()]
 
-    def insert_samples(self, conn: duckdb.DuckDBPyConnection, batch: pa.Table) -> int:
+    def insert(self, conn: duckdb.DuckDBPyConnection, batch: pa.Table) -> int:
         """Insert a batch already mapped to canonical names (within the caller's transaction).
 
         Columns missing from the batch are NULL; columns unknown to ``samples`` are
         added to it, so extra metadata is kept.
         """
-        existing = set(self.sample_columns(conn))
+        existing = set(self.columns(conn))
         for name in batch.column_names:
             if name not in existing:
                 typ = duck_type(batch.schema.field(name).type)
@@ -70,23 +78,23 @@ class SampleQueries(IngestQueries):
             conn.unregister("_incoming")
         return batch.num_rows
 
-    def sample_count(self) -> int:
+    def count(self) -> int:
         """Number of samples in the audit."""
-        return int(self.scalar("SELECT count(*) FROM samples") or 0)
+        return int(self.db.scalar("SELECT count(*) FROM samples") or 0)
 
-    def get_samples(self, sample_ids: list[str]) -> dict[str, dict[str, Any]]:
+    def get(self, sample_ids: list[str]) -> dict[str, dict[str, Any]]:
         """Rows of the given samples, by id (unknown ids are absent)."""
         if not sample_ids:
             return {}
         ids = pa.table({"sample_id": pa.array(sample_ids, pa.string())})
-        with self.connect() as conn:
+        with self.db.connect() as conn:
             conn.register("_ids", ids)
             rows = conn.sql(
                 "SELECT s.* FROM samples s SEMI JOIN _ids USING (sample_id)"
             ).to_arrow_table()
         return {row["sample_id"]: row for row in rows.to_pylist()}
 
-    def samples_table(
+    def table(
         self,
         columns: list[str] | None = None,
         where: str | None = None,
@@ -104,7 +112,7 @@ class SampleQueries(IngestQueries):
         Raises:
             ReviewerError: An unknown column or a failing condition.
         """
-        known = self.sample_columns()
+        known = self.columns()
         wanted = columns or known
         unknown = [c for c in wanted if c not in known]
         if unknown:
@@ -117,11 +125,11 @@ class SampleQueries(IngestQueries):
         sql += " ORDER BY dataset, source_file, source_row"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
-        return self.query(sql, params or [])
+        return self.db.query(sql, params or [])
 
     def summary(self) -> AuditSummary:
         """Counts by dataset, NSFW tag and source files."""
-        with self.connect() as conn:
+        with self.db.connect() as conn:
             total = conn.execute("SELECT count(*) FROM samples").fetchone()
             by_dataset = dict(
                 conn.execute(
@@ -139,7 +147,7 @@ class SampleQueries(IngestQueries):
             images = conn.execute(
                 "SELECT count(*) FROM samples WHERE image_ref IS NOT NULL"
             ).fetchone()
-        labels = self.labels.current_labels()
+        labels = self.db.labels.current_labels()
         return AuditSummary(
             samples=int(total[0]) if total else 0,
             by_dataset={str(k): int(v) for k, v in by_dataset.items()},
@@ -147,7 +155,7 @@ class SampleQueries(IngestQueries):
             files=int(files[0]) if files else 0,
             with_images=int(images[0]) if images else 0,
             labels=labels.num_rows,
-            reviewers=len(self.labels.reviewers()),
+            reviewers=len(self.db.labels.reviewers()),
         )
 
 

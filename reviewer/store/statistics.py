@@ -3,7 +3,7 @@
 Statistics take plain tables: one row per current label, carrying what each
 analysis needs (the LAION tag, the set of flags raised, the plan stratum and
 inclusion probability). Labels live in SQLite and are exposed to DuckDB by
-:meth:`StoreBase.register_labels`; flags come from the flags contract view.
+:meth:`Database.register_labels`; flags come from the flags contract view.
 """
 
 from __future__ import annotations
@@ -14,10 +14,11 @@ import duckdb
 import pyarrow as pa
 
 from reviewer.config import Settings
-from reviewer.store import strata
-from reviewer.store.core import StoreBase
+from reviewer.store.core import Database
 from reviewer.store.flag_rules import punsafe_band_sql
+from reviewer.store.plans import PlanQueries
 from reviewer.store.schema import NSFW_LEVELS
+from reviewer.store.scores import FlagViews
 
 _FLAGSETS = (
     "SELECT sample_id, string_agg(DISTINCT flag, '+' ORDER BY flag) AS flagset"
@@ -25,14 +26,25 @@ _FLAGSETS = (
 )
 
 
-class StatsQueries(StoreBase):
-    """Methods feeding :mod:`reviewer.stats`."""
+class StatsQueries:
+    """Reads feeding :mod:`reviewer.stats` (``store.stats``).
+
+    Args:
+        db: The audit database.
+        views: The flags contract views.
+        plans: Plan lookups (an unknown plan is a user error naming the known ones).
+    """
+
+    def __init__(self, db: Database, views: FlagViews, plans: PlanQueries) -> None:
+        self.db = db
+        self.views = views
+        self.plans = plans
 
     def _stats_connection(self, conn: duckdb.DuckDBPyConnection, settings: Settings) -> None:
         # Only the current labels: the full event log is not needed and costs seconds
         # to read at a million labels.
-        conn.register("labels_current", self.labels.current_labels())
-        strata.install_flags(self, conn, settings)
+        conn.register("labels_current", self.db.labels.current_labels())
+        self.views.install(conn, settings)
 
     def labelled_items(self, settings: Settings, plan: str | None = None) -> pa.Table:
         """One row per current label with the sample's tag, punsafe band, flags and stratum.
@@ -43,7 +55,7 @@ class StatsQueries(StoreBase):
         ``inclusion_prob`` (NULL unless the item belongs to ``plan``).
         """
         if plan is not None:
-            self.plan(plan)  # type: ignore[attr-defined]
+            self.plans.get(plan)
         levels = ", ".join(f"'{lvl}'" for lvl in NSFW_LEVELS)
         band = punsafe_band_sql("s.punsafe", settings.flags.punsafe_cuts)
         plan_join = (
@@ -65,7 +77,7 @@ class StatsQueries(StoreBase):
             " ORDER BY l.sample_id, l.reviewer, l.category"
         )
         params: list[Any] = [plan] if plan is not None else []
-        with self.connect() as conn:
+        with self.db.connect() as conn:
             self._stats_connection(conn, settings)
             return conn.sql(sql, params=params).to_arrow_table()
 
@@ -80,14 +92,14 @@ class StatsQueries(StoreBase):
             " FROM raised a JOIN raised b USING (sample_id) WHERE a.flag <= b.flag"
             " GROUP BY 1, 2 ORDER BY 1, 2"
         )
-        with self.connect() as conn:
-            strata.install_flags(self, conn, settings)
+        with self.db.connect() as conn:
+            self.views.install(conn, settings)
             return conn.sql(sql).to_arrow_table()
 
     def population_counts(self, settings: Settings) -> dict[str, int]:
         """Dataset size, flagged items (any flag) and unflagged items."""
-        with self.connect() as conn:
-            strata.install_flags(self, conn, settings)
+        with self.db.connect() as conn:
+            self.views.install(conn, settings)
             row = conn.execute(
                 "SELECT count(*), count(f.sample_id) FROM samples s"
                 f" LEFT JOIN ({_FLAGSETS}) f USING (sample_id)"

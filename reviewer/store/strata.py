@@ -1,48 +1,20 @@
-"""SQL that labels each sample with its stratum, and the flags view the strata read.
+"""SQL that labels each sample with its stratum.
 
 Stratum labels are SQL expressions over ``s`` (the samples row) and ``f`` (that
 sample's flags pivoted by :func:`flag_columns`), so a plan's strata are computed
-by DuckDB in the same statement that draws the plan.
+by DuckDB in the same statement that draws the plan (over the ``flags`` view of
+:class:`reviewer.store.scores.FlagViews`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
-
-import duckdb
 
 from reviewer.config import Settings
 from reviewer.errors import ReviewerError
 from reviewer.flaggers.base import FLAG_NAMES
 from reviewer.store.flag_rules import punsafe_band_sql
 from reviewer.store.schema import NSFW_LEVELS
-
-_EMPTY_FLAGS = (
-    "CREATE OR REPLACE TEMP VIEW flags AS SELECT NULL::VARCHAR AS sample_id,"
-    " NULL::VARCHAR AS flagger, NULL::VARCHAR AS flag, NULL::DOUBLE AS score,"
-    " NULL::BOOLEAN AS flagged, NULL::VARCHAR AS reason, NULL::VARCHAR AS run_id WHERE false"
-)
-
-
-def install_flags(store: Any, conn: duckdb.DuckDBPyConnection, settings: Settings) -> None:
-    """Expose the ``flags`` temp view (the flags contract) in ``conn``.
-
-    Uses the flaggers' ``install_flag_views`` (a Store method or a function of
-    :mod:`reviewer.store.scores`); before any flag run exists, an empty view with
-    the contract's columns, so every query here works on an unflagged audit.
-    """
-    method = getattr(store, "install_flag_views", None)
-    if callable(method):
-        method(conn, settings)
-        return
-    from reviewer.store import scores
-
-    function = getattr(scores, "install_flag_views", None)
-    if callable(function):
-        function(conn, settings)
-        return
-    conn.execute(_EMPTY_FLAGS)
 
 
 def stratum_expression(key: str, settings: Settings, bands: Sequence[float]) -> str:

@@ -19,12 +19,15 @@ promise and the run stops with an error instead of recording partial scores.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from reviewer.errors import ReviewerError
-from reviewer.store.core import StoreBase
+from reviewer.store.core import Database
 
 RANGES_SCHEMA = pa.schema([("start", pa.int64()), ("stop", pa.int64())])
 
@@ -67,23 +70,67 @@ def check_datasets(conn: duckdb.DuckDBPyConnection, datasets: list[str]) -> None
         )
 
 
-class WorkListQueries(StoreBase):
-    """Row-range work lists and the reads that serve them."""
+class WorkListQueries:
+    """What a flag run scores (``store.work_lists``): row ranges and the reads that serve
+    them, or a snapshot of a model flagger's inputs.
+
+    Args:
+        db: The audit database.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
     def check_sample_columns(self, columns: list[str]) -> None:
         """Refuse columns ``samples`` lacks before a run starts."""
-        with self.connect() as conn:
+        with self.db.connect() as conn:
             check_sample_columns(conn, columns)
 
-    def work_list_ranges(
+    def snapshot(
+        self,
+        columns: list[str],
+        dest: Path,
+        datasets: list[str] | None = None,
+        sample: int | None = None,
+        seed: int = 0,
+    ) -> int:
+        """Copy the given sample columns to a parquet file in one short read; returns rows.
+
+        Args:
+            columns: Sample columns the flagger needs.
+            dest: The run's ``todo.parquet``.
+            datasets: Only samples of these datasets.
+            sample: A simple random sample of this many samples, drawn reproducibly by
+                ordering on ``hash(sample_id, seed)``.
+            seed: Seed of the sample.
+
+        Unknown columns or datasets are user errors (e.g. clip without ``image_ref``).
+        """
+        with self.db.connect() as conn:
+            check_sample_columns(conn, columns)
+            where = ""
+            if datasets:
+                check_datasets(conn, datasets)
+                where = f"WHERE dataset IN ({', '.join(_lit(d) for d in datasets)})"
+            query = f"SELECT {_cols(columns)} FROM samples {where}"
+            if sample is not None:
+                query += f" ORDER BY hash(sample_id, {int(seed)}), sample_id LIMIT {int(sample)}"
+            tmp = dest.with_name(f".{dest.name}.tmp")
+            conn.execute(
+                f"COPY ({query}) TO {_lit(str(tmp))} (FORMAT parquet, ROW_GROUP_SIZE 122880)"
+            )
+        tmp.replace(dest)
+        return int(pq.ParquetFile(dest).metadata.num_rows)
+
+    def ranges(
         self, datasets: list[str] | None = None, sample: int | None = None, seed: int = 0
     ) -> pa.Table:
         """The rows a run scores as sorted ``[start, stop)`` rowid ranges.
 
-        The selection is the one :meth:`snapshot_work_list` makes (``datasets``; a
+        The selection is the one :meth:`snapshot` makes (``datasets``; a
         seeded simple random ``sample`` ordered on ``hash(sample_id, seed)``).
         """
-        with self.connect() as conn:
+        with self.db.connect() as conn:
             where = ""
             if datasets:
                 check_datasets(conn, datasets)
@@ -126,12 +173,12 @@ class WorkListQueries(StoreBase):
         One short read-only connection: other processes get the file between parts.
         """
         if ranges.num_rows == 0:
-            with self.connect() as conn:
+            with self.db.connect() as conn:
                 return conn.sql(f"SELECT {_cols(columns)} FROM samples LIMIT 0").to_arrow_table()
         starts = ranges.column("start").to_numpy()
         stops = ranges.column("stop").to_numpy()
         span = f"rowid >= {int(starts[0])} AND rowid < {int(stops[-1])}"
-        with self.connect() as conn:
+        with self.db.connect() as conn:
             if ranges.num_rows == 1:
                 return conn.sql(
                     f"SELECT {_cols(columns)} FROM samples WHERE {span}"

@@ -18,11 +18,11 @@ from textual.widget import Widget
 
 from reviewer.config import Settings
 from reviewer.images.preview_cache import PreviewCache
+from reviewer.review.session import ReviewSession
+from reviewer.review.summary import Summary
 from reviewer.tui.keymap import validate_keymap
 from reviewer.tui.screens.review_screen import ReviewScreen
 from reviewer.tui.screens.summary_screen import SummaryScreen
-from reviewer.tui.session import ReviewSession
-from reviewer.tui.summary import Summary
 
 if TYPE_CHECKING:
     from reviewer.audit import Audit

@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from reviewer.images.blur import prefetch_step
+from reviewer.review.queue import load_queue
+from reviewer.review.rows import PAGE
+from reviewer.review.session import ReviewSession
+from reviewer.review.wellbeing import load_today
 from reviewer.store.labels import utc_now
 from reviewer.store.review import ReviewItem
-from reviewer.tui.queue import load_queue
-from reviewer.tui.rows import PAGE
-from reviewer.tui.session import ReviewSession
-from reviewer.tui.wellbeing import load_today
 
 if TYPE_CHECKING:
     from reviewer.audit import Audit
@@ -53,7 +53,7 @@ def prepare(audit: Audit, reviewer: str, queue_name: str | None = None) -> Prepa
 
         previews = PreviewCache(audit)
     page = list(queue.ids[session.position : session.position + PAGE])
-    items = audit.store.review_items(page, audit.settings) if page else {}
+    items = audit.store.review.items(page, audit.settings) if page else {}
     step = prefetch_step(audit.settings)
     first = items.get(session.current_id or "")
     if previews is not None and step is not None and first is not None:

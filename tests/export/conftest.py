@@ -82,7 +82,7 @@ def build_fixture_audit(root: Path) -> Audit:
     import pyarrow as pa
 
     with audit.store.connect(write=True) as conn:
-        audit.store.insert_samples(conn, pa.Table.from_pylist(rows))
+        audit.store.samples.insert(conn, pa.Table.from_pylist(rows))
         conn.execute("INSERT INTO plans (name, seed) VALUES ('q1', 0)")
         for pos, sid in enumerate(["s00001", "s00002", "s00004", "s00008"]):
             conn.execute(

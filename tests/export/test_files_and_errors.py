@@ -97,7 +97,7 @@ def test_a_failed_export_leaves_no_file(
         target.write_bytes(b"half a file")
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(fx.store, "run_export", broken)
+    monkeypatch.setattr(fx.store.exports, "run", broken)
     with pytest.raises(OSError):
         run(fx, tmp_path)
     assert list(tmp_path.iterdir()) == []
@@ -238,7 +238,7 @@ def test_progress_reaches_the_end(fx: Audit, tmp_path: Path) -> None:
 @pytest.mark.parametrize("name", ["passes.parquet", "passes.csv", "passes.jsonl"])
 def test_export_in_passes_writes_the_same_rows(fx: Audit, tmp_path: Path, name: str) -> None:
     reference = run(fx, tmp_path, name="one." + name.split(".")[1], labelled=True)
-    fx.store.export_pass_rows = 3  # 10 samples: 4 passes over hash partitions
+    fx.store.exports.pass_rows = 3  # 10 samples: 4 passes over hash partitions
     result = run(fx, tmp_path, name=name, labelled=True)
     key = lambda r: r["sample_id"]  # noqa: E731
     assert sorted(read_rows(result.path), key=key) == sorted(read_rows(reference.path), key=key)

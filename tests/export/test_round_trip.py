@@ -36,7 +36,7 @@ def test_export_then_ingest_keeps_ids_captions_and_labels(
     exported = by_id(read_rows(run(fx, tmp_path, name="all.parquet").path))
     again = _ingest(tmp_path, tmp_path / "all.parquet", cli)
     try:
-        rows = again.store.get_samples(sorted(exported))
+        rows = again.store.samples.get(sorted(exported))
         assert rows.keys() == exported.keys() == EXPECTED_MAJORITY.keys()
         for sid, row in rows.items():
             assert row["text"].encode("utf-8") == exported[sid]["text"].encode("utf-8"), sid

@@ -20,7 +20,7 @@ Build = Callable[[list[dict[str, Any]]], Audit]
 
 
 def flag_map(audit: Audit, settings: Settings, flag: str) -> dict[str, tuple[bool, str | None]]:
-    table = audit.store.flags(settings, flag_names=[flag])
+    table = audit.store.flags.table(settings, flag_names=[flag])
     return {r["sample_id"]: (r["flagged"], r["reason"]) for r in table.to_pylist()}
 
 
@@ -45,7 +45,7 @@ def test_nsfw_field_tags_are_ordinal_and_unknown_tags_are_na(audit_with: Build) 
     assert unsure["s00001"][1] == "NSFW field: UNSURE"
     scores = {
         r["sample_id"]: r["score"]
-        for r in audit.store.flags(audit.settings, flag_names=["nsfw_field"]).to_pylist()
+        for r in audit.store.flags.table(audit.settings, flag_names=["nsfw_field"]).to_pylist()
     }
     assert [scores[f"s{i:05d}"] for i in range(6)] == [0, 1, 2, None, None, 2]
 
@@ -72,7 +72,7 @@ def test_bad_cut_points_are_a_clear_error(audit_with: Build) -> None:
     audit = audit_with(sample_rows(1, punsafe=0.3))
     run_flagger(audit, "nsfw-field")
     with pytest.raises(ReviewerError, match="punsafe_cuts"):
-        audit.store.flags(with_flags(audit.settings, punsafe_cuts=[0.9, 0.5]))
+        audit.store.flags.table(with_flags(audit.settings, punsafe_cuts=[0.9, 0.5]))
 
 
 def test_hate_flags_per_type_and_any(audit_with: Build, scripted_hate: Any) -> None:
@@ -83,14 +83,14 @@ def test_hate_flags_per_type_and_any(audit_with: Build, scripted_hate: Any) -> N
         "s00002": {"p_hateful": None, "p_targeted": None, "p_aggressive": None},
     }
     run_flagger(audit, scripted_hate(scores))
-    reasons = audit.store.flag_reasons(["s00000", "s00001", "s00002"], audit.settings)
+    reasons = audit.store.flags.reasons(["s00000", "s00001", "s00002"], audit.settings)
     # p_aggressive exactly 0.5 is not above the threshold (pysentimiento's p > 0.5).
     assert reasons == {
         "s00000": ["P_hateful 0.82, P_targeted 0.51", "P_hateful 0.82", "P_targeted 0.51"]
     }
     lower = with_flags(audit.settings, hate_threshold=0.4)
-    assert audit.store.flagged_ids(lower, ["hate_aggressive"]) == {"s00000", "s00001"}
-    anyflag = audit.store.flags(audit.settings, flag_names=["hate_any"]).to_pylist()
+    assert audit.store.flags.flagged_ids(lower, ["hate_aggressive"]) == {"s00000", "s00001"}
+    anyflag = audit.store.flags.table(audit.settings, flag_names=["hate_any"]).to_pylist()
     assert {r["sample_id"]: r["score"] for r in anyflag} == {
         "s00000": 0.82,
         "s00001": 0.49,
@@ -105,11 +105,11 @@ def test_clip_flags(audit_with: Build, scripted_clip: Any) -> None:
         "s00001": {"p_nsfw": 0.2, "similarity": 0.12},
     }  # s00002: unreadable image, NULL scores
     run_flagger(audit, scripted_clip(scores))
-    reasons = audit.store.flag_reasons(["s00000", "s00001", "s00002"], audit.settings)
+    reasons = audit.store.flags.reasons(["s00000", "s00001", "s00002"], audit.settings)
     assert reasons == {"s00000": ["CLIP NSFW 0.91"], "s00001": ["CLIP similarity 0.12 < 0.28"]}
     looser = with_flags(audit.settings, clip_similarity_threshold=0.4, clip_nsfw_threshold=0.95)
-    assert audit.store.flagged_ids(looser) == {"s00000", "s00001"}
-    assert audit.store.flagged_ids(looser, ["clip_nsfw"]) == set()
+    assert audit.store.flags.flagged_ids(looser) == {"s00000", "s00001"}
+    assert audit.store.flags.flagged_ids(looser, ["clip_nsfw"]) == set()
 
 
 def test_keyword_reasons_name_term_and_field(audit_with: Build) -> None:
@@ -117,7 +117,7 @@ def test_keyword_reasons_name_term_and_field(audit_with: Build) -> None:
     rows[0].update(text="hot sauce", url="https://example.org/xxx.jpg")
     audit = audit_with(rows)
     run_flagger(audit, "keyword")
-    assert audit.store.flag_reasons(["s00000", "s00001"], audit.settings) == {
+    assert audit.store.flags.reasons(["s00000", "s00001"], audit.settings) == {
         "s00000": ['keyword: "hot " in caption, "xxx" in URL']
     }
 
@@ -127,10 +127,10 @@ def test_latest_complete_run_of_a_flagger_wins(audit_with: Build) -> None:
     rows[0]["text"] = "Essex"
     audit = audit_with(rows)
     run_flagger(audit, "keyword")
-    assert audit.store.flagged_ids(audit.settings) == {"s00000"}
+    assert audit.store.flags.flagged_ids(audit.settings) == {"s00000"}
     info = run_flagger(audit, "keyword", mode="word")
-    assert audit.store.flagged_ids(audit.settings) == set()
-    assert audit.store.flags(audit.settings).column("run_id").to_pylist() == [info.run_id]
+    assert audit.store.flags.flagged_ids(audit.settings) == set()
+    assert audit.store.flags.table(audit.settings).column("run_id").to_pylist() == [info.run_id]
 
 
 def test_flag_view_joins_in_sql_on_a_read_only_connection(audit_with: Build) -> None:
@@ -140,7 +140,7 @@ def test_flag_view_joins_in_sql_on_a_read_only_connection(audit_with: Build) -> 
     run_flagger(audit, "keyword")
     run_flagger(audit, "nsfw-field")
     with audit.store.connect() as conn:
-        present = audit.store.install_flag_views(conn, audit.settings)
+        present = audit.store.flag_views.install(conn, audit.settings)
         joined = conn.execute(
             "SELECT s.sample_id, f.flag FROM samples s JOIN flags f USING (sample_id)"
             " WHERE f.flagged ORDER BY 1, 2"
@@ -157,7 +157,7 @@ def test_flag_view_joins_in_sql_on_a_read_only_connection(audit_with: Build) -> 
 
 
 def test_no_runs_gives_empty_flags_with_the_contract_columns(audit: Audit) -> None:
-    table = audit.store.flags(audit.settings)
+    table = audit.store.flags.table(audit.settings)
     assert table.column_names == [
         "sample_id",
         "flagger",
@@ -168,9 +168,9 @@ def test_no_runs_gives_empty_flags_with_the_contract_columns(audit: Audit) -> No
         "run_id",
     ]
     assert table.num_rows == 0
-    assert audit.store.flag_reasons(["x"], audit.settings) == {}
+    assert audit.store.flags.reasons(["x"], audit.settings) == {}
     with pytest.raises(ReviewerError, match="no complete 'hate' run"):
-        audit.store.scores_with_samples("hate")
+        audit.store.flags.scores_with_samples("hate")
 
 
 def test_error_column_is_kept_and_does_not_disturb_flags(
@@ -187,8 +187,8 @@ def test_error_column_is_kept_and_does_not_disturb_flags(
 
     audit = audit_with(sample_rows(2))
     run_flagger(audit, WithErrors({"s00000": {"p_hateful": 0.6}}))
-    assert audit.store.flagged_ids(audit.settings) == {"s00000"}
+    assert audit.store.flags.flagged_ids(audit.settings) == {"s00000"}
     with audit.store.connect() as conn:
-        audit.store.install_flag_views(conn, audit.settings)
+        audit.store.flag_views.install(conn, audit.settings)
         errors = conn.execute("SELECT sample_id, error FROM scores_hate ORDER BY 1").fetchall()
     assert errors == [("s00000", None), ("s00001", "empty caption")]

@@ -46,7 +46,8 @@ def test_interrupted_run_resumes_without_duplicates_or_gaps(
     [failed] = list_runs(audit.paths.scores, "hate")
     assert failed.info.status == FAILED
     assert failed.done_parts() == {0, 1}
-    assert audit.store.flags(audit.settings).num_rows == 0  # an incomplete run never feeds flags
+    # an incomplete run never feeds flags
+    assert audit.store.flags.table(audit.settings).num_rows == 0
 
     resumed = scripted_hate(hate_scores(10, 0.9))
     info = run_flagger(audit, resumed)
@@ -55,7 +56,7 @@ def test_interrupted_run_resumes_without_duplicates_or_gaps(
     assert resumed.scored_ids == ["s00008", "s00009"]  # only the missing part was scored
     ids = part_ids(RunDir.load(failed.path))
     assert sorted(ids) == [f"s{i:05d}" for i in range(10)]  # each sample exactly once
-    assert len(audit.store.flagged_ids(audit.settings, ["hate_hateful"])) == 10
+    assert len(audit.store.flags.flagged_ids(audit.settings, ["hate_hateful"])) == 10
 
 
 def test_interrupted_newer_run_does_not_replace_a_complete_one(
@@ -65,7 +66,7 @@ def test_interrupted_newer_run_does_not_replace_a_complete_one(
     run_flagger(audit, scripted_hate(hate_scores(6, 0.9), tag="old"))
     with pytest.raises(RuntimeError):
         run_flagger(audit, scripted_hate(hate_scores(6, 0.1), tag="new", fail_after=1))
-    flags = audit.store.flags(audit.settings, flag_names=["hate_hateful"])
+    flags = audit.store.flags.table(audit.settings, flag_names=["hate_hateful"])
     assert flags.column("score").to_pylist() == [0.9] * 6
 
 
@@ -85,7 +86,7 @@ def test_complete_run_is_not_resumed_but_redone(audit_with: Build) -> None:
     first = run_flagger(audit, "keyword")
     second = run_flagger(audit, "keyword")
     assert first.run_id != second.run_id
-    assert audit.store.latest_runs()["keyword"].run_id == second.run_id
+    assert audit.store.flags.latest_runs()["keyword"].run_id == second.run_id
 
 
 def test_null_scores_are_counted_as_unscored(audit_with: Build, scripted_hate: Any) -> None:
@@ -93,7 +94,7 @@ def test_null_scores_are_counted_as_unscored(audit_with: Build, scripted_hate: A
     scores = hate_scores(3, 0.7)  # s00003 and s00004 get NULL: e.g. empty captions
     info = run_flagger(audit, scripted_hate(scores))
     assert (info.scored_rows, info.unscored_rows) == (3, 2)
-    hateful = audit.store.flags(audit.settings, flag_names=["hate_any"])
+    hateful = audit.store.flags.table(audit.settings, flag_names=["hate_any"])
     flagged = dict(
         zip(
             hateful.column("sample_id").to_pylist(),
@@ -112,7 +113,7 @@ def test_wrong_flagger_output_is_never_recorded(audit_with: Build, scripted_hate
     audit = audit_with(sample_rows(4))
     with pytest.raises(ReviewerError, match="returned 3 rows for 4"):
         run_flagger(audit, Short(hate_scores(4, 0.5)))
-    assert audit.store.latest_runs() == {}
+    assert audit.store.flags.latest_runs() == {}
 
 
 def test_unknown_flagger_lists_the_known_ones(audit_with: Build) -> None:
@@ -133,7 +134,7 @@ def test_registry_passes_only_declared_options() -> None:
 def test_empty_audit_gives_a_complete_empty_run(audit: Audit) -> None:
     info = run_flagger(audit, "nsfw-field")
     assert (info.status, info.todo_rows, info.parts) == (COMPLETE, 0, 0)
-    assert audit.store.flags(audit.settings).num_rows == 0
+    assert audit.store.flags.table(audit.settings).num_rows == 0
 
 
 OPEN_FOR_WRITING = """
@@ -181,7 +182,7 @@ def test_resume_keeps_the_runs_batch_size_and_reports_progress(
     assert info.batch_size == 4 and info.parts == 3  # slices must mean the same rows
     assert seen[0] == (0, 10) and seen[-1] == (10, 10)
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)
-    statuses = [r.status for r in audit.store.flag_runs("hate")]
+    statuses = [r.status for r in audit.store.flags.runs("hate")]
     assert statuses == [COMPLETE]
 
 
@@ -247,7 +248,7 @@ def test_kill_9_mid_run_loses_only_the_unfinished_part(
     [killed] = list_runs(audit.paths.scores, "hate")
     assert killed.info.status == "running"  # never marked complete
     assert killed.done_parts() == {0, 1}
-    assert audit.store.latest_runs() == {}
+    assert audit.store.flags.latest_runs() == {}
     resumed = scripted_hate(hate_scores(10, 0.9))
     info = run_flagger(audit, resumed)
     assert info.run_id == killed.info.run_id
@@ -270,7 +271,7 @@ def test_seeded_sample_and_dataset_selection(audit_with: Build) -> None:
     assert first.identity != run_flagger(audit, "keyword").identity  # never mixed with a full run
     only_b = run_flagger(audit, "keyword", datasets=["b"])
     assert only_b.todo_rows == 5
-    assert audit.store.flag_counts(audit.settings).to_pylist()[0]["flagged"] == 5
+    assert audit.store.flags.counts(audit.settings).to_pylist()[0]["flagged"] == 5
     with pytest.raises(ReviewerError, match="unknown dataset"):
         run_flagger(audit, "keyword", datasets=["c"])
     with pytest.raises(ReviewerError, match="--sample 0"):
@@ -286,7 +287,7 @@ def test_a_run_whose_snapshot_failed_is_not_resumed(
         raise ReviewerError("audit busy")
 
     with monkeypatch.context() as patch:
-        patch.setattr(audit.store, "work_list_ranges", busy)
+        patch.setattr(audit.store.work_lists, "ranges", busy)
         with pytest.raises(ReviewerError, match="busy"):
             run_flagger(audit, "keyword")
     [broken] = list_runs(audit.paths.scores, "keyword")
@@ -343,7 +344,7 @@ def test_streaming_run_refuses_to_resume_when_rows_vanished(
         conn.execute("DELETE FROM samples WHERE sample_id = 's00009'")
     with pytest.raises(ReviewerError, match="rows were removed"):
         run_flagger(audit, streaming_hate(hate_scores(10, 0.9)))
-    assert audit.store.latest_runs() == {}
+    assert audit.store.flags.latest_runs() == {}
 
 
 def test_streaming_job_does_not_hold_the_audit_while_it_scores(

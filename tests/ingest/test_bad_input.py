@@ -19,7 +19,7 @@ def test_missing_file_fails_before_anything_is_ingested(audit: Audit, tmp_path: 
     good = write_parquet(tmp_path / "good.parquet", laion400m_table(3))
     with pytest.raises(ReviewerError, match=r"missing\.parquet: no such file"):
         ingest(audit.store, [str(good), str(tmp_path / "missing.parquet")])
-    assert audit.store.sample_count() == 0
+    assert audit.store.samples.count() == 0
 
 
 def test_glob_matching_nothing_is_an_error(audit: Audit, tmp_path: Path) -> None:
@@ -111,7 +111,7 @@ def test_truncated_parquet_leaves_earlier_files_whole(audit: Audit, tmp_path: Pa
     with pytest.raises(ReviewerError, match=r"b\.parquet: truncated parquet") as err:
         ingest(audit.store, [str(good), str(truncated)])
     assert "fetch the file again" in err.value.hint
-    assert audit.store.sample_count() == 10
+    assert audit.store.samples.count() == 10
     assert audit.store.scalar("SELECT count(*) FROM ingested_files") == 1
 
 
@@ -131,7 +131,7 @@ def test_corruption_mid_file_rolls_the_whole_file_back(
     with pytest.raises(ReviewerError, match=r"b\.parquet: unreadable after row 15,000") as err:
         ingest(audit.store, [str(good), str(bad)])  # 15 batches were staged before the failure
     assert "nothing of it was ingested" in err.value.hint
-    assert audit.store.sample_count() == 10
+    assert audit.store.samples.count() == 10
     assert {r["source_file"] for r in rows_of(audit)} == {str(good.resolve())}
     assert list((audit.paths.cache / "ingest_stage").iterdir()) == []  # staged parts deleted
     # The failed file can be ingested once repaired: it was not recorded.
@@ -163,7 +163,7 @@ def test_parts_left_by_a_killed_ingest_are_deleted(audit: Audit, tmp_path: Path)
     (base / "stray.parquet").write_bytes(b"x")
     path = write_parquet(tmp_path / "a.parquet", laion400m_table(3))
     assert ingest(audit.store, [str(path)]).inserted == 3
-    assert "junk" not in audit.store.sample_columns()
+    assert "junk" not in audit.store.samples.columns()
     assert list(base.iterdir()) == []
 
 

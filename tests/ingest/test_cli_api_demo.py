@@ -51,7 +51,7 @@ def test_cli_ingest_refuses_an_empty_dataset_name(audit: Audit, tmp_path: Path, 
     path = write_parquet(tmp_path / "p.parquet", laion400m_table(2))
     result = cli("ingest", audit.root, path, "--dataset", " ")
     assert result.code != 0 and "--dataset: the name is empty" in result.err
-    assert audit.store.summary().samples == 0
+    assert audit.store.samples.summary().samples == 0
 
 
 def test_keyword_list_holds_the_2021_terms_with_their_spaces() -> None:
@@ -75,7 +75,7 @@ def test_demo_is_synthetic_safe_and_tells_the_precision_story(tmp_path: Path) ->
     astronaut = next(r for r in rows if "Eileen Collins" in r["text"])
     assert load_image(audit, astronaut).size == (512, 512)
     again = build_demo_audit(tmp_path / "demo")  # idempotent
-    assert again.store.sample_count() == len(rows)
+    assert again.store.samples.count() == len(rows)
 
 
 def test_demo_refuses_an_audit_holding_other_data(audit: Audit, tmp_path: Path) -> None:
@@ -83,7 +83,7 @@ def test_demo_refuses_an_audit_holding_other_data(audit: Audit, tmp_path: Path) 
     reviewer.open_audit(audit.root).ingest(tmp_path / "p.parquet")
     with pytest.raises(ReviewerError, match="an audit with other data"):
         build_demo_audit(audit.root)
-    assert audit.store.sample_count() == 2
+    assert audit.store.samples.count() == 2
 
 
 def test_demo_command_prints_the_summary(tmp_path: Path, cli: Cli) -> None:

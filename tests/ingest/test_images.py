@@ -24,8 +24,8 @@ from tests.ingest.conftest import png_bytes
 
 
 def _root(audit: Audit, path: Path, kind: str = "dir") -> int:
-    with audit.store.transaction() as conn:
-        return audit.store.image_root_id(conn, str(path), kind)
+    with audit.store.ingest.transaction() as conn:
+        return audit.store.ingest.image_root_id(conn, str(path), kind)
 
 
 def _reason(audit: Audit, sample: dict[str, Any]) -> str:

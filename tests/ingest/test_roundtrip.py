@@ -60,7 +60,7 @@ def test_any_unicode_text_round_trips(audit: Audit, tmp_path: Path, texts: list[
     ids = [f"h{n}-{i}" for i in range(len(texts))]
     table = pa.table({"SAMPLE_ID": ids, "TEXT": texts})
     ingest(audit.store, [str(write_parquet(tmp_path / f"h{n}.parquet", table))])
-    got = audit.store.get_samples(ids)
+    got = audit.store.samples.get(ids)
     assert [got[i]["text"] for i in ids] == texts
 
 

@@ -191,7 +191,7 @@ def test_reingest_adds_nothing_even_from_another_path(audit: Audit, tmp_path: Pa
     copy.write_bytes(path.read_bytes())
     report = ingest(audit.store, [str(path), str(copy)])
     assert [f.skipped is not None for f in report.files] == [True, True]
-    assert audit.store.sample_count() == 4
+    assert audit.store.samples.count() == 4
     assert audit.store.scalar("SELECT count(*) FROM ingested_files") == 1
 
 
@@ -200,7 +200,7 @@ def test_large_file_streams_in_several_batches(audit: Audit, tmp_path: Path) -> 
     seen: list[tuple[int, int | None]] = []
     ingest(audit.store, [str(path)], progress=lambda d, t: seen.append((d, t)))
     assert len(seen) >= 2 and seen[-1] == (70_000, 70_000)
-    assert audit.store.sample_count() == 70_000
+    assert audit.store.samples.count() == 70_000
     assert pq.ParquetFile(path).metadata.num_row_groups == 4
 
 
@@ -236,9 +236,9 @@ def test_staging_holds_no_lock_and_shows_no_partial_rows(
     seen: list[int] = []
 
     def progress(done: int, total: int | None) -> None:
-        seen.append(audit.store.sample_count())  # opens a read connection mid-ingest
+        seen.append(audit.store.samples.count())  # opens a read connection mid-ingest
 
     big = write_parquet(tmp_path / "b.parquet", laion400m_table(5_000, start=100))
     ingest(audit.store, [str(big)], progress=progress)
     assert len(seen) == 5 and set(seen) == {5}
-    assert audit.store.sample_count() == 5_005
+    assert audit.store.samples.count() == 5_005

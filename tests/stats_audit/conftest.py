@@ -11,7 +11,8 @@ import pytest
 
 from reviewer.audit import Audit
 from reviewer.config import Settings
-from reviewer.store import Decision, Store
+from reviewer.store import Decision
+from reviewer.store.scores import FlagViews
 
 FlagRows = Iterable[tuple[str, str]]
 
@@ -36,13 +37,14 @@ def set_flags(monkeypatch: pytest.MonkeyPatch) -> Callable[[FlagRows], None]:
             "run_id": pa.array(["fixture"] * len(pairs), pa.string()),
         })
 
-        def install_flag_views(
-            self: Store, conn: duckdb.DuckDBPyConnection, settings: Settings
-        ) -> None:
+        def install(
+            self: FlagViews, conn: duckdb.DuckDBPyConnection, settings: Settings
+        ) -> list[str]:
             conn.register("_fixture_flags", table)
             conn.execute("CREATE OR REPLACE TEMP VIEW flags AS SELECT * FROM _fixture_flags")
+            return []
 
-        monkeypatch.setattr(Store, "install_flag_views", install_flag_views, raising=False)
+        monkeypatch.setattr(FlagViews, "install", install)
 
     return install
 

@@ -109,7 +109,7 @@ def test_weighted_precision_and_recall_from_a_plan_with_control(  # type: ignore
     flagged = [f"s{i:05d}" for i in range(100)]
     set_flags([(s, "keyword") for s in flagged])
     draw_plan(audit, SampleSpec("p", strata=("flag",), per_stratum=20, control=20, seed=5))
-    queue = audit.store.plan_items("p").to_pylist()
+    queue = audit.store.plans.items("p").to_pylist()
     keyword_items = [r["sample_id"] for r in queue if r["stratum"] == "keyword"]
     control_items = [r["sample_id"] for r in queue if r["stratum"] != "keyword"]
     # Keyword stratum (N=100): 10 of 20 harmful. Control (N=300): 2 of 20 harmful.
@@ -134,7 +134,7 @@ def test_no_recall_without_a_control_sample(  # type: ignore[no-untyped-def]
     add_samples(make_rows(60))
     set_flags([(f"s{i:05d}", "keyword") for i in range(30)])
     draw_plan(audit, SampleSpec("p", strata=("flag",), per_stratum=10, seed=1))
-    label(audit, [(s, "confirm") for s in audit.store.queue_sample_ids("p")])
+    label(audit, [(s, "confirm") for s in audit.store.plans.queue_sample_ids("p")])
     calls: list[tuple[int, int | None]] = []
     stats = compute_stats(audit, progress=lambda done, total: calls.append((done, total)))
     assert calls == [(1, 4), (2, 4), (3, 4), (4, 4)]

@@ -26,7 +26,7 @@ def reported(audit: Audit, add_samples, make_rows, set_flags, label) -> Audit:  
     draw_plan(audit, SampleSpec("pilot", strata=("flag",), per_stratum=10, control=10, seed=1,
                                 reviewers=("ana", EVIL), overlap=2))
     for reviewer in ("ana", EVIL):
-        queue = audit.store.queue_sample_ids("pilot", reviewer)
+        queue = audit.store.plans.queue_sample_ids("pilot", reviewer)
         label(audit, [(s, "confirm" if int(s[1:]) % 3 == 0 else "reject") for s in queue],
               reviewer=reviewer, seconds_on_item=4.0)
     return audit
@@ -90,14 +90,14 @@ def test_report_shows_hate_content_rate_when_hate_scores_exist(  # type: ignore[
 ) -> None:
     import pyarrow as pa
 
-    from reviewer.store import Store
+    from reviewer.store.scores import FlagQueries
 
     # 200 scored captions, 3 above the 0.5 threshold: HCR 1.5 %.
     p = [0.9, 0.7, 0.51] + [0.1] * 197
     scores = pa.table({"sample_id": [f"s{i}" for i in range(200)], "p_hateful": p,
                        "p_targeted": [0.0] * 200, "p_aggressive": [0.0] * 200,
                        "dataset": ["laion400m"] * 200})
-    monkeypatch.setattr(Store, "scores_with_samples", lambda self, flagger, cols: scores)
+    monkeypatch.setattr(FlagQueries, "scores_with_samples", lambda self, flagger, cols: scores)
     out = tmp_path / "report.html"
     result = cli("report", reported.root, "--out", out)
     assert result.code == 0, result

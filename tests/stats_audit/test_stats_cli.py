@@ -79,7 +79,7 @@ def test_two_reviewers_all_identical_labels(tagged: Audit, label, cli: Cli) -> N
 def test_stratum_with_zero_labels_is_named(tagged: Audit, label, cli: Cli) -> None:  # type: ignore[no-untyped-def]
     code, _, _ = cli("sample", tagged.root, "--name", "p", "--strata", "nsfw", "--per-stratum", "4")
     assert code == 0
-    queue = tagged.store.plan_items("p").to_pylist()
+    queue = tagged.store.plans.items("p").to_pylist()
     unsure = [r["sample_id"] for r in queue if r["stratum"] == "nsfw=UNSURE"]
     label(tagged, [(s, "confirm") for s in unsure])
     _, out, _ = cli("stats", tagged.root, "--json")

@@ -14,8 +14,8 @@ from pathlib import Path
 import pyarrow as pa
 
 from reviewer.audit import Audit
-from reviewer.tui.queue import load_queue
-from reviewer.tui.session import ReviewSession
+from reviewer.review.queue import load_queue
+from reviewer.review.session import ReviewSession
 
 VERDICTS = ("confirm", "reject", "unsure", "skip")
 
@@ -46,7 +46,7 @@ def read(root: str, seconds: float) -> None:
             " GROUP BY 1",
             with_labels=True,
         )
-        audit.store.review_queue(audit.settings, set())
+        audit.store.review.queue(audit.settings, set())
         with audit.store.connect(write=True) as conn:  # a short write, as ingest or sample do
             conn.register("_x", pa.table({"k": ["probe"], "v": [str(rounds)]}))
             conn.execute("INSERT OR REPLACE INTO meta SELECT k, v FROM _x")

@@ -15,9 +15,9 @@ from textual_image.widget import HalfcellImage
 from reviewer.audit import Audit
 from reviewer.config import Settings
 from reviewer.images.preview_cache import PreviewCache
+from reviewer.review.queue import load_queue
+from reviewer.review.session import ReviewSession
 from reviewer.tui.app import ReviewerApp
-from reviewer.tui.queue import load_queue
-from reviewer.tui.session import ReviewSession
 from tests.conftest import sample_rows
 from tests.tui.helpers import FakeClock
 
@@ -39,7 +39,7 @@ def build_audit(root: Path, n: int = 12, rows: list[dict[str, Any]] | None = Non
     audit = Audit.init(root)
     table = pa.Table.from_pylist(rows if rows is not None else sample_rows(n))
     with audit.store.connect(write=True) as conn:
-        audit.store.insert_samples(conn, table)
+        audit.store.samples.insert(conn, table)
     return audit
 
 

@@ -9,9 +9,9 @@ from typing import Any
 from rich.console import Console
 
 from reviewer.config import Settings
+from reviewer.review.queue import Queue
+from reviewer.review.session import ReviewSession
 from reviewer.store.labels import LabelStore
-from reviewer.tui.queue import Queue
-from reviewer.tui.session import ReviewSession
 
 
 @dataclass

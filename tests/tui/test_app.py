@@ -13,11 +13,11 @@ from textual.widgets import Static
 from reviewer.audit import Audit
 from reviewer.config import Settings
 from reviewer.images.blur import RevealStep
+from reviewer.review.session import POSITION_SAVE_S
 from reviewer.tui.app import ReviewerApp
 from reviewer.tui.screens.break_screen import BreakScreen
 from reviewer.tui.screens.help_screen import HelpScreen
 from reviewer.tui.screens.summary_screen import SummaryScreen
-from reviewer.tui.session import POSITION_SAVE_S
 from reviewer.tui.widgets.caption_view import CaptionView
 from reviewer.tui.widgets.image_panel import RENDER_LOG, ImagePanel
 from tests.conftest import Cli

@@ -43,7 +43,7 @@ def test_without_a_terminal_it_says_so(tmp_path: Path, cli: Cli) -> None:
 
 
 def test_plan_queue_for_an_assigned_reviewer_and_not_for_others(tmp_path: Path, cli: Cli) -> None:
-    from reviewer.tui.queue import load_queue
+    from reviewer.review.queue import load_queue
 
     audit = build_audit(tmp_path / "a", n=30)
     code, _, err = cli(
@@ -53,7 +53,7 @@ def test_plan_queue_for_an_assigned_reviewer_and_not_for_others(tmp_path: Path, 
     assert code == 0, err
     queue = load_queue(audit, "ana", "p")
     assert queue.name == "p" and 0 < len(queue.ids) < 12
-    assert list(queue.ids) == [i for i in audit.store.queue_sample_ids("p", "ana")]
+    assert list(queue.ids) == [i for i in audit.store.plans.queue_sample_ids("p", "ana")]
     code, _, err = cli("review", audit.root, "--queue", "p", "--reviewer", "eve")
     assert code != 0 and "no items for reviewer 'eve'" in err
     audit.close()

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from reviewer.review import item_text
+from reviewer.review.queue import mix_breathers
 from reviewer.store.review import ReviewItem
-from reviewer.tui import item_text
-from reviewer.tui.queue import mix_breathers
 from tests.tui.helpers import make_queue, make_session
 
 

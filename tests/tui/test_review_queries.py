@@ -10,9 +10,9 @@ import pytest
 
 from reviewer.audit import Audit
 from reviewer.config import Settings
+from reviewer.review.queue import load_queue
 from reviewer.store.labels import Decision
 from reviewer.store.review import ArrowStrings
-from reviewer.tui.queue import load_queue
 from tests.conftest import Cli, sample_rows
 from tests.tui.app_fixtures import build_audit
 
@@ -32,27 +32,27 @@ def _flagged(n: int = 60) -> set[str]:
 
 
 def test_default_queue_is_flagged_seeded_and_not_in_storage_order(audit: Audit) -> None:
-    rows = audit.store.review_queue(audit.settings, set())
+    rows = audit.store.review.queue(audit.settings, set())
     ids = list(rows.ids)
     assert set(ids) == _flagged()
     assert ids != sorted(ids)
     assert list(rows.ranks) == sorted(rows.ranks)
-    again = audit.store.review_queue(audit.settings, set())
+    again = audit.store.review.queue(audit.settings, set())
     assert list(again.ids) == ids
     other = Settings.from_dict({"review": {"seed": 7}})
-    assert list(audit.store.review_queue(other, set()).ids) != ids
+    assert list(audit.store.review.queue(other, set()).ids) != ids
 
 
 def test_labelled_items_leave_the_queue_without_reordering_the_rest(audit: Audit) -> None:
-    full = list(audit.store.review_queue(audit.settings, set()).ids)
+    full = list(audit.store.review.queue(audit.settings, set()).ids)
     done = {full[0], full[5], "s00000"}  # s00000 is not flagged: does not count
-    rows = audit.store.review_queue(audit.settings, done)
+    rows = audit.store.review.queue(audit.settings, done)
     assert list(rows.ids) == [i for i in full if i not in done]
     assert rows.already_done == 2
 
 
 def test_quarantined_items_never_come_back(audit: Audit) -> None:
-    full = list(audit.store.review_queue(audit.settings, set()).ids)
+    full = list(audit.store.review.queue(audit.settings, set()).ids)
     audit.labels.record(Decision(full[3], "bob", "nsfw", "escalate"))
     queue = load_queue(audit, "ana")
     assert full[3] not in list(queue.ids)
@@ -61,7 +61,7 @@ def test_quarantined_items_never_come_back(audit: Audit) -> None:
 
 def test_own_escalations_count_as_done_in_the_next_session(audit: Audit) -> None:
     """1/24 done with an escalation must not become 0/23 when the reviewer comes back."""
-    full = list(audit.store.review_queue(audit.settings, set()).ids)
+    full = list(audit.store.review.queue(audit.settings, set()).ids)
     audit.labels.record(Decision(full[2], "ana", "nsfw", "escalate"))
     audit.labels.record(Decision(full[4], "bob", "nsfw", "escalate"))
     mine = load_queue(audit, "ana")
@@ -73,7 +73,7 @@ def test_own_escalations_count_as_done_in_the_next_session(audit: Audit) -> None
 def test_own_escalations_count_as_done_in_a_plan_queue(audit: Audit, cli: Cli) -> None:
     drawn = cli("sample", audit.root, "--name", "p1", "--strata", "nsfw", "--per-stratum", "3")
     assert drawn.code == 0, drawn
-    items = audit.store.queue_sample_ids("p1")
+    items = audit.store.plans.queue_sample_ids("p1")
     audit.labels.record(Decision(items[0], "ana", "nsfw", "escalate", queue="p1"))
     audit.labels.record(Decision(items[1], "bob", "nsfw", "escalate", queue="p1"))
     mine = load_queue(audit, "ana", plan="p1")
@@ -83,7 +83,7 @@ def test_own_escalations_count_as_done_in_a_plan_queue(audit: Audit, cli: Cli) -
 
 def test_breathers_are_unflagged_unlikely_items(audit: Audit) -> None:
     settings = Settings.from_dict({"review": {"breather_every": 5}})
-    breathers = audit.store.breather_ids(settings, 4, set())
+    breathers = audit.store.review.breather_ids(settings, 4, set())
     assert len(breathers) == 4
     assert not set(breathers) & _flagged()
     assert all(int(b[1:]) % 3 == 0 for b in breathers)
@@ -93,7 +93,7 @@ def test_breathers_are_unflagged_unlikely_items(audit: Audit) -> None:
 
 
 def test_items_carry_rows_and_specific_reasons(audit: Audit) -> None:
-    items = audit.store.review_items(["s00007", "s00009", "nope"], audit.settings)
+    items = audit.store.review.items(["s00007", "s00009", "nope"], audit.settings)
     assert set(items) == {"s00007", "s00009"}
     assert items["s00007"].reasons == ["NSFW field: UNSURE", "punsafe 0.74"]
     assert items["s00009"].reasons == ["punsafe 0.95"]

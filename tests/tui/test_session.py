@@ -9,9 +9,9 @@ import pytest
 from reviewer.config import Settings
 from reviewer.errors import ReviewerError
 from reviewer.images.blur import RevealStep
+from reviewer.review.queue import Queue, mix_breathers
+from reviewer.review.session import POSITION_SAVE_S, ReviewSession
 from reviewer.store.labels import LabelStore
-from reviewer.tui.queue import Queue, mix_breathers
-from reviewer.tui.session import POSITION_SAVE_S, ReviewSession
 from tests.tui.helpers import FakeClock, make_queue, make_session
 
 

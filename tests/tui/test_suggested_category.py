@@ -26,7 +26,7 @@ def test_review_items_carry_the_names_of_raised_flags(audit: Audit, add_samples)
         audit,
         ScriptedHate({"s00001": {"p_hateful": 0.9, "p_targeted": 0.1, "p_aggressive": 0.2}}),
     )
-    items = audit.store.review_items(["s00000", "s00001", "s00002"], audit.settings)
+    items = audit.store.review.items(["s00000", "s00001", "s00002"], audit.settings)
     assert items["s00000"].flags == ["keyword"]
     assert items["s00000"].suggested_category is None
     assert items["s00001"].flags == ["hate_any", "hate_hateful"]

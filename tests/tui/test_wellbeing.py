@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from reviewer.config import WellbeingSection
-from reviewer.store.labels import LabelStore
-from reviewer.tui.wellbeing import (
+from reviewer.review.wellbeing import (
     IDLE_GAP_S,
     SNOOZE_COUNT,
     DailyExposure,
@@ -14,6 +13,7 @@ from reviewer.tui.wellbeing import (
     load_today,
     start_of_local_day,
 )
+from reviewer.store.labels import LabelStore
 from tests.tui.helpers import FakeClock
 
 

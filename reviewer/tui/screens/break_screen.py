@@ -19,10 +19,10 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Static
 
-from reviewer.tui.wellbeing import SNOOZE_S, BreakDue
+from reviewer.review.wellbeing import SNOOZE_S, BreakDue
 
 if TYPE_CHECKING:
-    from reviewer.tui.session import ReviewSession
+    from reviewer.review.session import ReviewSession
 
 
 class BreakScreen(Screen[str]):

@@ -17,7 +17,7 @@ from textual.events import Key
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from reviewer.tui.session import HATE_SUBTAGS
+from reviewer.review.session import HATE_SUBTAGS
 
 Choice = tuple[str, tuple[str, ...]]
 

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from textual.app import App
 
     from reviewer.audit import Audit
-    from reviewer.tui.session import ReviewSession
+    from reviewer.review.session import ReviewSession
 
 
 class DialogActions:

@@ -1,6 +1,6 @@
 """The review screen: caption and flag reasons first, the image as far as revealed, progress.
 
-Keys become calls on :class:`~reviewer.tui.session.ReviewSession`; this screen
+Keys become calls on :class:`~reviewer.review.session.ReviewSession`; this screen
 only shows the result. Decisions are saved synchronously inside the key handler
 (a ~1 ms SQLite commit) and only then reported as saved. Sample rows are read
 in pages by a thread worker and images are decoded and blurred by the preview
@@ -31,17 +31,18 @@ from textual.worker import Worker, WorkerState
 from reviewer.errors import ReviewerError
 from reviewer.images.blur import RevealStep, prefetch_step
 from reviewer.images.preview_cache import LOADING, Preview, PreviewCache
+from reviewer.review import item_text
+from reviewer.review.rows import RowCache
 from reviewer.store.review import ReviewItem
 from reviewer.text_safety import neutralise
-from reviewer.tui import item_text, keymap
-from reviewer.tui.rows import RowCache
+from reviewer.tui import keymap
 from reviewer.tui.screens.review_dialogs import DialogActions
 from reviewer.tui.widgets.caption_view import CaptionView
 from reviewer.tui.widgets.image_panel import ImagePanel
 
 if TYPE_CHECKING:
     from reviewer.audit import Audit
-    from reviewer.tui.session import ReviewSession
+    from reviewer.review.session import ReviewSession
 
 
 @dataclass(frozen=True)
@@ -257,7 +258,7 @@ class ReviewScreen(DialogActions, Screen[None]):
     def _load_rows(self, page: list[str]) -> None:
         """Read one page of rows (a short DuckDB read) and post it back."""
         try:
-            items = self.audit.store.review_items(page, self.audit.settings)
+            items = self.audit.store.review.items(page, self.audit.settings)
         except Exception:
             self.app.call_from_thread(self.rows.failed, page)
             raise

@@ -11,8 +11,8 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Static
 
+from reviewer.review.summary import Summary
 from reviewer.text_safety import neutralise
-from reviewer.tui.summary import Summary
 
 
 class SummaryScreen(Screen[None]):

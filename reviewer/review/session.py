@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 from reviewer.config import Settings
 from reviewer.errors import ReviewerError
 from reviewer.images.blur import default_step, next_step
+from reviewer.review.queue import BREATHER_QUEUE, Queue
+from reviewer.review.summary import Summary
+from reviewer.review.wellbeing import BreakDue, DailyExposure, Wellbeing
 from reviewer.store.labels import Decision, LabelEvent, LabelStore
-from reviewer.tui.queue import BREATHER_QUEUE, Queue
-from reviewer.tui.summary import Summary
-from reviewer.tui.wellbeing import BreakDue, DailyExposure, Wellbeing
 
 HATE_SUBTAGS = ("hateful", "targeted", "aggressive")
 """Sub-tags of the ``hate`` category (pysentimiento's three labels)."""

@@ -79,7 +79,7 @@ def load_queue(audit: Audit, reviewer: str, plan: str | None = None) -> Queue:
     settings = audit.settings
     labelled = audit.labels.labelled_ids(reviewer)
     if plan is None:
-        rows = audit.store.review_queue(settings, labelled)
+        rows = audit.store.review.queue(settings, labelled)
         queue = Queue(DEFAULT_QUEUE, rows.ids, rows.ranks, rows.already_done)
     else:
         queue = _plan_queue(audit, reviewer, plan, labelled)
@@ -87,15 +87,15 @@ def load_queue(audit: Audit, reviewer: str, plan: str | None = None) -> Queue:
     if every > 0 and queue.ids:
         wanted = len(queue.ids) // every + 1
         exclude = labelled if plan is None else labelled | set(queue.ids)
-        breathers = audit.store.breather_ids(settings, wanted, exclude)
+        breathers = audit.store.review.breather_ids(settings, wanted, exclude)
         queue = mix_breathers(queue, breathers, every)
     return queue
 
 
 def _plan_queue(audit: Audit, reviewer: str, plan: str, labelled: set[str]) -> Queue:
     """The plan's share for ``reviewer``; their own escalations count as done (see
-    :meth:`~reviewer.store.review.ReviewQueries.review_queue`)."""
-    all_ids = audit.store.queue_sample_ids(plan, reviewer, keep=labelled)
+    :meth:`~reviewer.store.review.ReviewQueries.queue`)."""
+    all_ids = audit.store.plans.queue_sample_ids(plan, reviewer, keep=labelled)
     quarantined = audit.labels.quarantined_ids()
     waiting = [
         (rank, sid)

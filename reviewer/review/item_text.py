@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from reviewer.review.session import ReviewSession
 from reviewer.store.review import ReviewItem
-from reviewer.tui.session import ReviewSession
 
 
 def metadata(item: ReviewItem, session: ReviewSession) -> dict[str, str]:

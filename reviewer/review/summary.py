@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from reviewer.images.blur import RevealStep, step_label
-from reviewer.tui.wellbeing import Exposure
+from reviewer.review.wellbeing import Exposure
 
 
 @dataclass

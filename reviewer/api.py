@@ -147,31 +147,51 @@ class AuditHandle:
             images=Path(images) if images is not None else None,
         )
 
-    # ---- the numbers `reviewer stats` prints, as pandas DataFrames --------------------
+    # ---- the numbers `reviewer stats` prints, from the same AuditStats object ---------
 
-    def precision(self, plan: str | None = None) -> Any:
-        """Precision per flag with Wilson / Clopper-Pearson intervals, weighted estimate, recall."""
+    def statistics(
+        self, plan: str | None = None, category: str = "nsfw", confidence: float = 0.95
+    ) -> Any:
+        """Everything ``reviewer stats`` computes, as one :class:`AuditStats` (its
+        ``as_dict()`` is the ``--json`` document). Pass it to the table methods below to
+        read several tables from one computation."""
         from reviewer.stats import audit_stats
 
-        return audit_stats.precision_table(self.audit, plan)
+        return audit_stats.compute_stats(self.audit, plan, category, confidence)
 
-    def field_table(self, category: str = "nsfw") -> Any:
-        """Items by human verdict (rows) and the LAION NSFW tag (columns)."""
+    def precision(self, plan: str | None = None, stats: Any = None) -> Any:
+        """Precision per flag: design-based with interval, labelled share (Wilson /
+        Clopper–Pearson), recall."""
         from reviewer.stats import audit_stats
 
-        return audit_stats.field_table(self.audit, category)
+        return audit_stats.precision_table(stats or self.statistics(plan))
 
-    def agreement(self, category: str = "nsfw") -> Any:
-        """Agreement among reviewers and with the NSFW tag: value, interval, note."""
+    def targets(self, plan: str | None = None, stats: Any = None) -> Any:
+        """Design-based targets (prevalence, precision:FLAG) with labels used and the
+        simple-random-sample labels that would give the same interval."""
         from reviewer.stats import audit_stats
 
-        return audit_stats.agreement_table(self.audit, category)
+        return audit_stats.targets_table(stats or self.statistics(plan))
 
-    def reviewer_summary(self) -> Any:
+    def field_table(self, category: str = "nsfw", weighted: bool = False,
+                    stats: Any = None) -> Any:
+        """Human verdict (rows) by LAION NSFW tag (columns); ``weighted=True`` gives the
+        plan population's estimated counts."""
+        from reviewer.stats import audit_stats
+
+        return audit_stats.field_table(stats or self.statistics(category=category), weighted)
+
+    def agreement(self, category: str = "nsfw", stats: Any = None) -> Any:
+        """Agreement among reviewers and with the NSFW tag: value, interval, method, note."""
+        from reviewer.stats import audit_stats
+
+        return audit_stats.agreement_table(stats or self.statistics(category=category))
+
+    def reviewer_summary(self, stats: Any = None) -> Any:
         """Per reviewer: items, verdicts, seconds per item, exposure."""
         from reviewer.stats import audit_stats
 
-        return audit_stats.reviewer_table(self.audit)
+        return audit_stats.reviewer_table(stats or self.statistics())
 
     # ---- hate content rate (what `reviewer hcr` prints), as pandas DataFrames ---------
 

@@ -21,6 +21,7 @@ def test_precision_from_the_api_counts_confirmed_flagged_items(audit: Audit, add
     table = handle.precision().set_index("flag")
     keyword = table.loc["keyword"]
     assert (keyword["flagged"], keyword["judged"], keyword["confirmed"]) == (2, 2, 1)
-    assert keyword["precision"] == 0.5
+    assert keyword["labelled_share"] == 0.5
+    assert keyword["precision"] is None  # no plan: nothing generalises beyond the labels
     assert handle.field_table().loc["confirm", "UNLIKELY"] == 1
     assert list(handle.reviewer_summary()["reviewer"]) == ["ana"]

@@ -64,32 +64,22 @@ def _finite(value: Any) -> Any:
 
 def text_lines(stats: AuditStats) -> list[str]:
     """The statistics as plain text, at most 100 columns wide."""
-    from reviewer.stats import formatting as fmt
-
     t = stats.totals
     v = t["verdicts"]
+    d = stats.design
     lines = [
         f"audit {stats.audit}",
         f"plan {stats.plan or '(none)'} · category {stats.category} · "
-        f"{stats.confidence:.0%} intervals",
+        f"{stats.confidence:.0%} intervals · estimates describe {d['describes']}",
         f"samples {t['samples']:,} (flagged {t['flagged']:,}, unflagged {t['unflagged']:,})",
         f"labels {t['labels']:,} on {t['labelled_items']:,} items by {t['reviewers']} reviewer(s):"
         f" confirm {v['confirm']:,}, reject {v['reject']:,}, unsure {v['unsure']:,},"
         f" skip {v['skip']:,}, escalate {v['escalate']:,}",
+        f"labels on the plan's items {d['plan_labels']:,}; elsewhere {d['other_labels']:,}"
+        " (used only where a figure says 'among labelled items')",
         "",
-        "People vs the LAION NSFW tag (items; rows: majority verdict, unsure = unsure or tie)",
-        f"  {'':<14}{'UNLIKELY':>10}{'UNSURE':>10}{'NSFW':>10}",
+        *field_lines(stats),
     ]
-    for row in stats.field_table:
-        lines.append(f"  {row['human']:<14}{row['UNLIKELY']:>10,}{row['UNSURE']:>10,}"
-                     f"{row['NSFW']:>10,}")
-    for row in stats.field_by_tag:
-        share = fmt.pct_range(row["low"], row["high"])
-        lines.append(f"  tag {row['tag']:<9} confirmed {row['confirmed']:>6,}/{row['judged']:<6,}"
-                     f" {fmt.pct(row['share']):>7}  Wilson {share}")
-    for key, label in fmt.FIELD_LABELS.items():
-        if key in stats.field_agreement:
-            lines.append(f"  {label:<34} {fmt.estimate(stats.field_agreement[key])}")
     sections = (precision_lines(stats), agreement_lines(stats), reviewer_lines(stats),
                 strata_lines(stats))
     for section in filter(None, sections):  # an empty section adds no blank line
@@ -101,26 +91,64 @@ def text_lines(stats: AuditStats) -> list[str]:
     return lines
 
 
+def field_lines(stats: AuditStats) -> list[str]:
+    """People against the LAION NSFW tag: tables, confirmed share per tag, coefficients."""
+    from reviewer.stats import formatting as fmt
+
+    lines = ["People vs the LAION NSFW tag (rows: majority verdict, unsure = unsure or tie)",
+             f"  {'':<14}{'UNLIKELY':>10}{'UNSURE':>10}{'NSFW':>10}   labelled items"]
+    for row in stats.field_table:
+        lines.append(f"  {row['human']:<14}{row['UNLIKELY']:>10,}{row['UNSURE']:>10,}"
+                     f"{row['NSFW']:>10,}")
+    if stats.field_table_weighted:
+        lines.append(f"  {'':<14}{'UNLIKELY':>10}{'UNSURE':>10}{'NSFW':>10}"
+                     "   estimated items of the plan's population")
+        for row in stats.field_table_weighted:
+            lines.append(f"  {row['human']:<14}{row['UNLIKELY']:>10,.0f}{row['UNSURE']:>10,.0f}"
+                         f"{row['NSFW']:>10,.0f}")
+    for row in stats.field_by_tag:
+        labelled = fmt.pct_range(row["labelled_low"], row["labelled_high"])
+        lines.append(f"  tag {row['tag']:<9} confirmed {fmt.pct(row['share']):>7}"
+                     f" {fmt.pct_range(row['low'], row['high']):>13} · among labelled"
+                     f" {row['confirmed']:,}/{row['judged']:,} {fmt.pct(row['labelled_share'])}"
+                     f" (Wilson {labelled})")
+    scope = "design-based" if stats.field_table_weighted else "among labelled items"
+    lines.append(f"  coefficients ({scope}):")
+    for key, label in fmt.FIELD_LABELS.items():
+        if key in stats.field_agreement:
+            lines += textwrap.wrap(f"{label:<34} {fmt.estimate(stats.field_agreement[key])}",
+                                   98, initial_indent="  ", subsequent_indent=" " * 37)
+    return lines
+
+
 def precision_lines(stats: AuditStats) -> list[str]:
-    """Per-flag precision, weighted estimates, recall, miss rate, overlap."""
+    """Per-flag precision (design-based, then among labelled items), recall, miss rate."""
     from reviewer.stats import formatting as fmt
 
     lines = [
-        "Filter precision = P(confirmed | flagged)",
-        f"  {'flag':<18}{'flagged':>10}{'judged':>8}{'conf':>6}{'prec':>8}"
-        f"{'Wilson':>14}{'Clopper-P.':>14}{'weighted':>9}{'recall':>8}",
+        "Filter precision = P(confirmed | flagged) over the plan's population"
+        " (design-based, Korn–Graubard)",
+        f"  {'':<18}{'':>9}{'design-based':>21} | {'among labelled items':>34}",
+        f"  {'flag':<18}{'flagged':>9}{'prec':>7}{'interval':>14} | {'conf/judged':>13}"
+        f"{'share':>7}{'Wilson':>14}",
     ]
     for r in stats.precision:
+        counts = f"{r['confirmed']:,}/{r['judged']:,}"
         lines.append(
-            f"  {r['flag'][:18]:<18}{r['flagged']:>10,}{r['judged']:>8,}{r['confirmed']:>6,}"
-            f"{fmt.pct(r['precision']):>8}{fmt.pct_range(r['wilson_low'], r['wilson_high']):>14}"
-            f"{fmt.pct_range(r['cp_low'], r['cp_high']):>14}{fmt.pct(r['weighted']):>9}"
-            f"{fmt.pct(r['recall']):>8}"
+            f"  {r['flag'][:18]:<18}{r['flagged']:>9,}{fmt.pct(r['precision']):>7}"
+            f"{fmt.pct_range(r['low'], r['high']):>14} | "
+            f"{counts:>13}{fmt.pct(r['labelled_share']):>7}"
+            f"{fmt.pct_range(r['wilson_low'], r['wilson_high']):>14}"
         )
-        if r["weighted"] is not None:
-            weighted = fmt.pct_range(r["weighted_low"], r["weighted_high"])
-            recall = fmt.pct_range(r["recall_low"], r["recall_high"])
-            lines.append(f"  {'':<18} weighted CI {weighted} · recall CI {recall}")
+        extra = [f"Clopper–Pearson (labelled) {fmt.pct_range(r['cp_low'], r['cp_high'])}"]
+        if r["precision"] is not None:
+            census = " (every item labelled: exact)" if r["low"] == r["high"] else ""
+            extra.insert(0, f"{r['design_labels']:,} plan labels in the flag{census}")
+        if r["recall"] is not None:
+            extra.append(f"recall {fmt.pct(r['recall'])}"
+                         f" {fmt.pct_range(r['recall_low'], r['recall_high'])}")
+        lines += textwrap.wrap(" · ".join(extra), 98, initial_indent=" " * 21,
+                               subsequent_indent=" " * 21)
         for note in r["notes"]:
             lines += textwrap.wrap(note, 98, initial_indent=" " * 21 + "note: ",
                                    subsequent_indent=" " * 27)
@@ -128,15 +156,12 @@ def precision_lines(stats: AuditStats) -> list[str]:
         lines.append("  (no flags yet)")
     if stats.prevalence:
         p = stats.prevalence
-        lines.append(f"Harmful share of the plan's population (stratified):"
-                     f" {fmt.pct(p['estimate'])} ({fmt.pct_range(p['low'], p['high'])},"
-                     f" {p['labelled']:,} items)")
+        lines.append(f"Harmful share of the plan's population: {fmt.pct(p['estimate'])}"
+                     f" ({fmt.pct_range(p['low'], p['high'])}, {p['labelled']:,} items)")
     if stats.miss_rate:
         m = stats.miss_rate
-        wilson = fmt.pct_range(m["wilson_low"], m["wilson_high"])
-        lines.append(f"Miss rate (control, unflagged): {m['harmful']:,}/{m['judged']:,} ="
-                     f" {fmt.pct(m['rate'])} · Wilson {wilson}"
-                     f" · CP {fmt.pct_range(m['cp_low'], m['cp_high'])}")
+        lines.append(f"Miss rate (control, unflagged): {m['harmful']:,}/{m['judged']:,} →"
+                     f" {fmt.pct(m['estimate'])} ({fmt.pct_range(m['low'], m['high'])})")
     if stats.overlap:
         lines.append("Flag overlap (items raised by both)")
         lines += [f"  {o['flag_a']} & {o['flag_b']}: {o['items']:,}" for o in stats.overlap]
@@ -148,8 +173,8 @@ def agreement_lines(stats: AuditStats) -> list[str]:
     from reviewer.stats import formatting as fmt
 
     a: dict[str, Any] = stats.agreement
-    lines = [f"Reviewer agreement ({a['n_items']:,} items judged by ≥ 2 of {a['n_raters']}"
-             " reviewers; binary verdicts)"]
+    lines = [f"Reviewer agreement among labelled items ({a['n_items']:,} items judged by ≥ 2"
+             f" of {a['n_raters']} reviewers; binary verdicts)"]
     if a.get("note"):
         lines.append(f"  {a['note']}")
     for key, label in fmt.AGREEMENT_LABELS.items():

@@ -24,8 +24,9 @@ Public interface (stable):
   n_boot=1000, seed=0) -> Estimate``: nominal / ordinal / interval, missing data as
   Krippendorff (2011); percentile bootstrap over items.
 - ``gwet_ac1(ratings, *, confidence=0.95) -> Estimate``: Gwet (2008) with its variance.
-- ``pabak(ratings, *, confidence=0.95) -> Estimate``: 2·p_o − 1, two categories only
-  (Byrt, Bishop & Carlin 1993); for more than two raters p_o is the pairwise agreement.
+- ``pabak(ratings, *, confidence=0.95) -> Estimate``: 2·p_o − 1 for two categories
+  (Byrt, Bishop & Carlin 1993), (q·p_o − 1)/(q − 1) for q (Brennan & Prediger 1981);
+  for more than two raters p_o is the pairwise agreement.
 - ``agreement_summary(ratings, *, level="nominal", order=None, confidence=0.95,
   n_boot=1000, seed=0, progress=None) -> AgreementSummary``: all of the above;
   ``.as_json()`` gives the ``reviewer agreement --json`` document.
@@ -173,17 +174,18 @@ def krippendorff_alpha(
 
 
 def pabak(ratings: RatingsLike, *, confidence: float = 0.95) -> Estimate:
-    """Prevalence- and bias-adjusted κ, 2·p_o − 1, for a two-category scale."""
+    """Prevalence- and bias-adjusted κ: 2·p_o − 1 for two categories, (q·p_o − 1)/(q − 1)
+    for q (Brennan & Prediger 1981)."""
     data = as_ratings(ratings)
-    if data.q != 2:
-        hint = " (declare the scale with order=...)" if data.q == 1 else ""
+    if data.q < 2:
         return undefined(
             "pabak",
-            f"PABAK needs exactly two categories; the scale has {data.q}{hint}",
+            "PABAK needs at least two categories; the scale has one"
+            " (declare the scale with order=...)",
             data.n_items,
             confidence,
         )
-    return kappa.pabak_from_agreement(percent_agreement(data, confidence=confidence))
+    return kappa.pabak_from_agreement(percent_agreement(data, confidence=confidence), data.q)
 
 
 def _one_rater(name: str, data: Ratings, confidence: float) -> Estimate:
@@ -284,7 +286,10 @@ def agreement_summary(
     ]
     if data.level != "nominal" and data.n_raters == 2:
         table, _ = data.pair_table()
-        steps += [partial(kappa.table_kappa, table, confidence, w) for w in kappa.WEIGHTS]
+        # Interval level: weights on the values' differences; ordinal: on the ranks.
+        values = data.numeric if data.level == "interval" else None
+        steps += [partial(kappa.table_kappa, table, confidence, w, values)
+                  for w in kappa.WEIGHTS]
     results: list[Estimate] = []
     for step in steps:
         results.append(step())

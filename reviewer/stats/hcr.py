@@ -163,10 +163,22 @@ class Comparison:
         return dict(self.__dict__)
 
 
+def _constant(values: np.ndarray) -> bool:
+    """Whether all values are equal up to floating-point noise.
+
+    Per-file rates such as 1/3 computed in different orders differ in the last bit, so
+    ``np.var(x) == 0`` misses a constant group and a t-test then reports p ≈ 1e-4 and
+    d ≈ 2 for two identical groups. The spread is compared with the values' scale.
+    """
+    values = np.asarray(values, dtype=float)
+    scale = max(float(np.abs(values).max(initial=0.0)), 1e-12)
+    return float(np.ptp(values)) <= 1e-9 * scale
+
+
 def cohens_d(a: np.ndarray, b: np.ndarray) -> float | None:
     """Cohen's d with the pooled standard deviation; ``None`` when undefined."""
     na, nb = len(a), len(b)
-    if na < 2 or nb < 2:
+    if na < 2 or nb < 2 or (_constant(a) and _constant(b)):
         return None
     pooled = ((na - 1) * np.var(a, ddof=1) + (nb - 1) * np.var(b, ddof=1)) / (na + nb - 2)
     if pooled <= 0:
@@ -185,7 +197,7 @@ def t_tests(a: np.ndarray, b: np.ndarray) -> dict[str, float | None]:
         "welch_p": None,
         "welch_df": None,
     }
-    if len(a) < 2 or len(b) < 2 or (np.var(a) == 0 and np.var(b) == 0):
+    if len(a) < 2 or len(b) < 2 or (_constant(a) and _constant(b)):
         return empty
     student = stats.ttest_ind(a, b, equal_var=True)
     welch = stats.ttest_ind(a, b, equal_var=False)

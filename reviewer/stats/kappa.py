@@ -25,7 +25,10 @@ WEIGHTS = ("linear", "quadratic")
 
 
 def table_kappa(
-    table: np.ndarray, confidence: float = 0.95, weights: str | None = None
+    table: np.ndarray,
+    confidence: float = 0.95,
+    weights: str | None = None,
+    values: np.ndarray | None = None,
 ) -> Estimate:
     """Cohen's κ of a q × q table of counts, optionally weighted.
 
@@ -34,6 +37,8 @@ def table_kappa(
         confidence: Two-sided level of the Wald interval.
         weights: ``None`` for plain κ (Cohen 1960); ``linear`` (Cicchetti–Allison) or
             ``quadratic`` (Fleiss–Cohen) disagreement weights on the category positions.
+        values: The categories' numeric values at interval level: the disagreement
+            weights then use value differences (as R's ``irr::kappa2``), not ranks.
 
     Returns:
         κ with its asymptotic SE, or ``value=None`` and the reason when κ is undefined.
@@ -51,10 +56,19 @@ def table_kappa(
     if weights is None:
         expected_disagreement = 1.0 - float(rows @ cols)
     else:
-        position = np.arange(table.shape[0], dtype=float)
+        position = (np.arange(table.shape[0], dtype=float) if values is None
+                    else np.asarray(values, dtype=float))
         power = 1 if weights == "linear" else 2
         w = np.abs(position[:, None] - position[None, :]) ** power
         expected_disagreement = float((w * np.outer(rows, cols)).sum())
+    constant = _constant_rater(table)
+    if constant is not None and expected_disagreement > 1e-12:
+        return undefined(
+            name,
+            f"uninformative: the {constant} rater used one category (κ = 0 by construction)",
+            n,
+            confidence,
+        )
     if expected_disagreement <= 1e-12:
         return undefined(
             name,
@@ -65,7 +79,7 @@ def table_kappa(
         )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        result = cohens_kappa(table, wt=weights)
+        result = cohens_kappa(table, wt=weights, weights=values)
     kappa = float(result.kappa)
     se = float(np.sqrt(result.var_kappa)) if result.var_kappa >= 0 else math.nan
     low, high = normal_interval(kappa, se, confidence)
@@ -73,6 +87,15 @@ def table_kappa(
     return Estimate(
         name, kappa, low, high, se if math.isfinite(se) else None, ASE, confidence, n, note
     )
+
+
+def _constant_rater(table: np.ndarray) -> str | None:
+    """``first`` or ``second`` when that rater used a single category for every item."""
+    if int((table.sum(1) > 0).sum()) == 1:
+        return "first"
+    if int((table.sum(0) > 0).sum()) == 1:
+        return "second"
+    return None
 
 
 def table_percent_agreement(table: np.ndarray, confidence: float = 0.95) -> Estimate:
@@ -96,38 +119,36 @@ def table_percent_agreement(table: np.ndarray, confidence: float = 0.95) -> Esti
 
 
 def table_pabak(table: np.ndarray, confidence: float = 0.95) -> Estimate:
-    """Prevalence- and bias-adjusted κ, 2·p_o − 1, for a 2 × 2 table (Byrt et al. 1993).
+    """PABAK for a q × q table: 2·p_o − 1 for two categories (Byrt, Bishop & Carlin 1993),
+    (q·p_o − 1)/(q − 1) for q (Brennan & Prediger 1981, the same coefficient generalised).
 
     Computed here because no library we use has it; it is a linear map of the
     observed agreement, so its interval is the Wilson interval of p_o mapped the same way.
     """
     table = np.asarray(table)
-    if table.shape != (2, 2):
-        return undefined(
-            "pabak",
-            f"PABAK needs exactly two categories; the scale has {table.shape[0]}",
-            int(table.sum()),
-            confidence,
-        )
     agreement = table_percent_agreement(table, confidence)
-    return pabak_from_agreement(agreement)
+    return pabak_from_agreement(agreement, table.shape[0])
 
 
-def pabak_from_agreement(agreement: Estimate) -> Estimate:
-    """PABAK = 2·p_o − 1 and its interval from a percent-agreement estimate."""
+def pabak_from_agreement(agreement: Estimate, q: int = 2) -> Estimate:
+    """PABAK = (q·p_o − 1)/(q − 1) and its interval from a percent-agreement estimate."""
+    if q < 2:
+        return undefined("pabak", "PABAK needs at least two categories on the scale",
+                         agreement.n_items, agreement.confidence)
     if agreement.value is None:
         return undefined("pabak", agreement.note or "no agreement", 0, agreement.confidence)
 
-    def twice(v: float | None) -> float | None:
-        return None if v is None else 2 * v - 1
+    def mapped(v: float | None) -> float | None:
+        return None if v is None else (q * v - 1) / (q - 1)
 
-    se = None if agreement.se is None else 2 * agreement.se
-    method = f"2·p_o − 1 mapped from the {agreement.ci_method}"
+    se = None if agreement.se is None else q * agreement.se / (q - 1)
+    form = "2·p_o − 1" if q == 2 else f"({q}·p_o − 1)/{q - 1} (Brennan–Prediger)"
+    method = f"{form} mapped from the {agreement.ci_method}"
     return Estimate(
         "pabak",
-        twice(agreement.value),
-        twice(agreement.low),
-        twice(agreement.high),
+        mapped(agreement.value),
+        mapped(agreement.low),
+        mapped(agreement.high),
         se,
         method,
         agreement.confidence,

@@ -38,28 +38,34 @@ METHOD_NOTES = [
      "not judgements of the item: they are left out of every binary statistic and counted "
      "separately. An item judged by several reviewers takes the majority verdict; a tie counts "
      "as unsure."),
-    ("Precision among labelled items", "k confirmed out of n judged items that the flag raised, "
-     "with Wilson score and Clopper–Pearson (exact) intervals (Newcombe 1998). At k = 0 the "
-     "lower bound is 0 and at k = n the upper bound is 1."),
-    ("Weighted to the dataset", "Each labelled item of stratum h stands for N_h / m_h items "
-     "(N_h: stratum size, m_h: items of h with a binary verdict). Precision and recall are "
-     "ratio (Hájek) estimators with Taylor-linearised variance; for a flag whose strata lie "
-     "inside it this is the standard stratified estimator p = Σ W_h p_h, "
-     "Var = Σ W_h² (1 − f_h) p_h (1 − p_h) / (m_h − 1), W_h = N_h / N, f_h = m_h / N_h "
-     "(Cochran 1977). Interval: estimate ± z·SE, clipped to [0, 1]. Strata without labels are "
-     "left out and named in the notes."),
+    ("Design-based estimates (the headline figures)", "Only the plan's items count; each "
+     "labelled item of stratum h stands for N_h / m_h items (N_h: stratum size, m_h: items of h "
+     "with a binary verdict). Precision, prevalence, miss rate, recall and the share confirmed "
+     "per tag are Hájek ratio estimators Σ w·a / Σ w·b with Taylor-linearised stratified "
+     "variance, where each stratum's variance is at least its add-half binomial variance "
+     "p(1 − p), p = (k + ½)/(m + 1), so a stratum whose labels all agree, or with one label, "
+     "still adds uncertainty. Interval: Korn–Graubard, i.e. Clopper–Pearson on the effective "
+     "sample size n* = p(1 − p)/Var with a degrees-of-freedom factor, as R "
+     "survey::svyciprop(method='beta'); it has zero width only when every item is labelled. "
+     "A stratum without labels widens the interval to its worst case (all 0 or all 1)."),
+    ("Among labelled items (secondary)", "k confirmed out of n judged items that the flag "
+     "raised, whatever queue they came from, with Wilson score and Clopper–Pearson (exact) "
+     "intervals (Newcombe 1998). This describes the labels, not the dataset."),
+    ("Agreement with the tag", "One verdict per plan item (majority) against the item's LAION "
+     "NSFW tag, binarised at UNSURE and at NSFW for Cohen's κ, Gwet's AC1, PABAK and percent "
+     "agreement, and on the 3-level scale (reject < unsure < confirm) for weighted κ. Every "
+     "coefficient is computed from the design-weighted table (N_h / m_h per item); κ and AC1 "
+     "get stratified jackknife (JKn) standard errors with a t(m − H) interval, percent "
+     "agreement the Korn–Graubard interval and PABAK = 2·p_o − 1 its mapped interval. "
+     "A rater that used one category for every item makes κ uninformative (said, not 0)."),
+    ("Agreement among reviewers", "Among labelled items judged by two or more reviewers, binary "
+     "verdicts; Fleiss' κ and Gwet's AC1 with Gwet's variance, Krippendorff's α with a seeded "
+     "bootstrap, Cohen's κ per pair."),
     ("Miss rate and recall", "The control stratum is a simple random sample of items no flag "
-     "raised; its harmful share (Wilson, Clopper–Pearson) is the miss rate. Recall of a flag is "
-     "the estimated harmful items it raised over all estimated harmful items, strata and control "
-     "together. With no harmful item in the control, the recall interval's lower end is "
-     "T_F / (T + N_control × upper miss rate)."),
-    ("Agreement", "People against the LAION NSFW tag: each label is paired with the item's tag, "
-     "binarised at UNSURE and at NSFW for Cohen's κ, Gwet's AC1 and PABAK, and on a 3-level "
-     "ordinal scale for weighted κ. Among reviewers: items judged by two or more, binary "
-     "verdicts; Fleiss' κ uses items with the full number of ratings, Krippendorff's α handles "
-     "missing ratings as Krippendorff defines. κ is undefined (shown as such, never NaN) when "
-     "chance agreement is 1. AC1 and PABAK stay informative when harmful items are rare, "
-     "where κ can be low despite high agreement (the kappa paradox)."),
+     "raised; its design-based harmful share is the miss rate. Recall of a flag is the "
+     "estimated harmful items it raised over all estimated harmful items (strata and control "
+     "together); because the harmful items of the control are themselves estimated, a control "
+     "with no harmful label still leaves recall uncertain."),
     ("Sampling", "Within each stratum items are ranked by a seeded hash of their id and the first "
      "n_h kept: a simple random sample, reproducible from the seed. Inclusion probability "
      "n_h / N_h is stored per item. Escalated (quarantined) items are excluded."),
@@ -105,22 +111,45 @@ def _tables(stats: AuditStats) -> list[tuple[str, list[str], list[list[str]]]]:
         ["reviewers", f"{t['reviewers']:,}"],
         *[[k, f"{v:,}"] for k, v in t["verdicts"].items()],
     ])]
-    out.append(("People vs the LAION NSFW tag (items)", ["human verdict", *TAG_LEVELS],
+    out.append(("Design", ["", ""], [
+        ["estimates describe", stats.design["describes"]],
+        ["labels on the plan's items", f"{stats.design['plan_labels']:,}"],
+        ["labels elsewhere (only in figures 'among labelled items')",
+         f"{stats.design['other_labels']:,}"],
+    ]))
+    out.append(("People vs the LAION NSFW tag (labelled items)", ["human verdict", *TAG_LEVELS],
                 [[r["human"], *(f"{r[c]:,}" for c in TAG_LEVELS)] for r in stats.field_table]))
-    out.append(("Share confirmed per tag level", ["tag", "confirmed / judged", "share", "Wilson"],
-                [[r["tag"], f"{r['confirmed']:,} / {r['judged']:,}", fmt.pct(r["share"]),
-                  fmt.pct_range(r["low"], r["high"])] for r in stats.field_by_tag]))
-    out.append(("Agreement with the tag", ["statistic", "value [CI]"],
+    out.append(("People vs the LAION NSFW tag (estimated items of the plan's population)",
+                ["human verdict", *TAG_LEVELS],
+                [[r["human"], *(f"{r[c]:,.0f}" for c in TAG_LEVELS)]
+                 for r in stats.field_table_weighted]))
+    out.append(("Share confirmed per tag level",
+                ["tag", "share (design)", "interval", "among labelled: confirmed / judged",
+                 "share", "Wilson"],
+                [[r["tag"], fmt.pct(r["share"]), fmt.pct_range(r["low"], r["high"]),
+                  f"{r['confirmed']:,} / {r['judged']:,}", fmt.pct(r["labelled_share"]),
+                  fmt.pct_range(r["labelled_low"], r["labelled_high"])]
+                 for r in stats.field_by_tag]))
+    scope = "design-based" if stats.field_table_weighted else "among labelled items"
+    out.append((f"Agreement with the tag ({scope})", ["statistic", "value [CI]"],
                 [[label, fmt.estimate(stats.field_agreement.get(key))]
                  for key, label in fmt.FIELD_LABELS.items() if key in stats.field_agreement]))
-    out.append(("Filter precision", ["flag", "flagged", "judged", "confirmed", "precision",
-                                     "Wilson", "Clopper–Pearson", "weighted [CI]", "recall [CI]"],
-                [[r["flag"], f"{r['flagged']:,}", f"{r['judged']:,}", f"{r['confirmed']:,}",
-                  fmt.pct(r["precision"]), fmt.pct_range(r["wilson_low"], r["wilson_high"]),
+    out.append(("Filter precision = P(confirmed | flagged)",
+                ["flag", "flagged", "precision (design)", "interval", "plan labels",
+                 "among labelled: confirmed / judged", "share", "Wilson", "Clopper–Pearson",
+                 "recall [CI]"],
+                [[r["flag"], f"{r['flagged']:,}", fmt.pct(r["precision"]),
+                  fmt.pct_range(r["low"], r["high"]), f"{r['design_labels']:,}",
+                  f"{r['confirmed']:,} / {r['judged']:,}", fmt.pct(r["labelled_share"]),
+                  fmt.pct_range(r["wilson_low"], r["wilson_high"]),
                   fmt.pct_range(r["cp_low"], r["cp_high"]),
-                  _with_range(r["weighted"], r["weighted_low"], r["weighted_high"]),
                   _with_range(r["recall"], r["recall_low"], r["recall_high"])]
                  for r in stats.precision]))
+    out.append(("Targets", ["target", "estimate", "interval", "labels",
+                            "SRS labels for the same interval"],
+                [[t["target"], fmt.pct(t["estimate"]), fmt.pct_range(t["low"], t["high"]),
+                  f"{t['labels']:,}", "—" if t["srs_equivalent_labels"] is None
+                  else f"{t['srs_equivalent_labels']:,}"] for t in stats.targets]))
     out.append(("Prevalence and misses", ["estimate", "value", "interval"],
                 _prevalence_rows(stats)))
     out.append(("Flag overlap", ["flags", "items raised by both"],
@@ -159,20 +188,19 @@ def _prevalence_rows(stats: AuditStats) -> list[list[str]]:
     rows = []
     if stats.prevalence:
         p = stats.prevalence
-        rows.append(["harmful share of the plan's population (stratified)",
+        rows.append(["harmful share of the plan's population (design-based)",
                      fmt.pct(p["estimate"]), fmt.pct_range(p["low"], p["high"])])
     if stats.miss_rate:
         m = stats.miss_rate
         rows.append([f"miss rate: {m['harmful']:,} / {m['judged']:,} unflagged items harmful",
-                     fmt.pct(m["rate"]),
-                     f"Wilson {fmt.pct_range(m['wilson_low'], m['wilson_high'])}"
-                     f"; CP {fmt.pct_range(m['cp_low'], m['cp_high'])}"])
+                     fmt.pct(m["estimate"]), fmt.pct_range(m["low"], m["high"])])
     return rows
 
 
 def _precision_whiskers(stats: AuditStats) -> list[Whisker]:
-    return [Whisker(r["flag"], r["precision"], r["wilson_low"], r["wilson_high"],
-                    r["weighted"], r["weighted_low"], r["weighted_high"]) for r in stats.precision]
+    return [Whisker(r["flag"], r["precision"], r["low"], r["high"],
+                    r["labelled_share"], r["wilson_low"], r["wilson_high"])
+            for r in stats.precision]
 
 
 def _agreement_whiskers(stats: AuditStats) -> list[Whisker]:
@@ -203,7 +231,9 @@ def render_html(stats: AuditStats) -> str:
     charts: list[str] = []
     if stats.precision:
         charts.append(whisker_chart(_precision_whiskers(stats), 0, 1,
-                                    f"Filter precision, {stats.confidence:.0%} intervals"))
+                                    f"Filter precision, {stats.confidence:.0%} intervals",
+                                    legend=("design-based (the plan's population)",
+                                            "among labelled items (Wilson)")))
     charts.append(heat_map(stats.field_table, "human", TAG_LEVELS,
                            "People (rows) vs LAION NSFW tag (columns)"))
     if stats.hcr:
@@ -226,8 +256,9 @@ def render_html(stats: AuditStats) -> str:
     if stats.plan_spec:
         spec = ", ".join(f"{k}={v}" for k, v in stats.plan_spec.items())
         body.append(f"<p class=meta>plan options: {escape(spec)}</p>")
-    body.append("<h2>Notes</h2><ul>" + "".join(
-        f"<li class=note>{escape(n)}</li>" for n in _all_notes(stats)) + "</ul>")
+    if notes := _all_notes(stats):
+        body.append("<h2>Notes</h2><ul>" + "".join(
+            f"<li class=note>{escape(n)}</li>" for n in notes) + "</ul>")
     body.append("<h2>Methods</h2><dl>" + "".join(
         f"<dt><b>{escape(t)}</b></dt><dd>{escape(d)}</dd>" for t, d in METHOD_NOTES) + "</dl>")
     return ("<!DOCTYPE html><html lang=en><head><meta charset=utf-8>"
@@ -237,7 +268,7 @@ def render_html(stats: AuditStats) -> str:
 
 
 def _all_notes(stats: AuditStats) -> list[str]:
-    notes = list(stats.notes) or ["none"]
+    notes = list(stats.notes)
     for row in stats.precision:
         notes += [f"{row['flag']}: {n}" for n in row["notes"]]
     if stats.agreement.get("note"):
@@ -271,6 +302,7 @@ def render_markdown(stats: AuditStats) -> str:
         lines.append("|" + "|".join("---" for _ in header) + "|")
         lines += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in rows]
         lines.append("")
-    lines += ["## Notes", "", *(f"- {_md_cell(n)}" for n in _all_notes(stats)), ""]
+    if notes := _all_notes(stats):
+        lines += ["## Notes", "", *(f"- {_md_cell(n)}" for n in notes), ""]
     lines += ["## Methods", "", *(f"- **{t}.** {d}" for t, d in METHOD_NOTES), ""]
     return "\n".join(lines)

@@ -81,6 +81,21 @@ class StatsQueries:
             self._stats_connection(conn, settings)
             return conn.sql(sql, params=params).to_arrow_table()
 
+    def plan_item_flags(self, plan: str, settings: Settings) -> pa.Table:
+        """Every drawn item of ``plan`` with its stratum and the flags it raised.
+
+        The design needs them to know which flags an unlabelled stratum can hold.
+        """
+        self.plans.get(plan)
+        sql = (
+            "SELECT i.sample_id, i.stratum, f.flagset FROM plan_items i"
+            f" LEFT JOIN ({_FLAGSETS}) f USING (sample_id) WHERE i.plan = ?"
+            " ORDER BY i.position"
+        )
+        with self.db.connect() as conn:
+            self.views.install(conn, settings)
+            return conn.sql(sql, params=[plan]).to_arrow_table()
+
     def flag_population(self, settings: Settings) -> pa.Table:
         """Items flagged by each flag, and by each pair of flags (``flag_a <= flag_b``).
 

@@ -120,6 +120,16 @@ def test_cohens_d_by_hand() -> None:
     assert t_tests(np.array([0.1, 0.1]), np.array([0.1, 0.1]))["student_t"] is None
 
 
+def test_identical_constant_groups_up_to_rounding_have_no_test() -> None:
+    # 0.1 + 0.2 != 0.3 in floating point: exact-zero variance checks miss this constant group
+    # and reported p = 8.8e-5 and d = 1.94 for two identical groups (issue 11).
+    a = np.array([0.1 + 0.2, 0.3, 0.3, 0.1 + 0.2])
+    b = np.array([0.3, 0.3, 0.3, 0.3])
+    assert np.var(a) > 0
+    assert t_tests(a, b)["student_p"] is None and t_tests(a, b)["welch_p"] is None
+    assert cohens_d(a, b) is None
+
+
 def test_conservative_comparison_needs_non_overlapping_intervals() -> None:
     high, low = proportion_ci(60, 100, "clopper-pearson"), proportion_ci(20, 100, "clopper-pearson")
     close = proportion_ci(55, 100, "clopper-pearson")
@@ -259,3 +269,16 @@ def test_notebook_api_gives_the_same_numbers(two_datasets: Audit) -> None:
     assert hateful["conservative"] == "overlap"
     with pytest.raises(ReviewerError, match="threshold"):
         handle.hcr(threshold=2)
+
+
+@pytest.mark.parametrize(("k", "n", "low", "high"), [
+    # Newcombe (1998), Table I, method 4 (score with continuity correction).
+    (81, 263, 0.2535, 0.3682), (15, 148, 0.0598, 0.1644), (0, 20, 0.0, 0.2005),
+    (1, 29, 0.0018, 0.1963), (29, 29, 0.8544, 1.0),
+])
+def test_wilson_with_continuity_correction_matches_newcombe(
+    k: int, n: int, low: float, high: float
+) -> None:
+    ci = proportion_ci(k, n, "wilson-cc")
+    assert ci.low == pytest.approx(low, abs=5e-5)
+    assert ci.high == pytest.approx(high, abs=5e-5)

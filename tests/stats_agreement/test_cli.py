@@ -34,7 +34,8 @@ def _csv(
 
 def test_json_keys_and_values_krippendorff(tmp_path: Path, cli: Cli) -> None:
     """JSON carries exactly the contract keys first, numbers or null; α nominal = 0.743
-    (Krippendorff 2011); four raters, so Cohen's κ and PABAK are null with notes."""
+    (Krippendorff 2011); four raters, so Cohen's κ is null with a note; PABAK is
+    Brennan–Prediger's (q·p_a − 1)/(q − 1) of the pairwise agreement."""
     path = _csv(tmp_path / "k.csv", matrix_to_triples(KRIPPENDORFF_2011))
     code, out, _ = cli("agreement", path, "--json")
     assert code == 0
@@ -43,7 +44,9 @@ def test_json_keys_and_values_krippendorff(tmp_path: Path, cli: Cli) -> None:
     assert doc["n_items"] == 12 and doc["n_raters"] == 4
     assert doc["krippendorff_alpha"] == pytest.approx(0.743, abs=5e-4)
     assert doc["gwet_ac1"] == pytest.approx(0.775, abs=5e-4)
-    assert doc["cohen_kappa"] is None and doc["pabak"] is None
+    assert doc["cohen_kappa"] is None
+    q = len(doc["categories"])
+    assert doc["pabak"] == pytest.approx((q * doc["percent_agreement"] - 1) / (q - 1))
     assert "two raters" in doc["notes"]["cohen_kappa"]
     assert doc["intervals"]["krippendorff_alpha"]["low"] is not None
 

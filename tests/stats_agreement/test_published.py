@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from reviewer.stats.agreement import (
+    agreement_summary,
     cohen_kappa,
     fleiss_kappa,
     gwet_ac1,
@@ -135,6 +136,8 @@ def test_weighted_kappa_gwet_handbook() -> None:
     assert linear.value == pytest.approx(0.843, abs=5e-4)
     quadratic = cohen_kappa(triples, weights="quadratic", order=order)
     assert quadratic.value == pytest.approx(0.892, abs=5e-4)
+    # Brennan–Prediger (= PABAK for 3 categories) on the same table: 0.835 (Gwet 2014).
+    assert pabak(triples).value == pytest.approx(0.835, abs=5e-4)
 
 
 def test_cohen_kappa_wikipedia_example() -> None:
@@ -168,3 +171,29 @@ def test_kappa_paradox_balanced_table_agrees() -> None:
     triples = table_to_triples([[40, 9], [6, 45]], ["present", "absent"])
     assert cohen_kappa(triples).value == pytest.approx(0.70, abs=5e-3)
     assert percent_agreement(triples).value == pytest.approx(0.85)
+
+
+def test_weighted_kappa_at_interval_level_weighs_value_differences() -> None:
+    """Values 1, 2, 10: at interval level a 1-vs-2 disagreement costs 1/9 of a 1-vs-10 one;
+    ranks would make it 1/2 (issue 11). Reference: κ_w = 1 − Σ w·p_obs / Σ w·p_exp, computed
+    here from the formula with w_ij = |v_i − v_j| (linear) or its square (quadratic)."""
+    import numpy as np
+
+    a = [1, 1, 2, 2, 10, 10, 1, 2, 10, 1, 2, 10]
+    b = [1, 2, 2, 1, 10, 2, 1, 2, 10, 10, 1, 10]
+    triples = [(f"i{i}", r, v) for i, (x, y) in enumerate(zip(a, b, strict=True))
+               for r, v in (("a", x), ("b", y))]
+    summary = agreement_summary(triples, level="interval", n_boot=10)
+    values = np.array([1.0, 2.0, 10.0])
+    index = {1: 0, 2: 1, 10: 2}
+    table = np.zeros((3, 3))
+    for x, y in zip(a, b, strict=True):
+        table[index[x], index[y]] += 1
+    p = table / table.sum()
+    expected = np.outer(p.sum(1), p.sum(0))
+    for name, power in (("linear", 1), ("quadratic", 2)):
+        w = np.abs(values[:, None] - values[None, :]) ** power
+        reference = 1 - (w * p).sum() / (w * expected).sum()
+        assert summary.weighted[name].value == pytest.approx(reference)
+    ordinal = agreement_summary(triples, level="ordinal", n_boot=10)
+    assert ordinal.weighted["linear"].value != pytest.approx(summary.weighted["linear"].value)

@@ -94,12 +94,16 @@ def test_no_item_rated_twice() -> None:
         assert estimate.note
 
 
-def test_pabak_needs_two_categories() -> None:
-    """Three categories: PABAK is defined for binary scales only."""
+def test_pabak_generalises_to_k_categories() -> None:
+    """Three categories: PABAK is Brennan–Prediger's (q·p_o − 1)/(q − 1), not undefined
+    (issue 11); one category: undefined, said in words."""
     triples = table_to_triples([[3, 1, 0], [0, 4, 1], [1, 0, 5]], ["a", "b", "c"])
     estimate = pabak(triples)
-    assert estimate.value is None
-    assert estimate.note is not None and "two categories" in estimate.note
+    p_o = 12 / 15
+    assert estimate.value == pytest.approx((3 * p_o - 1) / 2)
+    assert estimate.low is not None and estimate.low < estimate.value < estimate.high
+    one = pabak([(i, r, "x") for i in range(4) for r in ("A", "B")])
+    assert one.value is None and one.note is not None and "one" in one.note
 
 
 def test_pairwise_cohen_names_pairs() -> None:

@@ -54,8 +54,9 @@ def test_one_reviewer_and_identical_labels_never_print_nan(tagged: Audit, label,
     assert code == 0, err
     assert "nan" not in out.lower()
     assert "only one reviewer has binary verdicts" in out
-    # One constant rater against a varying tag: κ = (p_o − p_e)/(1 − p_e) = 0, not −0.
-    assert "Cohen κ, tag ≥ UNSURE = harmful    0.000" in out
+    # One constant rater against a varying tag: κ is 0 by construction, which says nothing
+    # about agreement: "uninformative", never "0.000 [0.000, 0.000]".
+    assert "Cohen κ, tag ≥ UNSURE = harmful    undefined (uninformative" in out
     assert "-0.000" not in out
     assert max(len(line) for line in out.splitlines()) <= 100
 

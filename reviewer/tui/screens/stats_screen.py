@@ -49,40 +49,55 @@ def whisker_line(value: Any, low: Any, high: Any, lo: float = 0.0, hi: float = 1
 
 
 def precision_panel(stats: AuditStats) -> RenderableType:
-    """Precision per flag: plain (Wilson) and weighted whiskers on a 0–100 % axis."""
-    table = Table(title="Filter precision (● estimate, ├─┤ interval)", title_justify="left",
-                  box=None, padding=(0, 1))
-    for column in ("flag", "judged", "precision", "0%" + " " * (AXIS_WIDTH - 6) + "100%"):
+    """Precision per flag: design-based whisker, then the share among labelled items."""
+    table = Table(title="Filter precision = P(confirmed | flagged) (● estimate, ├─┤ interval)",
+                  title_justify="left", box=None, padding=(0, 1))
+    for column in ("flag", "labels", "precision", "0%" + " " * (AXIS_WIDTH - 6) + "100%"):
         table.add_column(column)
     for r in stats.precision:
-        table.add_row(r["flag"], f"{r['judged']:,}", fmt.pct(r["precision"]),
-                      whisker_line(r["precision"], r["wilson_low"], r["wilson_high"]))
-        if r["weighted"] is not None:
-            table.add_row("", "weighted", fmt.pct(r["weighted"]),
-                          whisker_line(r["weighted"], r["weighted_low"], r["weighted_high"],
-                                       style="dark_orange"))
+        if r["precision"] is not None:
+            table.add_row(r["flag"], f"{r['design_labels']:,}", fmt.pct(r["precision"]),
+                          whisker_line(r["precision"], r["low"], r["high"]))
+        table.add_row(r["flag"] if r["precision"] is None else "",
+                      f"{r['judged']:,} labelled", fmt.pct(r["labelled_share"]),
+                      whisker_line(r["labelled_share"], r["wilson_low"], r["wilson_high"],
+                                   style="dim cyan"))
     if not stats.precision:
         return Text("Filter precision: no flags yet (run `reviewer flag`)")
     return table
 
 
 def heat_panel(stats: AuditStats) -> RenderableType:
-    """The human-verdict × tag table, each cell shaded by its share of the column."""
-    totals = {t: sum(int(r[t]) for r in stats.field_table) for t in TAG_LEVELS}
-    table = Table(title="People (rows) vs LAION NSFW tag (columns)", title_justify="left")
+    """The human-verdict × tag table (estimated for the plan's population when there is a
+    plan), each cell shaded by its share of the column, then the coefficients."""
+    weighted = bool(stats.field_table_weighted)
+    rows = stats.field_table_weighted if weighted else stats.field_table
+    totals = {t: sum(float(r[t]) for r in rows) for t in TAG_LEVELS}
+    scope = "estimated items of the plan's population" if weighted else "labelled items"
+    table = Table(title=f"People (rows) vs LAION NSFW tag (columns), {scope}",
+                  title_justify="left")
     table.add_column("verdict")
     for tag in TAG_LEVELS:
         table.add_column(tag, justify="right")
-    for row in stats.field_table:
+    for row in rows:
         cells: list[RenderableType] = [row["human"]]
         for tag in TAG_LEVELS:
-            count = int(row[tag])
+            count = float(row[tag])
             share = count / totals[tag] if totals[tag] else 0.0
             shade = int(40 + 180 * share)
-            cells.append(Text(f" {count:,} ({share:.0%}) ",
+            cells.append(Text(f" {count:,.0f} ({share:.0%}) ",
                               style=f"bold white on rgb(20,{shade // 2},{shade})"))
         table.add_row(*cells)
-    return table
+    coefficients = Table(box=None, padding=(0, 1))
+    for column in ("with the tag", "value", "-1" + " " * (AXIS_WIDTH - 3) + "1"):
+        coefficients.add_column(column)
+    for key, label in fmt.FIELD_LABELS.items():
+        e = stats.field_agreement.get(key)
+        if e:
+            value = fmt.num(e.get("value")) if fmt.defined(e.get("value")) else "undefined"
+            coefficients.add_row(label, value, whisker_line(e.get("value"), e.get("low"),
+                                                            e.get("high"), -1.0, 1.0))
+    return Group(table, coefficients)
 
 
 def agreement_panel(stats: AuditStats) -> RenderableType:
@@ -109,13 +124,14 @@ def summary_text(stats: AuditStats) -> Text:
     """One line of totals and the estimates that matter most."""
     t = stats.totals
     parts = [f"{t['labels']:,} labels on {t['labelled_items']:,} items by {t['reviewers']}"
-             f" reviewer(s) · plan {stats.plan or '(none)'}"]
+             f" reviewer(s) · plan {stats.plan or '(none)'} · estimates describe"
+             f" {stats.design['describes']}"]
     if stats.prevalence:
         p = stats.prevalence
         parts.append(f"harmful share {fmt.pct(p['estimate'])}"
                      f" ({fmt.pct_range(p['low'], p['high'])})")
     if stats.miss_rate:
-        parts.append(f"miss rate {fmt.pct(stats.miss_rate['rate'])}")
+        parts.append(f"miss rate {fmt.pct(stats.miss_rate['estimate'])}")
     return Text(" · ".join(parts), style="bold")
 
 

@@ -106,7 +106,7 @@ def test_plan_estimates_use_exactly_the_plans_items(  # type: ignore[no-untyped-
     flagged = [f"s{i:05d}" for i in range(200)]
     set_flags([(s, "keyword") for s in flagged])
     draw_plan(audit, SampleSpec("round1", strata=("flag",), per_stratum=20, seed=2))
-    queue = audit.store.queue_sample_ids("round1")
+    queue = audit.store.plans.queue_sample_ids("round1")
     label(audit, [(s, "confirm" if i < 10 else "reject") for i, s in enumerate(queue)])
     before = compute_stats(audit, plan="round1").precision[0]
     others = [s for s in flagged if s not in set(queue)][:60]

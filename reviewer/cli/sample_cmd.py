@@ -107,12 +107,14 @@ def plan_command(
 ) -> None:
     """How many labels each stratum needs for a ±MARGIN interval at CONFIDENCE.
 
-    n0 = z² p (1 − p) / m², then n = n0 / (1 + (n0 − 1) / N_h) (finite population
-    correction, Cochran 1977), rounded up.
+    The interval is the one `reviewer stats` prints (Korn–Graubard with the finite
+    population correction): the smallest n whose printed interval is within ±MARGIN in
+    at least 95% of draws when the stratum's share is EXPECTED. Cochran's
+    n0 = z² p (1 − p) / m² is shown for reference.
     """
     from reviewer.audit import Audit
     from reviewer.cli.progress import progress_bar
-    from reviewer.sampling import plan_sizes, sample_size, z_value
+    from reviewer.sampling import ASSURANCE, plan_sizes, sample_size, z_value
 
     audit = Audit.open(directory)
     keys = _split(strata)
@@ -126,6 +128,7 @@ def plan_command(
     if as_json:
         click.echo(json.dumps({
             "margin": margin, "confidence": confidence, "expected": expected, "z": z, "n0": n0,
+            "assurance": ASSURANCE,
             "strata": [
                 {"stratum": s.stratum, "population": s.population, "needed": s.needed}
                 for s in needs
@@ -134,7 +137,9 @@ def plan_command(
         return
     echo(f"n0 = z² p(1−p) / m² = {z:.4f}² × {expected:g} × {1 - expected:g} / {margin:g}²"
                f" = {n0:.2f}")
-    echo("n  = n0 / (1 + (n0 − 1) / N_h), rounded up (finite population correction)")
+    echo(f"labels: the smallest n for which the interval `reviewer stats` prints"
+         f" (Korn–Graubard, finite population) is within ±{margin:g} in ≥ {ASSURANCE:.0%}"
+         f" of draws when p = {expected:g}")
     echo(f"  {'stratum':<58} {'N_h':>13} {'labels':>8}")
     for need in needs:
         echo(f"  {need.stratum[:58]:<58} {need.population:>13,} {need.needed:>8,}")

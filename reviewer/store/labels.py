@@ -363,6 +363,38 @@ class LabelStore:
             decision.verdict, now,
         )
 
+    def import_decisions(
+        self, decisions: list[Decision], created_at: list[str | None]
+    ) -> int:
+        """Append decisions made elsewhere in one transaction: all of them or none.
+
+        ``created_at`` carries each decision's original time (ISO 8601, UTC) where the
+        source had one; the import time otherwise. Escalations quarantine, as in review.
+        """
+        now = self._now()
+        rows = [
+            (d.sample_id, d.reviewer, d.category, d.verdict, ",".join(d.subtags) or None,
+             when or now, d.seconds_on_item, d.reveal_depth, d.note, d.session_id, d.queue)
+            for d, when in zip(decisions, created_at, strict=True)
+        ]
+        with self._write() as conn:
+            conn.executemany(
+                "INSERT OR IGNORE INTO reviewers(name, created_at) VALUES (?, ?)",
+                [(name, now) for name in sorted({d.reviewer for d in decisions})],
+            )
+            conn.executemany(
+                "INSERT INTO events(sample_id, reviewer, category, verdict, subtags, created_at,"
+                " seconds_on_item, reveal_depth, note, session_id, queue)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+            conn.executemany(
+                "INSERT OR IGNORE INTO quarantine(sample_id, reviewer, created_at)"
+                " VALUES (?, ?, ?)",
+                [(d.sample_id, d.reviewer, now) for d in decisions if d.verdict == "escalate"],
+            )
+        return len(rows)
+
     def undo_last(self, reviewer: str, session_id: str | None = None) -> LabelEvent | None:
         """Undo the reviewer's latest standing decision (optionally within one session).
 

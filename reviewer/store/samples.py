@@ -94,6 +94,18 @@ class SampleQueries:
             ).to_arrow_table()
         return {row["sample_id"]: row for row in rows.to_pylist()}
 
+    def unknown(self, sample_ids: pa.Array) -> list[int]:
+        """Positions in ``sample_ids`` of ids that are not samples of the audit."""
+        ids = pa.table({"position": pa.array(range(len(sample_ids)), pa.int64()),
+                        "sample_id": sample_ids.cast(pa.string())})
+        with self.db.connect() as conn:
+            conn.register("_ids", ids)
+            rows = conn.execute(
+                "SELECT position FROM _ids i ANTI JOIN samples s USING (sample_id)"
+                " ORDER BY position"
+            ).fetchall()
+        return [int(r[0]) for r in rows]
+
     def table(
         self,
         columns: list[str] | None = None,

@@ -150,6 +150,7 @@ async def measure(audit_dir: Path, moves: int, prefetch: bool) -> dict[str, Any]
                 await until(lambda: not any(w.is_running for w in app.workers))
             await pilot.press("right" if i % 4 else "n")
             await until(image_on_screen)
+            await until(lambda: screen.drawn == session.current_id)  # decidable from here
         await pilot.pause()
         latencies = screen.latencies
         cpu = screen.cpu_latencies

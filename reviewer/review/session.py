@@ -5,7 +5,9 @@ test needs to check (what was stored, where the reviewer is, how far the image
 is revealed, when a break is due) is decided here, with an injected clock and
 no Textual import. Each decision is written to the label store synchronously
 (a ~1 ms SQLite commit, durable on return) before the session moves on, so the
-screen only ever reports as saved what is on disk.
+screen only ever reports as saved what is on disk. A decision that cannot be
+written (a full disk) raises and the reviewer stays on the item; exposure events
+and the resume position are kept and retried instead (:attr:`ReviewSession.unsaved`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from dataclasses import dataclass, field
 from reviewer.config import Settings
 from reviewer.errors import ReviewerError
 from reviewer.images.blur import default_step, next_step
+from reviewer.review.exposure_log import ExposureLog
 from reviewer.review.queue import BREATHER_QUEUE, Queue
 from reviewer.review.summary import Summary
 from reviewer.review.wellbeing import BreakDue, DailyExposure, Wellbeing
@@ -89,12 +92,14 @@ class ReviewSession:
         """(sample id, verdict) of this session's standing decisions, oldest first."""
         self._ended = False
         self._position_saved = self._opened
+        self._position_problem: str | None = None
+        self.exposure_log = ExposureLog(self.labels, self.reviewer, self.session_id)
 
     # ---- lifecycle ---------------------------------------------------------------
 
     def start(self) -> None:
         """Log the session start and resume at the saved position (first item at/after it)."""
-        self.labels.log_exposure(self.reviewer, "session_start", self.session_id)
+        self.exposure_log.write("session_start")
         saved = self.labels.position(self.reviewer, self.queue.name)
         start = bisect.bisect_left(self.queue.ranks, saved) if saved else 0
         position = self._visible_from(start, +1)
@@ -106,15 +111,15 @@ class ReviewSession:
         self._arrive()
 
     def end(self) -> Summary:
-        """Close the session: log revealed time and active time, remember the position."""
+        """Close the session: log revealed time and active time, remember the position.
+
+        Never raises: on a full disk the summary says what could not be saved.
+        """
         if not self._ended:
             self._end_reveal()
             self._save_position(force=True)
-            self.labels.log_exposure(
-                self.reviewer,
-                "session_end",
-                self.session_id,
-                seconds=round(self.wellbeing.session.active_seconds, 3),
+            self.exposure_log.write(
+                "session_end", seconds=round(self.wellbeing.session.active_seconds, 3)
             )
             self._ended = True
         return self.summary()
@@ -129,7 +134,24 @@ class ReviewSession:
             wall_seconds=self.clock() - self._opened,
             exposure=self.wellbeing.session,
             remaining=max(0, self.total - self.done),
+            unsaved=self.unsaved,
         )
+
+    @property
+    def unsaved(self) -> str | None:
+        """What is not saved yet because writes failed (a full disk), with why; else None.
+
+        Kept in memory and written with the next save that succeeds.
+        """
+        parts = []
+        if self.exposure_log.unsaved:
+            n = self.exposure_log.unsaved
+            parts.append(f"{n} exposure record{'s' if n != 1 else ''}")
+        if self._position_problem is not None:
+            parts.append("the resume position")
+        if not parts:
+            return None
+        return f"{' and '.join(parts)} ({self.exposure_log.problem or self._position_problem})"
 
     # ---- where we are --------------------------------------------------------------
 
@@ -248,8 +270,13 @@ class ReviewSession:
         if not ranks or (not force and now - self._position_saved < POSITION_SAVE_S):
             return
         rank = ranks[self.position] if self.position < len(ranks) else ranks[-1] + 1
-        self.labels.save_position(self.reviewer, self.queue.name, rank)
+        try:
+            self.labels.save_position(self.reviewer, self.queue.name, rank)
+        except ReviewerError as exc:
+            self._position_problem = exc.one_line()  # tried again on the next move
+            return
         self._position_saved = now
+        self._position_problem = None
 
     # ---- reveal ------------------------------------------------------------------------
 
@@ -271,9 +298,7 @@ class ReviewSession:
         self.step = new
         self._item.max_step = max(self._item.max_step, int(new))
         self.wellbeing.revealed(int(new))
-        self.labels.log_exposure(
-            self.reviewer, "reveal", self.session_id, sample_id=self.current_id, depth=int(new)
-        )
+        self.exposure_log.write("reveal", sample_id=self.current_id, depth=int(new))
         return None
 
     def hide(self) -> None:
@@ -289,10 +314,8 @@ class ReviewSession:
         seconds = max(0.0, self.clock() - since)
         self._item.revealed_since = None
         self.wellbeing.revealed_for(seconds)
-        self.labels.log_exposure(
-            self.reviewer,
+        self.exposure_log.write(
             "revealed_seconds",
-            self.session_id,
             sample_id=self.current_id,
             depth=self._item.max_step,
             seconds=round(seconds, 3),
@@ -350,9 +373,7 @@ class ReviewSession:
         self._verdicts[verdict] += 1
         if verdict in HARMFUL_VERDICTS and sid not in self.queue.breathers:
             self.wellbeing.confirmed_harmful()
-            self.labels.log_exposure(
-                self.reviewer, "confirmed_harmful", self.session_id, sample_id=sid
-            )
+            self.exposure_log.write("confirmed_harmful", sample_id=sid)
         if verdict == "escalate":
             self._hidden.add(sid)
         self._history.append((sid, verdict))
@@ -408,6 +429,8 @@ class ReviewSession:
         self._verdicts[event.verdict] -= 1
         if self._verdicts[event.verdict] <= 0:
             del self._verdicts[event.verdict]
+        if event.verdict in HARMFUL_VERDICTS and event.sample_id not in self.queue.breathers:
+            self.wellbeing.confirmation_undone()
         target = self._positions.get(event.sample_id)
         if target is not None and target != self.position:
             self._leave()
@@ -430,7 +453,7 @@ class ReviewSession:
         """The reviewer accepted a break: hide the image, log it, stop the active clock."""
         self.hide()
         self.wellbeing.start_break()
-        self.labels.log_exposure(self.reviewer, "break_taken", self.session_id)
+        self.exposure_log.write("break_taken")
 
     def end_break(self) -> None:
         """The break is over."""
@@ -439,8 +462,8 @@ class ReviewSession:
     def snooze(self) -> None:
         """The reviewer postponed the break: allowed, and logged."""
         self.wellbeing.snooze()
-        self.labels.log_exposure(self.reviewer, "break_snoozed", self.session_id)
+        self.exposure_log.write("break_snoozed")
 
     def log_cap(self) -> None:
         """Record that the daily cap ended this session."""
-        self.labels.log_exposure(self.reviewer, "cap_reached", self.session_id)
+        self.exposure_log.write("cap_reached")

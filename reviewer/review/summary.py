@@ -24,13 +24,15 @@ class Summary:
     wall_seconds: float
     exposure: Exposure
     remaining: int
+    unsaved: str | None = None
+    """What could not be saved (a full disk), with why; ``None`` when everything was."""
 
     def lines(self) -> list[str]:
         """The summary as short lines of plain text."""
         e = self.exposure
         deepest = f" (deepest: {step_label(RevealStep(e.max_depth))})" if e.reveals else ""
         verdicts = ", ".join(f"{k} {v}" for k, v in sorted(self.verdicts.items())) or "none"
-        return [
+        lines = [
             f"Reviewer {self.reviewer}: {_count(self.decisions, 'decision')} ({verdicts})",
             f"Time: {e.active_seconds / 60:.1f} min active, {self.wall_seconds / 60:.1f} min open",
             f"Exposure: {_count(e.reveals, 'reveal')}{deepest}, "
@@ -38,6 +40,9 @@ class Summary:
             f"Breaks: {e.breaks_taken} taken, {e.breaks_snoozed} snoozed",
             f"Left in this queue: {self.remaining}",
         ]
+        if self.unsaved:
+            lines.append(f"NOT saved: {self.unsaved}; every decision counted above was saved")
+        return lines
 
 
 def _count(n: int, noun: str) -> str:

@@ -128,6 +128,11 @@ class Wellbeing:
         self.session.confirmed += 1
         self._since.confirmed += 1
 
+    def confirmation_undone(self) -> None:
+        """The reviewer undid a confirmation: it no longer counts (it was a slip of the key)."""
+        self.session.confirmed = max(0, self.session.confirmed - 1)
+        self._since.confirmed = max(0, self._since.confirmed - 1)
+
     # ---- breaks ---------------------------------------------------------------
 
     def break_due(self) -> BreakDue | None:

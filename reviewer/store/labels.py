@@ -261,7 +261,13 @@ class LabelStore:
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
-        """One immediate transaction: durable on commit, nothing half-written on error."""
+        """One immediate transaction: durable on commit, nothing half-written on error.
+
+        A full disk fails the INSERT or the COMMIT (SQLite rolls the transaction back
+        itself then, so a ROLLBACK is sent only while one is still open); either way
+        the caller gets one :class:`ReviewerError` and the connection stays usable
+        for a retry once space is freed.
+        """
         if self.read_only:
             raise ReviewerError(
                 f"{self.path}: the audit was opened read-only, nothing can be saved",
@@ -276,20 +282,24 @@ class LabelStore:
                 ) from exc
             try:
                 yield self._conn
+                self._conn.execute("COMMIT")
+            except sqlite3.OperationalError as exc:
+                self._rollback()
+                raise ReviewerError(
+                    f"could not save to the label store ({exc})",
+                    "free disk space and retry; nothing was saved",
+                ) from exc
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                self._rollback()
                 raise
-            else:
-                try:
-                    self._conn.execute("COMMIT")
-                except sqlite3.OperationalError as exc:
-                    self._conn.execute("ROLLBACK")
-                    raise ReviewerError(
-                        f"could not save to the label store ({exc})",
-                        "free disk space and retry; nothing was saved",
-                    ) from exc
 
-    def _now(self) -> str:
+    def _rollback(self) -> None:
+        """Roll back the open transaction, if SQLite has not already done so."""
+        if self._conn.in_transaction:
+            self._conn.execute("ROLLBACK")
+
+    def timestamp(self) -> str:
+        """Now, as the UTC ISO string every row of this store carries."""
         return self.clock().astimezone(UTC).isoformat(timespec="microseconds")
 
     # ---- reviewers -------------------------------------------------------------
@@ -301,7 +311,7 @@ class LabelStore:
         with self._write() as conn:
             conn.execute(
                 "INSERT OR IGNORE INTO reviewers(name, created_at) VALUES (?, ?)",
-                (name, self._now()),
+                (name, self.timestamp()),
             )
 
     def reviewers(self) -> list[str]:
@@ -327,7 +337,7 @@ class LabelStore:
             raise ReviewerError(
                 f"unknown verdict '{decision.verdict}'", f"use one of {', '.join(VERDICTS)}"
             )
-        now = self._now()
+        now = self.timestamp()
         with self._write() as conn:
             conn.execute(
                 "INSERT OR IGNORE INTO reviewers(name, created_at) VALUES (?, ?)",
@@ -423,7 +433,7 @@ class LabelStore:
             conn.execute(
                 "INSERT INTO events(sample_id, reviewer, category, verdict, undoes, created_at,"
                 " session_id) VALUES (?, ?, ?, 'undo', ?, ?, ?)",
-                (target.sample_id, reviewer, target.category, target.event_id, self._now(),
+                (target.sample_id, reviewer, target.category, target.event_id, self.timestamp(),
                  session_id),
             )
         return target
@@ -516,15 +526,20 @@ class LabelStore:
         sample_id: str | None = None,
         depth: int | None = None,
         seconds: float | None = None,
+        at: str | None = None,
     ) -> None:
-        """Append one exposure event (a reveal, seconds revealed, a break, …)."""
+        """Append one exposure event (a reveal, seconds revealed, a break, …).
+
+        ``at`` (a :meth:`timestamp`) dates an event written later than it happened,
+        e.g. one kept in memory while the disk was full.
+        """
         if kind not in EXPOSURE_KINDS:
             raise ValueError(f"unknown exposure kind {kind!r}")
         with self._write() as conn:
             conn.execute(
                 "INSERT INTO exposure(reviewer, session_id, kind, sample_id, depth, seconds,"
                 " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (reviewer, session_id, kind, sample_id, depth, seconds, self._now()),
+                (reviewer, session_id, kind, sample_id, depth, seconds, at or self.timestamp()),
             )
 
     def exposure(self, reviewer: str | None = None, since: str | None = None) -> pa.Table:
@@ -559,7 +574,7 @@ class LabelStore:
                 "INSERT INTO positions(reviewer, queue, position, updated_at) VALUES (?, ?, ?, ?)"
                 " ON CONFLICT(reviewer, queue) DO UPDATE SET position = excluded.position,"
                 " updated_at = excluded.updated_at",
-                (reviewer, queue, position, self._now()),
+                (reviewer, queue, position, self.timestamp()),
             )
 
     def position(self, reviewer: str, queue: str) -> int:

@@ -2,7 +2,9 @@
 
 Built from its parts (``ReviewerApp(audit, session, settings)``) so tests pass a
 session with a fake clock and a preview cache with a fake image loader. The app
-itself holds no rules: the session decides, the review screen shows.
+holds no review rules (the session decides, the review screen shows) but owns the
+flows around reviewing: help, statistics, breaks, quitting and the end of the
+session. Screens post a message for each; only the app switches screens for them.
 
 textual-image chooses its terminal renderer when first imported; the image panel
 module imports it, and this module imports the panel, so importing the app
@@ -20,7 +22,7 @@ from reviewer.config import Settings
 from reviewer.images.preview_cache import PreviewCache
 from reviewer.review.session import ReviewSession
 from reviewer.review.summary import Summary
-from reviewer.tui.keymap import validate_keymap
+from reviewer.tui import keymap
 from reviewer.tui.screens.review_screen import ReviewScreen
 from reviewer.tui.screens.summary_screen import SummaryScreen
 
@@ -56,7 +58,7 @@ class ReviewerApp(App[Summary | None]):
         self.session = session
         self.settings = settings
         self._keymap = {}
-        self.keys = validate_keymap(settings.keys)
+        self.keys = keymap.validate_keymap(settings.keys)
         if previews is None and settings.review.image_mode != "text-only":
             previews = PreviewCache(audit)
         self.previews = previews
@@ -67,6 +69,39 @@ class ReviewerApp(App[Summary | None]):
     def on_mount(self) -> None:
         self.set_keymap(self.keys)
         self.push_screen(self.review_screen)
+
+    # ---- flows the review screen asks for ---------------------------------------------
+
+    def on_review_screen_help_requested(self, _: ReviewScreen.HelpRequested) -> None:
+        from reviewer.tui.screens.help_screen import HelpScreen
+
+        self.push_screen(HelpScreen(keymap.effective_keys(self.settings.keys)))
+
+    def on_review_screen_stats_requested(self, _: ReviewScreen.StatsRequested) -> None:
+        from reviewer.tui.screens.stats_screen import StatsScreen
+
+        self.session.hide()  # the statistics replace the item: its reveal ends here
+        self.push_screen(StatsScreen(self.audit))
+
+    def on_review_screen_quit_requested(self, _: ReviewScreen.QuitRequested) -> None:
+        self.finish()
+
+    def on_review_screen_break_needed(self, message: ReviewScreen.BreakNeeded) -> None:
+        from reviewer.tui.screens.break_screen import BreakScreen
+
+        minutes = self.settings.wellbeing.break_minutes
+        self.push_screen(BreakScreen(self.session, message.due, minutes), self._break_over)
+
+    def _break_over(self, result: str | None) -> None:
+        """The break screen closed: back to reviewing, or the session ends there."""
+        if result == "quit":
+            self.finish()
+
+    def on_review_screen_day_over(self, message: ReviewScreen.DayOver) -> None:
+        self.session.log_cap()
+        self.finish(message.reason)
+
+    # ---- the end ----------------------------------------------------------------------
 
     def finish(self, message: str | None = None) -> None:
         """End the session (logged, position saved) and show its summary before leaving."""

@@ -67,6 +67,24 @@ def build_app(
     return ReviewerApp(audit, session, audit.settings, previews=previews, renderer=HalfcellImage)
 
 
+def settled(app: ReviewerApp) -> bool:
+    """Whether a reviewer could act now: the current item is drawn, or another screen shows."""
+    screen = app.review_screen
+    sid = app.session.current_id
+    return app.screen is not screen or sid is None or screen.drawn == sid
+
+
+async def press(pilot: Pilot[Any], app: ReviewerApp, *keys: str) -> None:
+    """Press keys one at a time as a reviewer would: each once the screen has settled.
+
+    The review screen refuses decisions on an item not yet drawn, and Pilot does not wait
+    for a redraw between keys, so tests that type ahead would race the renderer.
+    """
+    for key in keys:
+        await until(pilot, lambda: settled(app))
+        await pilot.press(key)
+
+
 async def until(pilot: Pilot[Any], condition: Callable[[], bool], timeout: float = 10.0) -> None:
     """Let the app run until ``condition`` holds (fails the test after ``timeout`` s)."""
     deadline = time.monotonic() + timeout

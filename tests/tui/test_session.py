@@ -216,6 +216,19 @@ def test_confirmations_count_as_exposure_and_trigger_a_break() -> None:
     assert "break_snoozed" in kinds and "break_taken" in kinds
 
 
+def test_an_undone_confirmation_is_not_counted_as_exposure() -> None:
+    settings = Settings.from_dict({"wellbeing": {"break_after_confirmed": 2}})
+    session, _, _ = make_session(settings=settings)
+    session.decide("confirm")
+    assert session.undo() is not None  # a slip of the key, taken back
+    session.decide("reject")
+    session.decide("confirm")
+    assert session.break_due() is None  # one standing confirmation, not two
+    summary = session.summary()
+    assert summary.exposure.confirmed == 1
+    assert "1 confirmed harmful" in summary.lines()[2]
+
+
 def test_daily_reveal_cap_refuses_reveals_and_summary_reports_it() -> None:
     settings = Settings.from_dict({"wellbeing": {"daily_reveal_cap": 2}})
     session, labels, clock = make_session(settings=settings)

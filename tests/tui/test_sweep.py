@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from textual.pilot import Pilot
 from textual.widgets import Static
 
@@ -18,19 +16,12 @@ from reviewer.tui.screens.summary_screen import SummaryScreen
 from tests.tui.app_fixtures import (
     SIZE,
     build_app,
-    build_audit,
     current_labels,
     exposure_kinds,
+    press,
     until,
 )
 from tests.tui.helpers import make_queue, make_session, screen_text
-
-
-@pytest.fixture
-def audit(tmp_path: Path) -> Iterator[Audit]:
-    a = build_audit(tmp_path / "audit")
-    yield a
-    a.close()
 
 
 async def _ready(pilot: Pilot[object], app: ReviewerApp) -> None:
@@ -72,87 +63,89 @@ def test_summary_names_the_deepest_step_in_words() -> None:
 
 
 async def test_undo_right_after_an_escalation_asks_before_undoing_the_decision_before_it(
-    audit: Audit,
+    small_audit: Audit,
 ) -> None:
-    app = build_app(audit)
+    app = build_app(small_audit)
     async with app.run_test(size=SIZE) as pilot:
         await _ready(pilot, app)
-        await pilot.press("z")
+        await press(pilot, app, "z")
         assert "nothing to undo in this session" in _message(app)
         assert "escalation" not in _message(app)  # none was made
         first = app.session.current_id
-        await pilot.press("y")
+        await press(pilot, app, "y")
         escalated = app.session.current_id
-        await pilot.press("e", "e")
-        assert audit.labels.quarantined_ids() == {escalated}
-        await pilot.press("z")
+        await press(pilot, app, "e", "e")
+        assert small_audit.labels.quarantined_ids() == {escalated}
+        await press(pilot, app, "z")
         assert f"{escalated} stays escalated" in _message(app)
-        assert [r["verdict"] for r in current_labels(audit)] == ["confirm", "escalate"]
-        await pilot.press("z")
+        assert [r["verdict"] for r in current_labels(small_audit)] == ["confirm", "escalate"]
+        await press(pilot, app, "z")
         assert f"undone: confirm on {first}" in _message(app)
         assert app.session.current_id == first
-        assert [r["verdict"] for r in current_labels(audit)] == ["escalate"]
-        await pilot.press("z")
+        assert [r["verdict"] for r in current_labels(small_audit)] == ["escalate"]
+        await press(pilot, app, "z")
         assert "nothing to undo in this session (escalations are final)" in _message(app)
 
 
-async def test_another_key_cancels_the_undo_past_an_escalation(audit: Audit) -> None:
-    app = build_app(audit)
+async def test_another_key_cancels_the_undo_past_an_escalation(small_audit: Audit) -> None:
+    app = build_app(small_audit)
     async with app.run_test(size=SIZE) as pilot:
         await _ready(pilot, app)
-        await pilot.press("y", "e", "e", "z", "right", "z")
+        await press(pilot, app, "y", "e", "e", "z", "right", "z")
         assert "stays escalated" in _message(app)
-        assert [r["verdict"] for r in current_labels(audit)] == ["confirm", "escalate"]
+        assert [r["verdict"] for r in current_labels(small_audit)] == ["confirm", "escalate"]
 
 
-async def test_end_of_queue_after_passing_items_over_points_back_to_them(audit: Audit) -> None:
-    app = build_app(audit)
+async def test_end_of_queue_after_passing_items_over_points_back_to_them(
+    small_audit: Audit
+) -> None:
+    app = build_app(small_audit)
     async with app.run_test(size=SIZE) as pilot:
         await _ready(pilot, app)
-        await pilot.press("n")
+        await press(pilot, app, "n")
         for _ in range(len(app.session.queue.ids)):
-            await pilot.press("right")
+            await press(pilot, app, "right")
         assert app.session.current_id is None
         text = screen_text(app)
         assert "Queue finished" not in text
         assert "End of the queue: 1 of 8" in text and "7 you passed over still wait" in text
-        await pilot.press("m")
+        await press(pilot, app, "m")
         assert "nothing to attach a note to" in _message(app)
-        await pilot.press("e")
+        await press(pilot, app, "e")
         assert "nothing to escalate" in _message(app)
-        await pilot.press("r")
+        await press(pilot, app, "r")
         assert "nothing to reveal" in _message(app)
-        await pilot.press("left")  # back on an item: the end-of-queue message goes
+        await press(pilot, app, "left")  # back on an item: the end-of-queue message goes
         await _ready(pilot, app)
         assert _message(app) == ""
 
 
-async def test_q_on_the_break_screen_ends_the_session(audit: Audit) -> None:
+async def test_q_on_the_break_screen_ends_the_session(small_audit: Audit) -> None:
     settings = Settings.from_dict({"wellbeing": {"break_after_confirmed": 2}})
-    app = build_app(audit, settings=settings)
+    app = build_app(small_audit, settings=settings)
     async with app.run_test(size=SIZE) as pilot:
         await _ready(pilot, app)
-        await pilot.press("y", "y")
+        await press(pilot, app, "y", "y")
         assert isinstance(app.screen, BreakScreen)
         status = app.screen.query_one("#break-status", Static)
         await until(pilot, lambda: "q: end the session" in str(status.render()))
-        await pilot.press("b", "q")
+        await press(pilot, app, "b", "q")
         assert isinstance(app.screen, SummaryScreen)
-        await pilot.press("enter")
+        await press(pilot, app, "enter")
     assert app.return_value is not None and app.return_value.decisions == 2
-    kinds = exposure_kinds(audit)
+    kinds = exposure_kinds(small_audit)
     assert "break_taken" in kinds and kinds[-1] == "session_end"
 
 
-async def test_undo_asks_once_per_escalation_it_would_pass_over(audit: Audit) -> None:
-    app = build_app(audit)
+async def test_undo_asks_once_per_escalation_it_would_pass_over(small_audit: Audit) -> None:
+    app = build_app(small_audit)
     async with app.run_test(size=SIZE) as pilot:
         await _ready(pilot, app)
-        await pilot.press("y", "y", "e", "e", "n")
-        await pilot.press("z")  # the reject goes: the escalation is the latest again
+        await press(pilot, app, "y", "y", "e", "e", "n")
+        await press(pilot, app, "z")  # the reject goes: the escalation is the latest again
         assert "undone: reject" in _message(app)
-        await pilot.press("z")
+        await press(pilot, app, "z")
         assert "stays escalated" in _message(app)
-        await pilot.press("z", "z")  # asked once: both confirmations go
-        assert [r["verdict"] for r in current_labels(audit)] == ["escalate"]
+        await press(pilot, app, "z", "z")  # asked once: both confirmations go
+        assert [r["verdict"] for r in current_labels(small_audit)] == ["escalate"]
         assert "undone: confirm" in _message(app)

@@ -9,7 +9,7 @@ exposure log so an audit lead can see how often breaks were put off.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -29,7 +29,7 @@ class BreakScreen(Screen[str]):
     """``b`` starts the pause, ``s`` snoozes; after the countdown, enter goes back to work;
     ``q`` ends the session here (a break is a natural moment to stop for the day).
 
-    Dismissed with ``"taken"`` or ``"snoozed"``.
+    Dismissed with ``"taken"``, ``"snoozed"`` or ``"quit"`` (the app ends the session).
 
     Args:
         session: The session whose break this is (it logs and stops the clock).
@@ -108,14 +108,10 @@ class BreakScreen(Screen[str]):
             self.dismiss("taken")
 
     def action_quit_review(self) -> None:
-        """End the session from here (a running pause ends first) and show its summary."""
+        """End the session from here (a running pause ends first); the app shows the summary."""
         if self.state == "pausing":
             self._over()
-        finish: Any = getattr(self.app, "finish", None)
-        if finish is not None:
-            finish()
-        else:
-            self.app.exit()
+        self.dismiss("quit")
 
     def action_snooze(self) -> None:
         if self.state != "offered":

@@ -5,7 +5,12 @@ only shows the result. Decisions are saved synchronously inside the key handler
 (a ~1 ms SQLite commit) and only then reported as saved. Sample rows are read
 in pages by a thread worker and images are decoded and blurred by the preview
 cache's threads, so a keypress never waits on DuckDB or Pillow: when a row or
-an image is not ready, the screen says so and fills in when it arrives.
+an image is not ready, the screen says so and fills in when it arrives. Until an
+item's caption and flag reasons have been drawn, the decision keys are refused:
+nothing is judged unseen, however long another process holds the audit database.
+
+Help, statistics, breaks and the end of the session belong to the app: this
+screen posts a message for each and the app decides what to show.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal
-from textual.events import Resize
+from textual.events import Key, Resize
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
@@ -33,10 +38,10 @@ from reviewer.images.blur import RevealStep, prefetch_step
 from reviewer.images.preview_cache import LOADING, Preview, PreviewCache
 from reviewer.review import item_text
 from reviewer.review.rows import RowCache
+from reviewer.review.wellbeing import BreakDue
 from reviewer.store.review import ReviewItem
 from reviewer.text_safety import neutralise
 from reviewer.tui import keymap
-from reviewer.tui.screens.review_dialogs import DialogActions
 from reviewer.tui.widgets.caption_view import CaptionView
 from reviewer.tui.widgets.image_panel import ImagePanel
 
@@ -69,10 +74,31 @@ MIN_SIZE = (60, 16)
 """Smaller terminals get a notice instead of a layout too cramped to read."""
 
 
-class ReviewScreen(DialogActions, Screen[None]):
+class ReviewScreen(Screen[None]):
     """One item at a time: caption, reasons, metadata, image panel, progress, footer."""
 
     BINDINGS: ClassVar[list[BindingType]] = keymap.bindings()
+
+    class HelpRequested(Message):
+        """The reviewer asked for the key help."""
+
+    class StatsRequested(Message):
+        """The reviewer asked for the audit's statistics."""
+
+    class QuitRequested(Message):
+        """The reviewer wants to end the session."""
+
+    @dataclass
+    class BreakNeeded(Message):
+        """At an item boundary, a break is due (the next item is not drawn)."""
+
+        due: BreakDue
+
+    @dataclass
+    class DayOver(Message):
+        """At an item boundary, today's exposure cap is reached: the session must end."""
+
+        reason: str
 
     @dataclass
     class RowsLoaded(Message):
@@ -107,6 +133,10 @@ class ReviewScreen(DialogActions, Screen[None]):
         self.image_latencies: list[float] = []
         """Seconds from a move's keypress to its image on screen (benchmark probe)."""
         self._awaiting_image: Stamp | None = None
+        self._shown: str | None = None
+        """The item whose caption and flag reasons are on screen (drawn), if any."""
+        self._shows = 0
+        """Counts items put on screen, so a late "drawn" callback of an older one is ignored."""
         self._escalate_armed: str | None = None
         self._undo_armed: str | None = None
         self._undo_passes: set[str] = set()
@@ -169,7 +199,12 @@ class ReviewScreen(DialogActions, Screen[None]):
     # ---- showing --------------------------------------------------------------------
 
     def say(self, text: str) -> None:
-        """Show a one-line message (decisions saved, refusals, errors)."""
+        """Show a one-line message (decisions saved, refusals, errors); while writes fail
+        (a full disk), it also says what is not saved yet."""
+        unsaved = self.session.unsaved
+        if unsaved is not None:
+            warning = f"NOT saved: {unsaved} — kept and retried; free disk space"
+            text = f"{text} · {warning}" if text else warning
         self.query_one("#message", Static).update(Text(neutralise(text, 300)))
 
     def show_current(self) -> None:
@@ -186,14 +221,40 @@ class ReviewScreen(DialogActions, Screen[None]):
         self._request_rows()
         caption = self.query_one(CaptionView)
         if item is None:
+            self._not_shown()
             caption.show("", [], {"sample": sid, "status": "loading sample…"})
             self.query_one(ImagePanel).show(sid, self.session.step, None, "loading sample…")
             return
         caption.show(item.row.get("text"), item.reasons, item_text.metadata(item, self.session))
+        if sid != self._shown:
+            self._not_shown()
+            self.call_after_refresh(self._drawn, sid, self._shows)
         self._show_image(item)
         # Start decoding the next items only once this one is on screen: on two cores the
         # decode threads would otherwise compete with this refresh.
         self.call_after_refresh(self._prefetch)
+
+    @property
+    def drawn(self) -> str | None:
+        """The item whose caption and flag reasons are on screen now (only it may be judged)."""
+        return self._shown
+
+    def _not_shown(self) -> None:
+        self._shown = None
+        self._shows += 1
+
+    def _drawn(self, sample_id: str, show: int) -> None:
+        """The caption and reasons of ``sample_id`` reached the terminal: it may be judged."""
+        if show == self._shows:
+            self._shown = sample_id
+
+    def _unseen(self, sid: str) -> bool:
+        """True (and said) when ``sid``'s caption and reasons are not on screen yet."""
+        if self._shown == sid:
+            return False
+        self.app.bell()
+        self.say(f"still loading {sid}: nothing saved — decide once its caption shows")
+        return True
 
     def _show_image(self, item: ReviewItem) -> None:
         panel = self.query_one(ImagePanel)
@@ -294,9 +355,38 @@ class ReviewScreen(DialogActions, Screen[None]):
         self.latencies.append(time.perf_counter() - started.wall)
         self.cpu_latencies.append(time.thread_time() - started.cpu)
 
+    def _wellbeing_stop(self) -> bool:
+        """At an item boundary: end the day at the cap, or ask for a due break (the app
+        shows them); the next item is not drawn meanwhile."""
+        cap = self.session.cap_reached()
+        if cap is not None:
+            self.post_message(self.DayOver(cap))
+            return True
+        due = self.session.break_due()
+        if due is not None:
+            self.post_message(self.BreakNeeded(due))
+            return True
+        return False
+
     def _disarm(self) -> None:
         self._escalate_armed = None
         self._undo_armed = None
+
+    def on_key(self, event: Key) -> None:
+        """While an escalation is armed, any key but escalate's own only cancels it.
+
+        Runs before the app looks the key up in the bindings, so the cancelling key
+        (``n``, say) does not also act: it must not save a decision.
+        """
+        if self._escalate_armed is None:
+            return
+        active = self.app.active_bindings.get(event.key)
+        if active is not None and active.binding.action == "escalate":
+            return
+        event.stop()
+        event.prevent_default()
+        self._disarm()
+        self.say("escalation cancelled: nothing saved")
 
     def _key(self, action_id: str) -> str:
         """The key bound to an action now, as shown to the reviewer."""
@@ -319,6 +409,8 @@ class ReviewScreen(DialogActions, Screen[None]):
         if sid is None:
             self.say("nothing to decide on: the queue is finished")
             return
+        if self._unseen(sid):
+            return
         try:
             self.session.decide(verdict)
         except ReviewerError as exc:
@@ -335,7 +427,7 @@ class ReviewScreen(DialogActions, Screen[None]):
         if sid is None:
             self.say("nothing to escalate: the queue is finished")
             return
-        if self._blind():
+        if self._blind() or self._unseen(sid):
             return
         if self._escalate_armed == sid:
             self.action_decide("escalate")
@@ -427,3 +519,51 @@ class ReviewScreen(DialogActions, Screen[None]):
         else:
             self.say(f"undone: {event.verdict} on {event.sample_id}")
         self.show_current()
+
+    # ---- dialogs and app flows --------------------------------------------------------------
+
+    def action_category(self) -> None:
+        from reviewer.tui.screens.category_screen import CategoryScreen
+
+        self._disarm()
+        screen = CategoryScreen(
+            self.audit.settings.review.categories, self.session.category, self.session.subtags
+        )
+        self.app.push_screen(screen, self._category_chosen)
+
+    def _category_chosen(self, choice: tuple[str, tuple[str, ...]] | None) -> None:
+        if choice is None:
+            return
+        try:
+            self.session.set_category(*choice)
+        except ReviewerError as exc:
+            self.say(exc.one_line())
+        self.show_current()
+
+    def action_note(self) -> None:
+        from reviewer.tui.screens.note_screen import NoteScreen
+
+        self._disarm()
+        if self.session.current_id is None:
+            self.say("nothing to attach a note to: the queue is finished")
+            return
+        self.app.push_screen(NoteScreen(self.session.note or ""), self._note_written)
+
+    def _note_written(self, note: str | None) -> None:
+        if note is None:
+            return
+        self.session.set_note(note)
+        self.say("note kept for the next decision on this item" if note.strip() else "")
+        self.show_current()
+
+    def action_stats(self) -> None:
+        self._disarm()
+        self.post_message(self.StatsRequested())
+
+    def action_help(self) -> None:
+        self._disarm()
+        self.post_message(self.HelpRequested())
+
+    def action_quit_review(self) -> None:
+        self._disarm()
+        self.post_message(self.QuitRequested())

@@ -42,8 +42,9 @@ class SummaryScreen(Screen[None]):
             yield Static(
                 Text(neutralise("\n".join(self.summary.lines()))), id="summary-lines", markup=False
             )
+            saved = "Decisions were" if self.summary.unsaved else "Everything was"
             yield Static(
-                Text("Everything was saved as you went. Press enter to close.", style="dim"),
+                Text(f"{saved} saved as you went. Press enter to close.", style="dim"),
                 markup=False,
             )
 

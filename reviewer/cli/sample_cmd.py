@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shlex
+from collections.abc import Sequence
 from pathlib import Path
 
 import click
@@ -87,7 +89,15 @@ def sample_command(
     for reviewer in info.reviewers:
         count = len(audit.store.plans.queue_sample_ids(name, reviewer))
         echo(f"  reviewer {reviewer}: {count:,} items")
-    echo(f"next: reviewer review {directory} --queue {name}")
+    for i, command in enumerate(_review_commands(directory, name, info.reviewers)):
+        echo(f"{'next: ' if i == 0 else '      '}{command}")
+
+
+def _review_commands(directory: Path, plan: str, reviewers: Sequence[str]) -> list[str]:
+    """What to run next, as it can be pasted: a plan dealt to named reviewers needs
+    ``--reviewer`` (the default name, the OS user's, has no items in it)."""
+    base = f"reviewer review {shlex.quote(str(directory))} --queue {shlex.quote(plan)}"
+    return [f"{base} --reviewer {shlex.quote(r)}" for r in reviewers] or [base]
 
 
 @click.command("plan")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 from tests.conftest import Cli
@@ -57,3 +58,21 @@ def test_plan_queue_for_an_assigned_reviewer_and_not_for_others(tmp_path: Path, 
     code, _, err = cli("review", audit.root, "--queue", "p", "--reviewer", "eve")
     assert code != 0 and "no items for reviewer 'eve'" in err
     audit.close()
+
+
+def test_the_next_hint_after_sample_works_as_printed(tmp_path: Path, cli: Cli) -> None:
+    """A plan dealt to ana and ben has nothing for the default reviewer (the OS user):
+    each printed command names its reviewer, and gets as far as opening the app."""
+    build_audit(tmp_path / "my audit", n=30).close()
+    code, out, err = cli(
+        "sample", tmp_path / "my audit", "--name", "round1", "--strata", "nsfw",
+        "--per-stratum", "4", "--reviewers", "ana,ben",
+    )
+    assert code == 0, err
+    hints = out.split("next: ", 1)[1].splitlines()
+    assert len(hints) == 2
+    for hint, reviewer in zip(hints, ("ana", "ben"), strict=True):
+        args = shlex.split(hint)
+        assert args[:2] == ["reviewer", "review"] and args[-2:] == ["--reviewer", reviewer]
+        code, _, err = cli(*args[1:])
+        assert code != 0 and "needs an interactive terminal" in err, err  # only the tty lacks

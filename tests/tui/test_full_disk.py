@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from reviewer.review.summary import Summary
 
 from reviewer.errors import ReviewerError
+from reviewer.review.summary import Summary
 from reviewer.store.labels import Decision, LabelStore
 from reviewer.tui.screens.summary_screen import SummaryScreen
 from tests.tui.app_fixtures import SIZE, build_app, build_audit, current_labels, press, until

@@ -78,6 +78,9 @@ def test_review_in_tmux(tmp_path: Path, tmux: Tmux) -> None:
     tmux("send-keys", "-t", "rv", "Enter")
     final = tmux.wait_for(lambda s: "EXITED" in s)
     assert "EXITED 0" in final and "Reviewer ana: 1 decision (confirm 1)" in final
+    # textual-image's Kitty probe (an APC string) must not have become the pane's title.
+    title = tmux("display-message", "-p", "-t", "rv", "#{pane_title}")
+    assert "Gi=" not in title and "a=q" not in title, title
     reopened = Audit.open(root)
     verdicts = [r["verdict"] for r in reopened.labels.current_labels().to_pylist()]
     kinds = [r["kind"] for r in reopened.labels.exposure().to_pylist()]

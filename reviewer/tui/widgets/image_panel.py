@@ -38,6 +38,7 @@ from textual_image.widget import Image as AutoImage
 from reviewer.images.blur import RevealStep, UnsafePixelsError, check_safe, step_label
 from reviewer.images.preview_cache import LOADING, Preview
 from reviewer.tui.widgets.halfcell import FastHalfcellImage
+from reviewer.tui.widgets.renderers import default_renderer
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +69,9 @@ class ImagePanel(Widget):
     Args:
         renderer: A textual-image widget class (``UnicodeImage``, ``HalfcellImage``,
             ``TGPImage``, ``SixelImage``); default: the one textual-image chose for
-            this terminal. Tests pass an explicit class. ``HalfcellImage`` is
-            drawn by :class:`FastHalfcellImage` (same cells, several times faster).
+            this terminal (half-cells in tmux, see :mod:`.renderers`). Tests pass an
+            explicit class. ``HalfcellImage`` is drawn by :class:`FastHalfcellImage`
+            (same cells, several times faster).
         text_only: Never show images (``image_mode = "text-only"``).
         reveal_key: The key named in the "press … to reveal" hint.
     """
@@ -111,7 +113,7 @@ class ImagePanel(Widget):
         classes: str | None = None,
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
-        self._renderer_class: type[Any] = _faster(renderer or AutoImage)
+        self._renderer_class: type[Any] = _faster(renderer or default_renderer() or AutoImage)
         self.text_only = text_only
         self.reveal_key = reveal_key
         self.sample_id: str | None = None

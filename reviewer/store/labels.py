@@ -381,7 +381,7 @@ class LabelStore:
         ``created_at`` carries each decision's original time (ISO 8601, UTC) where the
         source had one; the import time otherwise. Escalations quarantine, as in review.
         """
-        now = self._now()
+        now = self.timestamp()
         rows = [
             (d.sample_id, d.reviewer, d.category, d.verdict, ",".join(d.subtags) or None,
              when or now, d.seconds_on_item, d.reveal_depth, d.note, d.session_id, d.queue)

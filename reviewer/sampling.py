@@ -275,3 +275,138 @@ def interval_sample_size(
         mid = (low_n + high_n) // 2
         low_n, high_n = (low_n, mid) if enough(mid) else (mid, high_n)
     return high_n
+
+
+# ---- label budgets -------------------------------------------------------------------
+
+
+def neyman_allocation(
+    populations: Sequence[float], guesses: Sequence[float], budget: int, minimum: int = 2
+) -> np.ndarray:
+    """Labels per stratum that minimise the variance of a stratified proportion.
+
+    Neyman (1934): n_h ∝ N_h S_h with S_h = sqrt(p_h (1 − p_h)), p_h the stratum's
+    guessed share (e.g. its mean model score, clipped to [0.001, 0.999] so a band the
+    score calls certain still gets labels). Every stratum gets at least ``minimum``
+    labels (so its variance can be estimated) and at most N_h; the rest is spread by
+    largest remainders, so the total is exactly the budget (or every item).
+    """
+    big_n = np.asarray(populations, dtype=float)
+    p = np.clip(np.asarray(guesses, dtype=float), 0.001, 0.999)
+    cap = big_n.astype(int)
+    n = np.minimum(cap, minimum)
+    budget = int(min(budget, cap.sum()))
+    if n.sum() > budget:
+        raise ReviewerError(
+            f"--budget {budget}: fewer labels than strata need ({int(n.sum())}: {minimum} each)",
+            "raise --budget or use fewer score bands",
+        )
+    share = big_n * np.sqrt(p * (1 - p))
+    while n.sum() < budget:
+        open_ = n < cap
+        left = budget - int(n.sum())
+        ideal = np.where(open_, share, 0.0)
+        ideal = left * ideal / ideal.sum() if ideal.sum() > 0 else open_ * left / open_.sum()
+        add = np.minimum(np.floor(ideal).astype(int), cap - n)
+        if add.sum() == 0:  # largest remainder: one more to the strata furthest below ideal
+            order = np.argsort(-(ideal - np.floor(ideal)) - open_ * 1e-9)
+            for i in order[:left]:
+                if n[i] < cap[i]:
+                    n[i] += 1
+            continue
+        n = n + add
+    return n
+
+
+BUDGET_BANDS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 0.9)
+"""Score bands of a budget plan: fine at the bottom, where rare harm hides among many items."""
+
+
+@dataclass(frozen=True)
+class BudgetSpec:
+    """``reviewer sample --budget B --target T [--using SCORE]``.
+
+    Attributes:
+        name: Plan name.
+        budget: Labels to spend.
+        target: ``prevalence`` or ``precision:FLAG``.
+        using: The flag whose score guides the allocation (default: FLAG of the target).
+        seed: Seed of the draw.
+    """
+
+    name: str
+    budget: int
+    target: str
+    using: str | None = None
+    seed: int = 0
+
+    def score_flag(self) -> str:
+        """The score that guides the allocation; a user error when none is named."""
+        if self.using:
+            return self.using
+        if self.target.startswith("precision:"):
+            return self.target.split(":", 1)[1]
+        raise ReviewerError("--target prevalence needs --using SCORE",
+                            "e.g. --using clip_nsfw (a flag whose score rises with harm)")
+
+    def check(self) -> None:
+        """Raise a user error for inconsistent options."""
+        if not self.name.strip():
+            raise ReviewerError("--name is empty", "name the plan, e.g. --name budget1")
+        if not 2 <= self.budget <= MAX_PER_STRATUM:
+            raise ReviewerError(f"--budget {self.budget}: must be between 2 and"
+                                f" {MAX_PER_STRATUM:,}")
+        if self.target != "prevalence" and not (
+            self.target.startswith("precision:") and self.target.split(":", 1)[1]
+        ):
+            raise ReviewerError(f"--target {self.target}: unknown target",
+                                "use prevalence or precision:FLAG, e.g. precision:keyword")
+
+
+def draw_budget_plan(
+    audit: Audit, spec: BudgetSpec, replace: bool = False, progress: Progress | None = None
+) -> PlanInfo:
+    """Spend a label budget where it narrows the target's interval most, and store the plan.
+
+    Strata are bands of the guiding score (crossed with the flag set for a precision
+    target, whose other flag sets get no labels); labels are allocated by
+    :func:`neyman_allocation` with each band's mean score as its guessed share. The
+    design (strata, N_h, inclusion probabilities) is recorded like any plan's, so
+    ``reviewer stats`` estimates the target design-based and reports how many
+    simple-random-sample labels would give the same interval.
+    """
+    spec.check()
+    flag = spec.score_flag()
+    keys = (("flag",) if spec.target != "prevalence" else ()) + (f"score:{flag}",)
+    sql = stratum_sql(audit, keys, BUDGET_BANDS)
+    flagged_only = spec.target != "prevalence"
+    rows = audit.store.plans.stratum_scores(sql, keys, audit.settings, flag, flagged_only)
+    if not rows or all(mean is None for _, _, mean in rows):
+        raise ReviewerError(f"--using {flag}: no complete flag run provides this score",
+                            "run `reviewer flag` with the flagger that scores it first")
+    domain = [r for r in rows if _in_target(r[0], spec.target)]
+    if not domain:
+        raise ReviewerError(f"--target {spec.target}: no item raises that flag",
+                            "check the flag name (see `reviewer stats`)")
+    counts = neyman_allocation([n for _, n, _ in domain],
+                               [0.5 if m is None else m for _, _, m in domain], spec.budget)
+    allocation = {h: int(c) for (h, _, _), c in zip(domain, counts, strict=True)}
+    request = DrawRequest(
+        name=spec.name, seed=spec.seed, stratum_sql=sql, per_stratum=max(1, max(counts)),
+        flagged_only=flagged_only, control=0, allocation=allocation,
+        spec={"strata": list(keys), "bands": list(BUDGET_BANDS), "seed": spec.seed,
+              "budget": spec.budget, "target": spec.target, "using": flag,
+              "allocation": "neyman", "flagged_only": flagged_only, "control": 0,
+              "reviewers": []},
+    )
+    audit.store.plans.create(request, keys, audit.settings, replace=replace, progress=progress)
+    return audit.store.plans.get(spec.name)
+
+
+def _in_target(stratum: str, target: str) -> bool:
+    """Whether a stratum (``flagset | FLAG=[a,b)``) belongs to the target's domain."""
+    if target == "prevalence":
+        return True
+    flag = target.split(":", 1)[1]
+    flagset = stratum.split(" | ", 1)[0]
+    return flag in flagset.split("+")

@@ -52,29 +52,49 @@ def _bands(text: str) -> tuple[float, ...]:
     help="Share of the queue (from its start) that is overlapped.",
 )
 @click.option("--bands", default="0.5,0.7,0.9", show_default=True, help="Cuts for score:FLAG.")
+@click.option("--budget", type=int, default=None,
+              help="Spend this many labels where they narrow --target's interval most.")
+@click.option("--target", default=None,
+              help="With --budget: prevalence or precision:FLAG.")
+@click.option("--using", default=None,
+              help="With --budget: the flag whose score guides the allocation.")
 @click.option("--replace", is_flag=True, help="Draw again over an existing plan of this name.")
 @click.option("--json", "as_json", is_flag=True, help="Print the strata as JSON.")
 def sample_command(
     directory: Path, name: str, strata: str, per_stratum: int, control: int, seed: int,
-    reviewers: str, overlap: int, overlap_share: float, bands: str, replace: bool, as_json: bool,
+    reviewers: str, overlap: int, overlap_share: float, bands: str, budget: int | None,
+    target: str | None, using: str | None, replace: bool, as_json: bool,
 ) -> None:
     """Draw a stratified random review queue NAME from the audit DIRECTORY.
 
     Each stratum h contributes min(N, N_h) items drawn at random with inclusion
     probability n_h / N_h, recorded for weighted estimates; positions are shuffled.
+    With --budget B --target T, the strata are bands of a model score and the B labels
+    are allocated to them by Neyman allocation (each band's mean score as its guessed
+    share), to minimise the variance of T's estimate.
     """
     from reviewer.audit import Audit
     from reviewer.cli.progress import progress_bar
-    from reviewer.sampling import SampleSpec, draw_plan
+    from reviewer.errors import ReviewerError
+    from reviewer.sampling import BudgetSpec, SampleSpec, draw_budget_plan, draw_plan
 
     audit = Audit.open(directory)
-    spec = SampleSpec(
-        name=name, strata=_split(strata), per_stratum=per_stratum, control=control, seed=seed,
-        reviewers=_split(reviewers), overlap=overlap, overlap_share=overlap_share,
-        bands=_bands(bands),
-    )
+    if (target or using) and budget is None:
+        raise ReviewerError("--target and --using need --budget", "e.g. --budget 500")
     with progress_bar("drawing", unit="%") as progress:
-        info = draw_plan(audit, spec, replace=replace, progress=progress)
+        if budget is not None:
+            if not target:
+                raise ReviewerError("--budget needs --target",
+                                    "e.g. --target prevalence --using clip_nsfw")
+            info = draw_budget_plan(audit, BudgetSpec(name, budget, target, using, seed),
+                                    replace=replace, progress=progress)
+        else:
+            spec = SampleSpec(
+                name=name, strata=_split(strata), per_stratum=per_stratum, control=control,
+                seed=seed, reviewers=_split(reviewers), overlap=overlap,
+                overlap_share=overlap_share, bands=_bands(bands),
+            )
+            info = draw_plan(audit, spec, replace=replace, progress=progress)
     rows = audit.store.plans.strata(name).to_pylist()
     if as_json:
         click.echo(json.dumps({"plan": name, "items": info.items, "strata": rows}, indent=2))

@@ -61,6 +61,8 @@ class DrawRequest:
         flagged_only: Draw the strata from flagged samples only (the rest form the control).
         control: Unflagged items to draw as the control stratum (0: none).
         spec: The user's options, stored with the plan for the report.
+        allocation: Items to draw per stratum (a budget's Neyman allocation); strata
+            not named draw none. ``None``: ``per_stratum`` from every stratum.
     """
 
     name: str
@@ -70,6 +72,7 @@ class DrawRequest:
     flagged_only: bool
     control: int
     spec: dict[str, Any]
+    allocation: dict[str, int] | None = None
 
 
 CONTROL_STRATUM = "control (unflagged)"
@@ -216,6 +219,25 @@ class PlanQueries:
             )
         return [(str(s), int(n)) for s, n in rows]
 
+    def stratum_scores(
+        self, stratum_sql: str, keys: Sequence[str], settings: Settings, flag: str,
+        flagged_only: bool,
+    ) -> list[tuple[str, int, float | None]]:
+        """N_h and the mean score of ``flag`` (NULL where unscored) of each stratum.
+
+        ``keys`` must include ``score:FLAG`` so the flag's score is pivoted.
+        """
+        with self.db.connect() as conn:
+            self._prepare(conn, settings)
+            rows = conn.execute(
+                f"SELECT {stratum_sql} AS stratum, count(*), avg(f.score_{flag})"
+                f" FROM samples s LEFT JOIN ({flag_columns(keys)}) f USING (sample_id)"
+                " WHERE s.sample_id NOT IN (SELECT sample_id FROM _quarantine)"
+                + (" AND f.flagset IS NOT NULL" if flagged_only else "")
+                + " GROUP BY 1 ORDER BY 1"
+            ).fetchall()
+        return [(str(h), int(n), None if m is None else float(m)) for h, n, m in rows]
+
     # ---- drawing -----------------------------------------------------------------------
 
     def create(
@@ -323,6 +345,17 @@ class PlanQueries:
             [request.flagged_only, CONTROL_STRATUM, request.flagged_only],
             progress,
         )
+        if request.allocation is not None:
+            # Any subset of a simple random sample chosen without looking at the items is
+            # itself a simple random sample: keep the allocated number of the drawn ones.
+            conn.register("_alloc", pa.table({
+                "stratum": pa.array(list(request.allocation), pa.string()),
+                "n": pa.array(list(request.allocation.values()), pa.int64())}))
+            conn.execute(
+                "UPDATE _sizes SET strata_pick = list_slice(strata_pick, 1,"
+                " coalesce((SELECT n FROM _alloc a WHERE a.stratum = _sizes.stratum), 0))"
+                " WHERE NOT is_control"
+            )
         conn.execute(
             "CREATE TEMP TABLE _drawn AS SELECT unnest(pick) AS sample_id, stratum,"
             " len(pick) / population AS inclusion_prob FROM (SELECT stratum, population,"

@@ -139,6 +139,8 @@ def compute(
     step()
     by_tag = _field_by_tag(items, design, confidence)
     weighted = _field_agreement_design(items, design, confidence)
+    if weighted is not None:
+        notes += _unlabelled_strata_note(items, design)
     labelled_agreement = field_agreement(cat_labels, confidence)
     step()
     between = reviewer_agreement(cat_labels, confidence)
@@ -367,6 +369,17 @@ def _field_agreement_design(
         out[f"percent_agreement_cut_{cut}"] = _share_as_coefficient(p_o, lambda v: v)
         out[f"pabak_cut_{cut}"] = _share_as_coefficient(p_o, lambda v: 2 * v - 1)
     return out
+
+
+def _unlabelled_strata_note(items: pd.DataFrame, design: Design) -> list[str]:
+    """A note when the people-vs-tag coefficients cannot cover every stratum."""
+    labelled = set(items.loc[items["stratum"].notna(), "stratum"])
+    empty = [n for n in design.names if n not in labelled]
+    if not empty:
+        return []
+    shown = ", ".join(empty[:3]) + (" …" if len(empty) > 3 else "")
+    return [f"people vs the tag: {len(empty)} stratum(s) without labels ({shown}) are left"
+            " out; the coefficients describe the labelled strata"]
 
 
 def _share_as_coefficient(

@@ -88,7 +88,7 @@ def weighted_coefficients(
     variance = _jackknife_variance(counts, per_stratum, total, w, m, big_n, full, q)
     df = max(n_items - int((m > 0).sum()), 1)
     t = float(sps.t.ppf(0.5 + confidence / 2, df))
-    return {k: _estimate(k, full[k], variance[k], t, data, counts, confidence, n_items)
+    return {k: _estimate(k, full[k], variance[k], t, counts, confidence, n_items)
             for k in wanted}
 
 
@@ -117,9 +117,10 @@ def _jackknife_variance(
 
 
 def _estimate(
-    name: str, value: np.ndarray, variance: float, t: float, data: WeightedTable,
-    counts: np.ndarray, confidence: float, n_items: int,
+    name: str, value: np.ndarray, variance: float, t: float, counts: np.ndarray,
+    confidence: float, n_items: int,
 ) -> Estimate:
+    """One coefficient with its t interval, or why it has none."""
     value_f = float(value)
     constant = _constant_rater(counts)
     if constant and name != "percent_agreement":

@@ -55,7 +55,8 @@ METHOD_NOTES = [
      "NSFW tag, binarised at UNSURE and at NSFW for Cohen's κ, Gwet's AC1, PABAK and percent "
      "agreement, and on the 3-level scale (reject < unsure < confirm) for weighted κ. Every "
      "coefficient is computed from the design-weighted table (N_h / m_h per item); κ and AC1 "
-     "get stratified jackknife (JKn) standard errors with a t(m − H) interval, percent "
+     "get stratified jackknife (JKn) standard errors, each stratum at least its add-half "
+     "linearised variance, with a t(m − H) interval, percent "
      "agreement the Korn–Graubard interval and PABAK = 2·p_o − 1 its mapped interval. "
      "A rater that used one category for every item makes κ uninformative (said, not 0)."),
     ("Agreement among reviewers", "Among labelled items judged by two or more reviewers, binary "

@@ -176,3 +176,15 @@ def test_a_constant_rater_is_uninformative_not_zero() -> None:
                          np.array([100]), 2)
     kappa = weighted_coefficients(data)["cohen_kappa"]
     assert kappa.value is None and kappa.note is not None and "uninformative" in kappa.note
+
+
+def test_strata_whose_labels_all_agree_still_leave_the_coefficients_uncertain() -> None:
+    """Every UNLIKELY item benign, every NSFW item harmful: the jackknife sees no spread,
+    yet 20 labels per stratum cannot prove perfect agreement in 9,100 items."""
+    stratum = np.repeat([0, 1], 20)
+    human = np.repeat([0, 1], 20)
+    data = WeightedTable(stratum, human, human.copy(), np.array([9000, 100]), 2)
+    est = weighted_coefficients(data)
+    for name in ("cohen_kappa", "gwet_ac1"):
+        assert est[name].value == pytest.approx(1.0)
+        assert est[name].low is not None and est[name].low < 0.95, name

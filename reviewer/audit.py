@@ -188,6 +188,16 @@ class Audit:
                 "check the audit folder is yours, writable, and not on a full disk",
             ) from exc
 
+    def require_writable(self, command: str) -> None:
+        """Refuse ``command`` in one line before it starts writing into a read-only audit."""
+        if self.read_only:
+            raise ReviewerError(
+                f"{self.root}: the audit folder is read-only here, `reviewer {command}` would"
+                " change it",
+                f"{command} in a writable copy of the audit (info, stats and report work on"
+                " this one)",
+            )
+
     def reviewer_name(self, explicit: str | None = None) -> str:
         """The reviewer: the option, else ``reviewer.toml``, else the OS user."""
         if explicit:

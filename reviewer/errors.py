@@ -33,6 +33,26 @@ class ReviewerError(Exception):
         return neutralise(" ".join(text.split()))
 
 
+class ReviewerWarning(UserWarning):
+    """Something the user should know that does not stop the command (a damaged run.json
+    left out); the CLI prints it as one ``warning:`` line, notebooks see a Python warning."""
+
+
+DISK_FULL_EXIT = 28
+"""Exit status for a full disk (ENOSPC), the same from every command."""
+
+
+def disk_full(where: str = "") -> ReviewerError:
+    """The one-line error for a full disk; ``where`` names the file, when known."""
+    place = f" while writing {where}" if where else ""
+    return ReviewerError(
+        f"disk full{place}",
+        "free space on the disk of the audit folder (and of --out) and retry;"
+        " what was already saved is kept",
+        exit_code=DISK_FULL_EXIT,
+    )
+
+
 class NotAnAuditError(ReviewerError):
     """The folder given is not an audit (no ``audit.duckdb``)."""
 

@@ -10,13 +10,47 @@ from __future__ import annotations
 
 import errno
 import sys
+import warnings
 from typing import Any
 
 import click
 
 from reviewer import __version__
 from reviewer.cli.output import echo
-from reviewer.errors import ReviewerError
+from reviewer.errors import ReviewerError, ReviewerWarning, disk_full
+
+
+def _os_error(exc: OSError) -> ReviewerError | None:
+    """A full disk or a folder that cannot be written, as the user's one-line error."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        # Arrow's write errors carry no file name: never print an empty one.
+        return disk_full(str(exc.filename) if exc.filename else "")
+    if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        where = exc.filename or "a file of the audit"
+        return ReviewerError(
+            f"{where}: cannot write ({exc.strerror})",
+            "the folder is read-only or not yours: use a writable copy of the audit for ingest,"
+            " flag, sample and review; what was already saved is kept",
+        )
+    return None
+
+
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: Any = None,
+    line: str | None = None,
+) -> None:
+    """Reviewer warnings as one ``warning:`` line; others as Python prints them."""
+    if issubclass(category, ReviewerWarning):
+        echo(f"warning: {' '.join(str(message).split())}", err=True)
+    else:
+        _PYTHON_SHOWWARNING(message, category, filename, lineno, file, line)
+
+
+_PYTHON_SHOWWARNING = warnings.showwarning
 
 
 def _usage_error(exc: click.UsageError) -> None:
@@ -53,7 +87,10 @@ class ReviewerGroup(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            with warnings.catch_warnings():
+                warnings.simplefilter("default", ReviewerWarning)
+                warnings.showwarning = _show_warning
+                return super().invoke(ctx)
         except _HELP_ERRORS:
             raise
         except click.UsageError as exc:
@@ -65,16 +102,11 @@ class ReviewerGroup(click.Group):
             click.echo("interrupted: what was already saved is kept", err=True)
             sys.exit(130)
         except OSError as exc:
-            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-                # Arrow's write errors carry no file name: never print an empty one.
-                where = f" while writing {exc.filename}" if exc.filename else ""
-                click.echo(
-                    f"error: disk full{where} — free space on the disk of the audit folder"
-                    " (and of --out) and retry; what was already saved is kept",
-                    err=True,
-                )
-                sys.exit(28)
-            raise
+            error = _os_error(exc)
+            if error is None:
+                raise
+            click.echo(f"error: {error.one_line()}", err=True)
+            sys.exit(error.exit_code)
 
 
 @click.group(cls=ReviewerGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -106,6 +106,7 @@ def flag_command(
 
     audit = Audit.open(directory)
     try:
+        audit.require_writable("flag")
         if flagger_name.strip().lower() == "all":
             names = list(FLAGGERS)
         else:

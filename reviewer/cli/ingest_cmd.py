@@ -36,6 +36,7 @@ def ingest_command(
     if dataset is not None and not dataset.strip():
         raise ReviewerError("--dataset: the name is empty", "give a name, or leave --dataset out")
     audit = Audit.open(directory)
+    audit.require_writable("ingest")
     with progress_bar("ingesting", unit="rows") as progress:
         report = ingest(
             audit.store, list(sources), dataset=dataset, images=images, progress=progress

@@ -67,6 +67,7 @@ def run_review(audit: Audit, reviewer_name: str | None, queue_name: str | None) 
         )
     name = check_reviewer_name(audit.reviewer_name(reviewer_name))
     validate_keymap(audit.settings.keys)
+    _check_label_store(audit)
     if queue_name is not None:
         _check_plan(audit, name, queue_name)
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
@@ -88,6 +89,15 @@ def run_review(audit: Audit, reviewer_name: str | None, queue_name: str | None) 
         summary = ready.session.end()
     for line in summary.lines():
         click.echo(line)
+
+
+def _check_label_store(audit: Audit) -> None:
+    """Refuse to add decisions to a damaged label file (SQLite's quick_check, before the app)."""
+    from reviewer.store.damage import damaged_labels_error
+
+    findings = audit.labels.check()
+    if findings:
+        raise damaged_labels_error(audit.paths.labels, findings[0])
 
 
 def _check_plan(audit: Audit, reviewer: str, plan: str) -> None:

@@ -19,6 +19,7 @@ through :meth:`RunDir.write_part`; this runner then checks and completes the run
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -174,9 +175,11 @@ def _open_run(
                 list(flagger.inputs), run.todo_path, datasets, sample, seed
             )
         run.save()
-    except BaseException as exc:
-        run.mark(FAILED, error=f"snapshot failed: {exc}")
+    except BaseException:
+        # No work list, no scores: the folder holds nothing worth keeping (an unknown
+        # --dataset, a full disk), and marking it failed would need disk space too.
         run.unlock()
+        shutil.rmtree(run.path, ignore_errors=True)
         raise
     return run
 

@@ -22,12 +22,12 @@ workers (:meth:`RunDir.write_part` is safe from any process).
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import hashlib
 import json
 import os
 import re
+import warnings
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -39,7 +39,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from reviewer.errors import ReviewerError
+from reviewer.errors import ReviewerError, ReviewerWarning
 
 RUNNING, COMPLETE, FAILED = "running", "complete", "failed"
 _PART = re.compile(r"^part-(\d{5,})\.parquet$")
@@ -130,7 +130,8 @@ class RunDir:
             info = RunInfo(**data)
         except (OSError, ValueError, TypeError) as exc:
             raise ReviewerError(
-                f"{path}: unreadable run.json ({exc})", "delete the folder"
+                f"{path}: unreadable run.json ({exc})",
+                "move the run folder away and run `reviewer flag` again for this flagger",
             ) from exc
         info.path = str(path)
         return cls(path, info)
@@ -302,8 +303,12 @@ def list_runs(scores_dir: Path | None, flagger: str | None = None) -> list[RunDi
             continue
         for path in sorted(root.iterdir()):
             if (path / "run.json").exists():
-                with contextlib.suppress(ReviewerError):
+                try:
                     runs.append(RunDir.load(path))
+                except ReviewerError as exc:
+                    # Left out, but said: silence would read as "this flagger never ran".
+                    warnings.warn(f"{exc.one_line()}; its scores are left out",
+                                  ReviewerWarning, stacklevel=2)
     return sorted(runs, key=lambda r: r.info.run_id)
 
 

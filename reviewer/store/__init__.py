@@ -60,7 +60,10 @@ class Store:
         busy_timeout_s: float = 60.0,
         read_only: bool = False,
     ) -> None:
-        self.db = Database(path, labels, busy_timeout_s=busy_timeout_s, read_only=read_only)
+        self.db = Database(
+            path, labels, busy_timeout_s=busy_timeout_s, read_only=read_only,
+            scores_dir=scores_dir,
+        )
         self.scores_dir = scores_dir
         self.flag_views = FlagViews(scores_dir)
         self.samples = SampleQueries(self.db)

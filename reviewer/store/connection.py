@@ -39,6 +39,8 @@ class ConnectionFactory:
         temp_dir: Where DuckDB may spill when a query outgrows memory.
         memory_limit: DuckDB's memory limit, so ingest of huge files stays bounded.
         read_only: Refuse write connections with a clear error (a read-only audit).
+        diagnose: Turns a DuckDB error raised while a connection is in use into the
+            user's one-line error (a damaged block, a full disk), or ``None`` for a bug.
     """
 
     def __init__(
@@ -48,8 +50,10 @@ class ConnectionFactory:
         temp_dir: Path | None = None,
         memory_limit: str = "2GB",
         read_only: bool = False,
+        diagnose: Callable[[BaseException], ReviewerError | None] | None = None,
     ) -> None:
         self.path = path
+        self.diagnose = diagnose
         self.read_only = read_only
         self.busy_timeout_s = busy_timeout_s
         self.temp_dir = temp_dir
@@ -84,6 +88,11 @@ class ConnectionFactory:
         conn = self._connect(write)
         try:
             yield conn
+        except duckdb.Error as exc:
+            explained = self.diagnose(exc) if self.diagnose is not None else None
+            if explained is None:
+                raise
+            raise explained from exc
         finally:
             conn.close()
 
@@ -103,6 +112,9 @@ class ConnectionFactory:
                 conn = duckdb.connect(str(self.path), read_only=not write)
             except duckdb.Error as exc:
                 if not _is_lock_conflict(exc):
+                    explained = self.diagnose(exc) if self.diagnose is not None else None
+                    if explained is not None:
+                        raise explained from exc
                     raise ReviewerError(
                         f"{self.path}: cannot open the audit database ({_first_line(exc)})",
                         "check the file is a reviewer audit and not corrupt",

@@ -21,6 +21,7 @@ import pyarrow as pa
 
 from reviewer.errors import ReviewerError
 from reviewer.store.connection import ConnectionFactory
+from reviewer.store.damage import explain_duckdb_error
 from reviewer.store.labels import LabelStore
 from reviewer.store.schema import DDL, SCHEMA_VERSION
 
@@ -34,6 +35,7 @@ class Database:
         busy_timeout_s: How long to wait for another process's lock.
         read_only: Refuse writes (an audit in a folder this user cannot write); DuckDB
             then spills to the system's temporary folder instead of the audit's cache.
+        scores_dir: The flag runs' folder, to name a damaged score part in an error.
     """
 
     def __init__(
@@ -42,13 +44,19 @@ class Database:
         labels: LabelStore | None = None,
         busy_timeout_s: float = 60.0,
         read_only: bool = False,
+        scores_dir: Path | None = None,
     ) -> None:
         temp_dir = path.parent / "cache" / "duckdb_tmp" if path is not None else None
         if read_only and path is not None:
             temp_dir = Path(tempfile.gettempdir()) / f"reviewer-duckdb-{os.getuid()}"
         self.path = path
+        self.scores_dir = scores_dir
         self.factory = ConnectionFactory(
-            path, busy_timeout_s=busy_timeout_s, temp_dir=temp_dir, read_only=read_only
+            path,
+            busy_timeout_s=busy_timeout_s,
+            temp_dir=temp_dir,
+            read_only=read_only,
+            diagnose=lambda exc: explain_duckdb_error(exc, path, scores_dir),
         )
         self.labels = labels if labels is not None else LabelStore(None)
 
@@ -81,7 +89,8 @@ class Database:
             try:
                 return conn.sql(sql, params=list(params) or None).to_arrow_table()
             except duckdb.Error as exc:
-                raise ReviewerError(f"query failed: {_first_line(exc)}") from exc
+                explained = explain_duckdb_error(exc, self.path, self.scores_dir)
+                raise explained or ReviewerError(f"query failed: {_first_line(exc)}") from exc
 
     def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
         """Run a query that returns one value."""

@@ -17,11 +17,12 @@ from pathlib import Path
 import duckdb
 
 from reviewer.config import Settings
-from reviewer.errors import ReviewerError
+from reviewer.errors import DISK_FULL_EXIT, ReviewerError
 from reviewer.flaggers.base import FLAG_NAMES
 from reviewer.store import export_sql as q
 from reviewer.store.connection import fetch_with_progress
 from reviewer.store.core import Database
+from reviewer.store.damage import explain_duckdb_error
 from reviewer.store.samples import column_name
 from reviewer.store.scores import FlagViews
 
@@ -252,6 +253,9 @@ def _copy_with_progress(
     try:
         rows = fetch_with_progress(conn, sql, progress=progress)
     except duckdb.IOException as error:
+        explained = explain_duckdb_error(error, None)
+        if explained is not None and explained.exit_code == DISK_FULL_EXIT:
+            raise explained from error
         raise ReviewerError(
             f"cannot write the export ({str(error).splitlines()[0]})",
             "check the folder is writable and has free space",

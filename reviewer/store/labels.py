@@ -27,7 +27,8 @@ from typing import Any
 
 import pyarrow as pa
 
-from reviewer.errors import ReviewerError
+from reviewer.errors import ReviewerError, disk_full
+from reviewer.store.damage import damaged_labels_error
 
 VERDICTS = ("confirm", "reject", "unsure", "skip", "escalate")
 EXPOSURE_KINDS = (
@@ -154,6 +155,41 @@ def _connect_read_only(path: Path) -> sqlite3.Connection:
     return conn
 
 
+def _connect_immutable(path: Path) -> sqlite3.Connection:
+    """A read-only connection that needs no lock file (nothing can be written anyway)."""
+    uri = f"{path.resolve().as_uri()}?mode=ro&immutable=1"
+    return sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+
+
+def _refuse_emptied(path: Path) -> None:
+    """A 0-byte label file held decisions once (SQLite writes its header at creation):
+    reading it as "no labels" would hide their loss."""
+    wal = path.with_name(path.name + "-wal")
+    if path.exists() and path.stat().st_size == 0 and not (wal.exists() and wal.stat().st_size):
+        raise ReviewerError(
+            f"{path}: the label store is empty (0 bytes): its decisions are gone",
+            "restore labels/labels.sqlite from a backup; to start with no labels, delete the"
+            " empty file",
+        )
+
+
+def _can_read_while_full(path: Path, exc: sqlite3.Error) -> bool:
+    """The disk is full, the file exists and no WAL holds decisions it lacks."""
+    wal = path.with_name(path.name + "-wal")
+    if not path.exists() or (wal.exists() and wal.stat().st_size > 0):
+        return False
+    try:
+        stats = os.statvfs(path.parent)
+    except OSError:
+        return False
+    return stats.f_bavail * stats.f_frsize < 1 << 20 and isinstance(exc, sqlite3.OperationalError)
+
+
+def _is_damage(exc: sqlite3.DatabaseError) -> bool:
+    text = str(exc).lower()
+    return "malformed" in text or "not a database" in text or "corrupt" in text
+
+
 def _open_hint(exc: sqlite3.Error) -> str:
     """What to do when the label file will not open: damaged file, or a folder problem."""
     text = str(exc).lower()
@@ -233,7 +269,10 @@ class LabelStore:
         self._events_last = 0
         self._current: tuple[pa.Table, pa.Table] | None = None
         self._lock = threading.RLock()
+        self._refusal: ReviewerError | None = None
         target = ":memory:" if path is None else str(path)
+        if path is not None:
+            _refuse_emptied(path)
         try:
             if read_only and path is not None and path.exists():
                 self._conn = _connect_read_only(path)
@@ -250,6 +289,12 @@ class LabelStore:
             self._conn.execute("PRAGMA busy_timeout=30000")
             self._conn.executescript(_SCHEMA)
         except sqlite3.Error as exc:
+            if path is not None and _can_read_while_full(path, exc):
+                # 0 bytes free: SQLite cannot even create its -shm file, but with no
+                # pending WAL the file alone is exact; reading works, saving is refused.
+                self._conn = _connect_immutable(path)
+                self._refusal = disk_full(str(path))
+                return
             raise ReviewerError(
                 f"{target}: cannot open the label store ({exc})", _open_hint(exc)
             ) from exc
@@ -268,6 +313,8 @@ class LabelStore:
         the caller gets one :class:`ReviewerError` and the connection stays usable
         for a retry once space is freed.
         """
+        if self._refusal is not None:
+            raise self._refusal
         if self.read_only:
             raise ReviewerError(
                 f"{self.path}: the audit was opened read-only, nothing can be saved",
@@ -298,6 +345,31 @@ class LabelStore:
         if self._conn.in_transaction:
             self._conn.execute("ROLLBACK")
 
+    @contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        """The connection for a read; a damaged page becomes one line naming the file."""
+        with self._lock:
+            try:
+                yield self._conn
+            except sqlite3.DatabaseError as exc:
+                if self.path is None or not _is_damage(exc):
+                    raise
+                raise damaged_labels_error(self.path, str(exc)) from exc
+
+    def check(self) -> list[str]:
+        """SQLite's ``PRAGMA quick_check``: ``[]`` when the file is sound, else its findings.
+
+        Asked before a review session opens, so nobody keeps adding decisions to a
+        damaged file, and by ``reviewer doctor``.
+        """
+        with self._lock:
+            try:
+                rows = self._conn.execute("PRAGMA quick_check").fetchall()
+            except sqlite3.DatabaseError as exc:
+                return [str(exc)]
+        found = [str(r[0]) for r in rows]
+        return [] if found == ["ok"] else found
+
     def timestamp(self) -> str:
         """Now, as the UTC ISO string every row of this store carries."""
         return self.clock().astimezone(UTC).isoformat(timespec="microseconds")
@@ -316,8 +388,8 @@ class LabelStore:
 
     def reviewers(self) -> list[str]:
         """Known reviewers, sorted."""
-        with self._lock:
-            rows = self._conn.execute("SELECT name FROM reviewers ORDER BY name").fetchall()
+        with self._reading() as conn:
+            rows = conn.execute("SELECT name FROM reviewers ORDER BY name").fetchall()
         return [r[0] for r in rows]
 
     def require_reviewer(self, name: str) -> None:
@@ -470,8 +542,8 @@ class LabelStore:
         so the app does not hold every event of the audit in memory. A standing
         decision exists exactly when some event is neither an undo nor undone.
         """
-        with self._lock:
-            rows = self._conn.execute(
+        with self._reading() as conn:
+            rows = conn.execute(
                 f"SELECT DISTINCT sample_id FROM events WHERE reviewer = ? AND {_STANDING}",
                 (reviewer,),
             ).fetchall()
@@ -486,7 +558,7 @@ class LabelStore:
         snapshot; if the counts disagree (events deleted by hand with sqlite3)
         everything is read again.
         """
-        with self._lock:
+        with self._reading():
             cached, last = self._events, self._events_last
             self._conn.execute("BEGIN")
             try:
@@ -512,8 +584,8 @@ class LabelStore:
 
     def quarantined_ids(self) -> set[str]:
         """Samples escalated by anyone: never shown again."""
-        with self._lock:
-            rows = self._conn.execute("SELECT sample_id FROM quarantine").fetchall()
+        with self._reading() as conn:
+            rows = conn.execute("SELECT sample_id FROM quarantine").fetchall()
         return {r[0] for r in rows}
 
     # ---- exposure --------------------------------------------------------------
@@ -555,8 +627,8 @@ class LabelStore:
         if since is not None:
             sql += " AND created_at >= ?"
             params.append(since)
-        with self._lock:
-            rows = self._conn.execute(sql + " ORDER BY id", params).fetchall()
+        with self._reading() as conn:
+            rows = conn.execute(sql + " ORDER BY id", params).fetchall()
         names = ["reviewer", "session_id", "kind", "sample_id", "depth", "seconds", "created_at"]
         types = [pa.string(), pa.string(), pa.string(), pa.string(), pa.int64(), pa.float64(),
                  pa.string()]
@@ -579,8 +651,8 @@ class LabelStore:
 
     def position(self, reviewer: str, queue: str) -> int:
         """The saved position in a queue, 0 when none."""
-        with self._lock:
-            row = self._conn.execute(
+        with self._reading() as conn:
+            row = conn.execute(
                 "SELECT position FROM positions WHERE reviewer = ? AND queue = ?", (reviewer, queue)
             ).fetchone()
         return int(row[0]) if row else 0

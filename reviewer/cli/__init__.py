@@ -120,6 +120,7 @@ def _register() -> None:
         agreement_cmd,
         audit_cmd,
         demo_cmd,
+        doctor_cmd,
         export_cmd,
         flag_cmd,
         hcr_cmd,
@@ -144,6 +145,7 @@ def _register() -> None:
         agreement_cmd,
         report_cmd,
         export_cmd,
+        doctor_cmd,
     ):
         for command in module.COMMANDS:
             main.add_command(command)

@@ -127,7 +127,7 @@ class ExportQueries:
             if spec.mode == "wide":
                 rows = self._copy_wide(conn, spec, flags, target, fmt, progress)
             else:
-                rows = _copy_with_progress(conn, _copy_sql(select, target, fmt), progress)
+                rows = _copy_with_progress(conn, _copy_sql(conn, select, target, fmt), progress)
             withheld = 0
             if spec.mode != "removal":
                 row = conn.execute("SELECT count(*) FROM quarantine").fetchone()
@@ -165,7 +165,7 @@ class ExportQueries:
         try:
             if passes == 1:
                 select = self._export_select(conn, spec, flags)
-                return _copy_with_progress(conn, _copy_sql(select, target, fmt), progress)
+                return _copy_with_progress(conn, _copy_sql(conn, select, target, fmt), progress)
             return self._copy_passes(conn, spec, flags, target, fmt, passes, progress)
         finally:
             conn.execute("RESET disabled_optimizers")
@@ -189,13 +189,13 @@ class ExportQueries:
                 part = parts_dir / f"part-{i:05d}.parquet"
                 select = self._export_select(conn, spec, flags, (i, passes))
                 rows += _copy_with_progress(
-                    conn, _copy_sql(select, part, "parquet"), _scaled(progress, i, passes + 1)
+                    conn, _copy_sql(conn, select, part, "parquet"), _scaled(progress, i, passes + 1)
                 )
                 parts.append(part)
             listed = ", ".join(q.lit(str(p)) for p in parts)
             _copy_with_progress(
                 conn,
-                _copy_sql(f"SELECT * FROM read_parquet([{listed}])", target, fmt),
+                _copy_sql(conn, f"SELECT * FROM read_parquet([{listed}])", target, fmt),
                 _scaled(progress, passes, passes + 1),
             )
             return rows
@@ -221,8 +221,38 @@ class ExportQueries:
         return q.wide_select(spec, q.OutputColumns(sample=renamed, flags=flags), part)
 
 
-def _copy_sql(select: str, target: Path, fmt: str) -> str:
+def _copy_sql(conn: duckdb.DuckDBPyConnection, select: str, target: Path, fmt: str) -> str:
+    if fmt == "csv":
+        select = _csv_safe(conn, select)
     return f"COPY ({select}) TO {q.lit(str(target))} ({_COPY_OPTIONS[fmt]})"
+
+
+_FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
+"""Leading characters a spreadsheet reads as a formula (OWASP, "CSV Injection")."""
+
+
+def _csv_safe(conn: duckdb.DuckDBPyConnection, select: str) -> str:
+    """``select`` with every text cell that starts like a formula prefixed with ``'``.
+
+    A caption such as ``=HYPERLINK(...)`` or ``+cmd|' /C calc'!A0`` opened in a
+    spreadsheet would run; OWASP's advice is a leading single quote, which the
+    spreadsheet shows as text. Only CSV gets it: Parquet and JSON lines are read
+    by programs and stay byte-exact. Numbers (a negative score) are left alone.
+    """
+    described = conn.execute(f"DESCRIBE {select}").fetchall()
+    leads = ", ".join(q.lit(c) for c in _FORMULA_LEADS)
+    quote = q.lit("'")
+    columns = []
+    for name, kind, *_ in described:
+        ident = '"' + str(name).replace('"', '""') + '"'
+        if str(kind).upper() == "VARCHAR":
+            columns.append(
+                f"CASE WHEN left({ident}, 1) IN ({leads}) THEN {quote} || {ident}"
+                f" ELSE {ident} END AS {ident}"
+            )
+        else:
+            columns.append(ident)
+    return f"SELECT {', '.join(columns)} FROM ({select})"
 
 
 def _scaled(progress: Progress | None, step: int, steps: int) -> Progress | None:

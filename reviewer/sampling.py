@@ -217,14 +217,18 @@ def plan_sizes(
     """Labels needed per stratum of the audit for a ±margin interval on its proportion."""
     check_strata(strata, bands)
     sql = stratum_sql(audit, strata, bands)
+    # Two halves of one bar: counting the strata in DuckDB, then each stratum's search.
+    counting = None if progress is None else (lambda done, _: progress(done // 2, 100))
     populations = audit.store.plans.stratum_populations(
-        sql, strata, audit.settings, flagged_only, progress=progress
+        sql, strata, audit.settings, flagged_only, progress=counting
     )
     needs = []
-    for stratum, population in populations:
+    for i, (stratum, population) in enumerate(populations, start=1):
         n0, _ = sample_size(margin, confidence, expected, population)
         needed = interval_sample_size(margin, confidence, expected, population)
         needs.append(SizeNeed(stratum, population, n0, needed))
+        if progress is not None:
+            progress(50 + 50 * i // len(populations), 100)
     return needs
 
 

@@ -155,6 +155,10 @@ def fetch_with_progress(
     """
     if progress is None:
         return conn.execute(sql, params).fetchall()
+    # Without the progress bar enabled DuckDB tracks nothing and query_progress() stays -1;
+    # enabled but not printed, it only counts.
+    conn.execute("SET enable_progress_bar = true")
+    conn.execute("SET enable_progress_bar_print = false")
     result: dict[str, Any] = {}
     # An Event, not Thread.join: a Ctrl-C inside join() can leave the thread looking
     # finished on Python 3.11 while DuckDB still runs (the connection then refuses to close).
@@ -169,11 +173,13 @@ def fetch_with_progress(
             done.set()
 
     threading.Thread(target=work, name="reviewer-query", daemon=True).start()
+    shown = 0.0
     try:
         while not done.wait(0.25):
-            percent = conn.query_progress()
-            if percent >= 0:
-                progress(int(percent), 100)
+            # Called on every poll, even while DuckDB cannot tell (-1): the bar must appear
+            # after a second whatever the query's shape.
+            shown = max(shown, conn.query_progress())
+            progress(int(shown), 100)
     except BaseException:
         conn.interrupt()
         done.wait()

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import io
+import html
+import re
 from dataclasses import dataclass
 from typing import Any
-
-from rich.console import Console
 
 from reviewer.config import Settings
 from reviewer.review.queue import Queue
@@ -55,19 +54,28 @@ def make_session(
     return session, labels, clock
 
 
-def screen_text(app: Any) -> str:
-    """The current screen as plain text (what a terminal of the app's size shows)."""
+CELL_WIDTH = 12.2
+"""Pixels per column in Textual's SVG screenshot (Rich: 0.61 × its 20 px font)."""
+_SVG_TEXT = re.compile(
+    r'<text class="[^"]*" x="([\d.]+)" y="[\d.]+" textLength="[\d.]+" '
+    r'clip-path="url\(#[^"]*-line-(\d+)\)">(.*?)</text>',
+    re.S,
+)
+
+
+def screen_lines(app: Any) -> list[str]:
+    """The characters on screen, line by line, read from Textual's public SVG screenshot
+    (``App.export_screenshot``): what a terminal of the app's size shows."""
     width, height = app.size
-    console = Console(
-        width=width,
-        height=height,
-        file=io.StringIO(),
-        force_terminal=True,
-        color_system="truecolor",
-        record=True,
-        legacy_windows=False,
-        safe_box=False,
-    )
-    update = app.screen._compositor.render_update(full=True, screen_stack=app._background_screens)
-    console.print(update)
-    return console.export_text(styles=False)
+    rows = [[" "] * width for _ in range(height)]
+    for x, line, text in _SVG_TEXT.findall(app.export_screenshot()):
+        row, col = int(line), round(float(x) / CELL_WIDTH)
+        for i, char in enumerate(html.unescape(text).replace("\xa0", " ").rstrip("\n")):
+            if row < height and 0 <= col + i < width:
+                rows[row][col + i] = char
+    return ["".join(r).rstrip() for r in rows]
+
+
+def screen_text(app: Any) -> str:
+    """The current screen as plain text."""
+    return "\n".join(screen_lines(app))

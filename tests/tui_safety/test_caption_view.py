@@ -9,6 +9,7 @@ from textual.app import App, ComposeResult
 from textual.widgets import Static
 
 from reviewer.tui.widgets.caption_view import CaptionView
+from tests.tui.helpers import screen_lines
 
 from .test_text_safety import HOSTILE_PIECES, forbidden, hostile
 
@@ -16,11 +17,6 @@ from .test_text_safety import HOSTILE_PIECES, forbidden, hostile
 class CaptionApp(App[None]):
     def compose(self) -> ComposeResult:
         yield CaptionView()
-
-
-def screen_lines(app: App[None]) -> list[str]:
-    """The characters on screen, line by line (what the terminal would be sent as text)."""
-    return [strip.text for strip in app.screen._compositor.render_strips()]
 
 
 @settings(max_examples=100, deadline=None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 from typing import Any
 
 import numpy as np
@@ -22,6 +23,7 @@ from reviewer.images.blur import (
 )
 from reviewer.images.preview_cache import LOADING, Preview, PreviewCache
 from reviewer.tui.widgets.image_panel import REFUSED, RENDER_HOOKS, TEXT_ONLY, ImagePanel
+from tests.tui.helpers import CELL_WIDTH
 
 from ._images import checkerboard, detail_energy
 
@@ -164,23 +166,48 @@ async def test_render_hooks_see_every_hand_off(detailed, render_log):
     assert seen == [("a", RevealStep.LIGHT)]
 
 
+_FILLS = re.compile(r"\.([\w-]+) \{ fill: (#[0-9a-f]{6})")
+_RECTS = re.compile(
+    r'<rect fill="(#[0-9a-f]{6})" x="([\d.]+)" y="([\d.]+)" width="([\d.]+)" height="[\d.]+" '
+    r'shape-rendering'
+)
+_BLOCKS = re.compile(
+    r'<text class="([^"]*)" x="([\d.]+)" y="[\d.]+" textLength="[\d.]+" '
+    r'clip-path="url\(#[^"]*-line-(\d+)\)">(▀+)</text>'
+)
+LINE_HEIGHT = 24.4
+"""Pixels per line in Textual's SVG screenshot (Rich: 1.22 × its 20 px font; rows start 1.5
+px down)."""
+
+
+def _rgb(colour: str) -> tuple[int, int, int]:
+    return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)
+
+
 def terminal_cells(app: App[None]) -> np.ndarray:
     """The colours of the half-cell blocks on screen as an RGB array (2 pixels per cell).
 
-    This is what the terminal is actually sent for the image, after textual-image
-    and Textual's compositor: the end of the pipeline.
+    Read from Textual's public SVG screenshot (``App.export_screenshot``): the upper half
+    of each ``▀`` cell is its text colour, the lower half its background. This is what
+    the terminal is sent for the image, after textual-image and Textual's compositor.
     """
+    svg = app.export_screenshot()
+    fills = dict(_FILLS.findall(svg))
+    backgrounds: dict[tuple[int, int], str] = {}
+    for colour, x, y, width in _RECTS.findall(svg):
+        row, col = round((float(y) - 1.5) / LINE_HEIGHT), round(float(x) / CELL_WIDTH)
+        for c in range(col, col + round(float(width) / CELL_WIDTH)):
+            backgrounds[row, c] = colour
+    lines: dict[int, tuple[list[tuple[int, int, int]], list[tuple[int, int, int]]]] = {}
+    for cls, x, line, blocks in _BLOCKS.findall(svg):
+        top, bottom = lines.setdefault(int(line), ([], []))
+        col = round(float(x) / CELL_WIDTH)
+        for c in range(col, col + len(blocks)):
+            top.append(_rgb(fills[cls]))
+            bottom.append(_rgb(backgrounds[int(line), c]))
     rows: list[list[tuple[int, int, int]]] = []
-    for strip in app.screen._compositor.render_strips():
-        top: list[tuple[int, int, int]] = []
-        bottom: list[tuple[int, int, int]] = []
-        for segment in strip:
-            if segment.text and set(segment.text) == {"▀"} and segment.style:
-                for _ in segment.text:
-                    top.append(tuple(segment.style.color.get_truecolor()))
-                    bottom.append(tuple(segment.style.bgcolor.get_truecolor()))
-        if top:
-            rows += [top, bottom]
+    for line in sorted(lines):
+        rows += list(lines[line])
     return np.array(rows, dtype=np.uint8)
 
 

@@ -48,6 +48,7 @@ def test_nothing_found_falls_back_to_the_checkout_path(
     assert assets.assets_dir() == assets.CHECKOUT
 
 
+@pytest.mark.slow  # builds the wheel
 def test_the_wheel_ships_every_asset(tmp_path: Path) -> None:
     """Built as pip would build it: each file of assets/ is in the wheel's data/share."""
     had_build = (ROOT / "build").exists()

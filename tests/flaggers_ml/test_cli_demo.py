@@ -18,7 +18,7 @@ import pytest
 from reviewer.cli.demo_cmd import build_demo_audit
 from tests.conftest import Cli
 
-pytestmark = pytest.mark.ml
+pytestmark = [pytest.mark.ml, pytest.mark.slow]  # tiny models, then the whole demo
 
 
 @pytest.fixture

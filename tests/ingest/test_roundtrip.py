@@ -6,6 +6,7 @@ import itertools
 from pathlib import Path
 
 import pyarrow as pa
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -51,6 +52,7 @@ def test_csv_captions_round_trip_with_quoting(audit: Audit, tmp_path: Path) -> N
 _counter = itertools.count()
 
 
+@pytest.mark.slow  # one ingest per generated example
 @settings(
     max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )

@@ -8,11 +8,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from reviewer.audit import Audit
 from tests.tui.app_fixtures import build_audit
 
 WORKER = Path(__file__).with_name("_worker.py")
 ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.slow  # real reviewer processes, killed and restarted
 
 
 def _spawn(*args: str) -> subprocess.Popen[str]:

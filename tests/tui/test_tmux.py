@@ -16,7 +16,10 @@ from reviewer.audit import Audit
 from tests.conftest import sample_rows
 from tests.tui.app_fixtures import build_audit
 
-pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+pytestmark = [
+    pytest.mark.slow,  # the real command in a real terminal
+    pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
+]
 
 
 class Tmux:

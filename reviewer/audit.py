@@ -21,7 +21,8 @@ from reviewer.store import LabelStore, Store
 from reviewer.store.labels import utc_now
 
 AUDIT_ENTRIES = frozenset(
-    {"reviewer.toml", "audit.duckdb", "audit.duckdb.wal", "labels", "scores", "cache", "exports"}
+    {"reviewer.toml", "audit.duckdb", "audit.duckdb.wal", "labels", "scores", "cache", "exports",
+     "embeddings"}
 )
 """What an audit folder holds; ``init`` may complete a folder holding only these."""
 
@@ -79,6 +80,11 @@ class AuditPaths:
     @property
     def exports(self) -> Path:
         return self.root / "exports"
+
+    @property
+    def embeddings(self) -> Path:
+        """Memory-mapped embedding arrays per model, with their index (reviewer.embeddings)."""
+        return self.root / "embeddings"
 
 
 class Audit:

@@ -93,9 +93,12 @@ def load_queue(audit: Audit, reviewer: str, plan: str | None = None) -> Queue:
 
 
 def _plan_queue(audit: Audit, reviewer: str, plan: str, labelled: set[str]) -> Queue:
-    """The plan's share for ``reviewer``; their own escalations count as done (see
-    :meth:`~reviewer.store.review.ReviewQueries.queue`)."""
-    all_ids = audit.store.plans.queue_sample_ids(plan, reviewer, keep=labelled)
+    """The plan's share for ``reviewer`` (or a probe's queue); their own escalations count
+    as done (see :meth:`~reviewer.store.review.ReviewQueries.queue`)."""
+    if audit.store.probes.probe(plan) is not None:  # a probe's queue, in similarity order
+        all_ids = audit.store.probes.queue_ids(plan, keep=labelled)
+    else:
+        all_ids = audit.store.plans.queue_sample_ids(plan, reviewer, keep=labelled)
     quarantined = audit.labels.quarantined_ids()
     waiting = [
         (rank, sid)

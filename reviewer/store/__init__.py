@@ -34,6 +34,7 @@ from reviewer.store.exporting import ExportQueries
 from reviewer.store.ingested import IngestQueries
 from reviewer.store.labels import Decision, LabelEvent, LabelStore
 from reviewer.store.plans import PlanQueries
+from reviewer.store.probes import ProbeQueries
 from reviewer.store.review import ReviewQueries
 from reviewer.store.samples import AuditSummary, SampleQueries
 from reviewer.store.scores import FlagQueries, FlagViews
@@ -70,7 +71,8 @@ class Store:
         self.ingest = IngestQueries(self.db)
         self.flags = FlagQueries(self.db, self.flag_views)
         self.work_lists = WorkListQueries(self.db)
-        self.review = ReviewQueries(self.db, self.flag_views, self.flags)
+        self.probes = ProbeQueries(self.db, self.flag_views)
+        self.review = ReviewQueries(self.db, self.flag_views, self.flags, self.probes)
         self.plans = PlanQueries(self.db, self.flag_views)
         self.exports = ExportQueries(self.db, self.flag_views)
         self.stats = StatsQueries(self.db, self.flag_views, self.plans)

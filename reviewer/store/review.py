@@ -21,6 +21,7 @@ import pyarrow as pa
 
 from reviewer.config import Settings
 from reviewer.store.core import Database
+from reviewer.store.probes import ProbeQueries
 from reviewer.store.scores import FlagQueries, FlagViews
 
 _RANK_SQL = "(hash(s.sample_id || ':review:' || ?) >> 1)::BIGINT"
@@ -91,10 +92,15 @@ class ReviewItem:
     reasons: list[str]
     flags: list[str] = field(default_factory=list)
     """Names of the raised flags (``keyword``, ``hate_hateful`` …); empty before any flag run."""
+    probe_category: str | None = None
+    """The category of a probe the item came up in (``privacy`` for a picture probe)."""
 
     @property
     def suggested_category(self) -> str | None:
-        """``hate`` when only hate-speech flags were raised, so hate flags are judged as hate."""
+        """A probe's category (a picture probe's items are judged as privacy first), else
+        ``hate`` when only hate-speech flags were raised, so hate flags are judged as hate."""
+        if self.probe_category:
+            return self.probe_category
         if self.flags and all(name.startswith("hate_") for name in self.flags):
             return "hate"
         return None
@@ -126,10 +132,17 @@ class ReviewQueries:
         flags: The reasons each item was flagged.
     """
 
-    def __init__(self, db: Database, views: FlagViews, flags: FlagQueries) -> None:
+    def __init__(
+        self,
+        db: Database,
+        views: FlagViews,
+        flags: FlagQueries,
+        probes: ProbeQueries | None = None,
+    ) -> None:
         self.db = db
         self.views = views
         self.flags = flags
+        self.probes = probes
 
     def _install_flags(self, conn: duckdb.DuckDBPyConnection, settings: Settings) -> bool:
         """Install the flaggers' ``flags`` view; True when it holds at least one flag run."""
@@ -220,10 +233,14 @@ class ReviewQueries:
             ).to_arrow_table()
         rows = {row["sample_id"]: row for row in table.to_pylist()}
         details = self.flags.details(list(rows), settings)
+        probes = self.probes.reasons(list(rows)) if self.probes is not None else {}
         items = {}
         for sid, row in rows.items():
             names, reasons = details.get(sid, ([], []))
-            items[sid] = ReviewItem(sid, row, reasons or fallback_reasons(row, settings), names)
+            found = probes.get(sid, [])
+            category = next((c for _, c in found if c), None)
+            reasons = [*(r for r, _ in found[:3]), *(reasons or fallback_reasons(row, settings))]
+            items[sid] = ReviewItem(sid, row, reasons, names, category)
         return items
 
 

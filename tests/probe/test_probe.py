@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from reviewer.audit import Audit
-from reviewer.tui.queue import load_queue
+from reviewer.review.queue import load_queue
 
 from .conftest import invoke, write_shards
 

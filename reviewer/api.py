@@ -193,6 +193,51 @@ class AuditHandle:
 
         return audit_stats.reviewer_table(stats or self.statistics())
 
+    # ---- probes (what `reviewer probe` queues and `reviewer stats` compares) ---------
+
+    def probe(
+        self,
+        text: str | None = None,
+        *,
+        like: str | None = None,
+        like_image: str | Path | None = None,
+        probes: str | Path | None = None,
+        top: int = 100,
+        name: str | None = None,
+        category: str | None = None,
+        replace: bool = False,
+        model: str | None = None,
+        pretrained: str | None = None,
+        model_config: str | None = None,
+        device: str = "auto",
+    ) -> Any:
+        """Run a probe like ``reviewer probe`` (store its queue) and return its items:
+        ``probe, position, sample_id, similarity`` in similarity order."""
+        from reviewer.embeddings.probe import build_requests, open_prober
+
+        requests = build_requests(text, like, like_image, probes, top, name, category)
+        prober = open_prober(self.audit, any(r.kind != "sample" for r in requests), None,
+                             model, pretrained, model_config, device)
+        rows = []
+        for request in requests:
+            result = prober.run(request, replace=replace)
+            rows += [{"probe": request.name, "position": i, "sample_id": sid, "similarity": s}
+                     for i, (sid, s) in enumerate(zip(result.sample_ids, result.similarities,
+                                                      strict=True))]
+        return _records(rows)
+
+    def probe_stats(self, stats: Any = None) -> Any:
+        """Per probe: judged-harmful share of its top K with interval, shares tagged NSFW /
+        UNSURE, keyword and hate flags (the table ``reviewer stats`` prints). Without
+        ``stats`` it is computed from the probes alone, so it works before any label."""
+        from reviewer.stats.probes import probe_rows
+
+        if stats is not None:
+            return _records(stats.probes)
+        store = self.audit.store
+        items = store.probes.item_table(self.audit.settings).to_pandas()
+        return _records(probe_rows(items, store.probes.probes()))
+
     # ---- hate content rate (what `reviewer hcr` prints), as pandas DataFrames ---------
 
     def hcr(self, threshold: float | None = None, by: str | None = None) -> Any:

@@ -7,15 +7,11 @@ word, a sample, a picture — and queues the nearest samples for review.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
 from reviewer.cli.output import echo
 from reviewer.errors import ReviewerError
-
-if TYPE_CHECKING:
-    from reviewer.embeddings.probe import ProbeRequest
 
 _MODEL_HELP = "Embedding set to use as ARCH/PRETRAINED, when the audit holds several."
 
@@ -119,9 +115,9 @@ def probe_command(
     item's reason; review it with `reviewer review DIR --queue NAME`.
     """
     from reviewer.audit import Audit
-    from reviewer.embeddings.probe import open_prober
+    from reviewer.embeddings.probe import build_requests, open_prober
 
-    requests = _requests(text, like, like_image, probes_file, top_k, name, category)
+    requests = build_requests(text, like, like_image, probes_file, top_k, name, category)
     audit = Audit.open(directory)
     if category is not None and category not in audit.settings.review.categories:
         raise ReviewerError(
@@ -141,44 +137,6 @@ def probe_command(
         )
     first = requests[0].name
     echo(f"review with: reviewer review {directory} --queue {first}")
-
-
-def _requests(
-    text: str | None,
-    like: str | None,
-    like_image: Path | None,
-    probes_file: Path | None,
-    top_k: int,
-    name: str | None,
-    category: str | None,
-) -> list[ProbeRequest]:
-    from reviewer.embeddings.probe import ProbeRequest, probe_name, read_probes_file
-
-    given = [v for v in (text, like, like_image, probes_file) if v is not None]
-    if len(given) != 1:
-        raise ReviewerError(
-            "probe: give exactly one of TEXT, --like ID, --like-image FILE, --probes FILE",
-            'e.g. reviewer probe my-audit "desi" --top 100 --name desi',
-        )
-    if probes_file is not None:
-        return [
-            ProbeRequest(probe_name(name, t), "text", t, top_k, category)
-            for t in read_probes_file(probes_file)
-        ]
-    if like is not None:
-        return [ProbeRequest(name or f"like:{like}", "sample", like, top_k, category)]
-    if like_image is not None:
-        if not like_image.expanduser().is_file():
-            raise ReviewerError(f"--like-image {like_image}: no such file", "check the path")
-        return [
-            ProbeRequest(
-                name or "like-image", "image", str(like_image), top_k, category or "privacy"
-            )
-        ]
-    assert text is not None
-    if not text.strip():  # before a model is loaded
-        raise ReviewerError("probe: the query is empty", 'give a text, e.g. "desi"')
-    return [ProbeRequest(name or probe_name(None, text), "text", text, top_k, category)]
 
 
 COMMANDS = [index_command, probe_command]

@@ -80,8 +80,8 @@ def text_lines(stats: AuditStats) -> list[str]:
         "",
         *field_lines(stats),
     ]
-    sections = (precision_lines(stats), agreement_lines(stats), reviewer_lines(stats),
-                strata_lines(stats))
+    sections = (precision_lines(stats), probe_lines(stats), agreement_lines(stats),
+                reviewer_lines(stats), strata_lines(stats))
     for section in filter(None, sections):  # an empty section adds no blank line
         lines += ["", *section]
     if stats.notes:
@@ -199,6 +199,26 @@ def reviewer_lines(stats: AuditStats) -> list[str]:
             f"{fmt.seconds(r['median_seconds']):>8}"
             f"{r['reveals']:>8,}{r['revealed_seconds']:>8.0f}{r['breaks_taken']:>7,}"
             f"{r['breaks_snoozed']:>8,}"
+        )
+    return lines
+
+
+def probe_lines(stats: AuditStats) -> list[str]:
+    """Probes compared: judged harmful among their top K, the tag's and the flags' shares."""
+    from reviewer.stats import formatting as fmt
+
+    if not stats.probes:
+        return []
+    lines = ["Probes: top K by similarity (harmful = confirmed among judged items)",
+             f"  {'probe':<24}{'K':>6}{'judged':>8}{'harmful':>9}{'interval':>17}"
+             f"{'NSFW':>7}{'UNSURE':>8}{'keyword':>9}{'hate':>7}"]
+    for r in stats.probes:
+        lines.append(
+            f"  {r['probe'][:24]:<24}{r['items']:>6,}{r['judged']:>8,}"
+            f"{fmt.pct(r['harmful_share']):>9}"
+            f"{fmt.pct_range(r['harmful_low'], r['harmful_high']):>17}"
+            f"{fmt.pct(r['tag_nsfw']):>7}{fmt.pct(r['tag_unsure']):>8}"
+            f"{fmt.pct(r['keyword']):>9}{fmt.pct(r['hate']):>7}"
         )
     return lines
 

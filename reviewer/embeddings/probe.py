@@ -104,6 +104,48 @@ def check_request(request: ProbeRequest, vectors: EmbeddingSet) -> None:
         )
 
 
+def build_requests(
+    text: str | None,
+    like: str | None,
+    like_image: Path | str | None,
+    probes_file: Path | str | None,
+    top_k: int,
+    name: str | None,
+    category: str | None,
+) -> list[ProbeRequest]:
+    """The probes asked for by exactly one of a text, ``--like``, ``--like-image``, ``--probes``.
+
+    Raises:
+        ReviewerError: none or several given, an empty text, a missing picture or file.
+    """
+    given = [v for v in (text, like, like_image, probes_file) if v is not None]
+    if len(given) != 1:
+        raise ReviewerError(
+            "probe: give exactly one of TEXT, --like ID, --like-image FILE, --probes FILE",
+            'e.g. reviewer probe my-audit "desi" --top 100 --name desi',
+        )
+    if probes_file is not None:
+        return [
+            ProbeRequest(probe_name(name, t), "text", t, top_k, category)
+            for t in read_probes_file(Path(probes_file))
+        ]
+    if like is not None:
+        return [ProbeRequest(name or f"like:{like}", "sample", like, top_k, category)]
+    if like_image is not None:
+        like_image = Path(like_image)
+        if not like_image.expanduser().is_file():
+            raise ReviewerError(f"--like-image {like_image}: no such file", "check the path")
+        return [
+            ProbeRequest(
+                name or "like-image", "image", str(like_image), top_k, category or "privacy"
+            )
+        ]
+    assert text is not None
+    if not text.strip():  # before a model is loaded
+        raise ReviewerError("probe: the query is empty", 'give a text, e.g. "desi"')
+    return [ProbeRequest(name or probe_name(None, text), "text", text, top_k, category)]
+
+
 class Prober:
     """Runs probes against one embedding set of an audit.
 

@@ -29,6 +29,7 @@ from reviewer.stats.agreement_view import field_agreement, reviewer_agreement
 from reviewer.stats.design_agreement import JACKKNIFE, WeightedTable, weighted_coefficients
 from reviewer.stats.gather import StatsInputs, gather
 from reviewer.stats.intervals import proportion_ci
+from reviewer.stats.probes import probe_rows
 from reviewer.stats.reviewers import reviewer_rows
 
 TAG_LEVELS = ("UNLIKELY", "UNSURE", "NSFW")
@@ -70,6 +71,8 @@ class AuditStats:
     notes: list[str] = field(default_factory=list)
     hcr: list[dict[str, Any]] = field(default_factory=list)
     targets: list[dict[str, Any]] = field(default_factory=list)
+    probes: list[dict[str, Any]] = field(default_factory=list)
+    """Per probe: judged-harmful share of its top K with an interval, tag and flag shares."""
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready values (``None`` where a statistic is undefined; never NaN)."""
@@ -168,6 +171,7 @@ def compute(
         plan_spec=spec,
         notes=notes,
         targets=_targets(prevalence, precision_rows),
+        probes=probe_rows(inputs.probe_items, inputs.probes, confidence),
     )
 
 

@@ -37,6 +37,8 @@ class StatsInputs:
         flag_population: Items raised per flag and per pair of flags.
         population: Dataset size, flagged and unflagged items.
         exposure: Exposure events per reviewer.
+        probes: The audit's probes (:class:`~reviewer.store.probes.ProbeInfo`).
+        probe_items: Their items with tag, keyword/hate flags and judged harm.
         notes: What was decided while reading (which plan, why none).
     """
 
@@ -52,6 +54,8 @@ class StatsInputs:
     population: dict[str, int]
     exposure: pa.Table
     notes: list[str] = field(default_factory=list)
+    probes: list[Any] = field(default_factory=list)
+    probe_items: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def gather(audit: Audit, plan: str | None = None, category: str = "nsfw") -> StatsInputs:
@@ -86,6 +90,8 @@ def gather(audit: Audit, plan: str | None = None, category: str = "nsfw") -> Sta
         population=store.stats.population_counts(settings),
         exposure=audit.labels.exposure(),
         notes=notes,
+        probes=store.probes.probes(),
+        probe_items=store.probes.item_table(settings).to_pandas(),
     )
 
 

@@ -167,6 +167,13 @@ def _tables(stats: AuditStats) -> list[tuple[str, list[str], list[list[str]]]]:
                   fmt.seconds(r["median_seconds"]), f"{r['reveals']:,}",
                   f"{r['revealed_seconds']:.0f}", f"{r['breaks_taken']:,}"]
                  for r in stats.reviewers]))
+    out.append(("Probes: top K by similarity (harmful = confirmed among judged items)",
+                ["probe", "kind", "K", "judged", "harmful", "interval", "tagged NSFW",
+                 "tagged UNSURE", "keyword flag", "hate flag", "similarity"],
+                [[r["probe"], r["kind"], f"{r['items']:,}", f"{r['judged']:,}",
+                  fmt.pct(r["harmful_share"]), fmt.pct_range(r["harmful_low"], r["harmful_high"]),
+                  fmt.pct(r["tag_nsfw"]), fmt.pct(r["tag_unsure"]), fmt.pct(r["keyword"]),
+                  fmt.pct(r["hate"]), _similarity_range(r)] for r in stats.probes]))
     out.append(("Hate content rate", ["dataset", "type", "threshold", "k / n", "HCR",
                                       "Wilson", "Clopper–Pearson"],
                 [[r["group"], r["type"], f"{r['threshold']:g}", f"{r['k']:,} / {r['n']:,}",
@@ -179,6 +186,11 @@ def _tables(stats: AuditStats) -> list[tuple[str, list[str], list[list[str]]]]:
                   "yes" if s["is_control"] else ""]
                  for s in stats.strata]))
     return out
+
+
+def _similarity_range(row: dict[str, object]) -> str:
+    low, high = row["min_similarity"], row["top_similarity"]
+    return "—" if low is None or high is None else f"{low:.2f}–{high:.2f}"
 
 
 def _with_range(value: float | None, low: float | None, high: float | None) -> str:

@@ -25,6 +25,7 @@ from reviewer.audit import Audit
 from reviewer.errors import ReviewerError
 from reviewer.stats import formatting as fmt
 from reviewer.stats.audit_stats import TAG_LEVELS, AuditStats, compute_stats
+from reviewer.text_safety import neutralise
 
 AXIS_WIDTH = 50
 
@@ -64,6 +65,25 @@ def precision_panel(stats: AuditStats) -> RenderableType:
                                    style="dim cyan"))
     if not stats.precision:
         return Text("Filter precision: no flags yet (run `reviewer flag`)")
+    return table
+
+
+def probe_panel(stats: AuditStats) -> RenderableType:
+    """Probes compared: judged harmful among each top K (whisker), tag and flag shares.
+
+    Probe names are the user's text: shown as ``Text`` (never markup), neutralised.
+    """
+    table = Table(title="Probes: harmful among judged items of each top K (├─┤ Wilson)",
+                  title_justify="left", box=None, padding=(0, 1))
+    for column in ("probe", "judged", "harmful", "0%" + " " * (AXIS_WIDTH - 6) + "100%",
+                   "NSFW tag", "UNSURE tag", "keyword", "hate"):
+        table.add_column(column)
+    for r in stats.probes:
+        table.add_row(Text(neutralise(r["probe"][:24])), f"{r['judged']:,}/{r['items']:,}",
+                      fmt.pct(r["harmful_share"]),
+                      whisker_line(r["harmful_share"], r["harmful_low"], r["harmful_high"]),
+                      fmt.pct(r["tag_nsfw"]), fmt.pct(r["tag_unsure"]), fmt.pct(r["keyword"]),
+                      fmt.pct(r["hate"]))
     return table
 
 
@@ -181,7 +201,8 @@ class StatsScreen(Screen[None]):
         notes = Text("\n".join(f"• {n}" for n in stats.notes), style="yellow")
         self.query_one("#stats-content", Static).update(Group(
             summary_text(stats), Text(""), precision_panel(stats), Text(""), heat_panel(stats),
-            Text(""), agreement_panel(stats), Text(""), notes,
+            Text(""), agreement_panel(stats), Text(""),
+            *((probe_panel(stats), Text("")) if stats.probes else ()), notes,
         ))
 
     def show_error(self, message: str) -> None:

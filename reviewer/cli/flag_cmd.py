@@ -79,6 +79,12 @@ if TYPE_CHECKING:
     default=None,
     help="Decode JPEGs at a reduced scale that still covers the model input (clip).",
 )
+@click.option(
+    "--store-embeddings",
+    is_flag=True,
+    default=None,
+    help="Keep the image embeddings in the audit for `reviewer index` / `probe` (clip, local).",
+)
 @click.option("--dataset", "datasets", multiple=True, help="Score only this dataset (repeatable).")
 @click.option(
     "--sample",
@@ -104,6 +110,11 @@ def flag_command(
     from reviewer.audit import Audit
     from reviewer.flaggers.registry import FLAGGERS, canonical_name
 
+    if options.get("store_embeddings") and engine == "ray":
+        raise ReviewerError(
+            "--store-embeddings: only with --engine local",
+            "Ray workers would append to one embedding set at once; run clip locally",
+        )
     audit = Audit.open(directory)
     try:
         audit.require_writable("flag")

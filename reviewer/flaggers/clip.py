@@ -98,11 +98,13 @@ def _strings(value: Any) -> bool:
 
 @dataclass
 class ClipScores:
-    """Per item: cosine similarity (NaN without caption or image), p_nsfw, error reason."""
+    """Per item: cosine similarity (NaN without caption or image), p_nsfw, error reason,
+    and the L2-normalised image embedding (a NaN row where the image was not scored)."""
 
     similarity: np.ndarray
     p_nsfw: np.ndarray
     reasons: list[str | None]
+    embeddings: np.ndarray | None = None
 
 
 def encode_text_truncated(model: Any, tokens: Any) -> Any:
@@ -266,6 +268,7 @@ class ClipScorer:
         similarity = np.full(n, np.nan)
         p_nsfw = np.full(n, np.nan)
         reasons: list[str | None] = [None] * n
+        embeddings: np.ndarray | None = None
         for rows, pixels, errors in self._decoded_batches(loaders):
             for row, reason in errors.items():
                 reasons[row] = reason
@@ -274,13 +277,16 @@ class ClipScorer:
             batch_captions = [captions[r] for r in rows]
             with torch.inference_mode():
                 images = self.encode_images_splitting(pixels)
+                if embeddings is None:
+                    embeddings = np.full((n, images.shape[1]), np.nan, np.float32)
+                embeddings[rows] = images.float().cpu().numpy()
                 p_nsfw[rows] = self._p_nsfw(images, self.prompt_features)
                 similarity[rows] = self._similarity(images, batch_captions)
             if self.quantize and not self.deviation:
                 self.deviation = self._measure_deviation(
                     pixels, batch_captions, p_nsfw[rows], similarity[rows]
                 )
-        return ClipScores(similarity, p_nsfw, reasons)
+        return ClipScores(similarity, p_nsfw, reasons, embeddings)
 
     def _measure_deviation(
         self,
@@ -384,8 +390,11 @@ class ClipFlagger(Flagger):
         workers: int = 2,
         quantize: bool = False,
         fast_decode: bool = False,
+        store_embeddings: bool = False,
     ) -> None:
         self.audit = audit
+        self.store_embeddings = store_embeddings
+        self.embeddings_stored = 0
         self.quantize = quantize
         self.fast_decode = fast_decode
         self.arch = model or "ViT-B-32"
@@ -457,6 +466,8 @@ class ClipFlagger(Flagger):
         for reason in scores.reasons:
             if reason is not None:
                 self.unscored[reason] = self.unscored.get(reason, 0) + 1
+        if self.store_embeddings and scores.embeddings is not None:
+            self._store_embeddings(batch.column("sample_id").to_pylist(), scores.embeddings)
         return pa.table(
             {
                 "sample_id": batch.column("sample_id"),
@@ -480,6 +491,31 @@ class ClipFlagger(Flagger):
         min_side = self.scorer.input_side if self.fast_decode and self.scorer else None
         return [functools.partial(load_image, audit, row, min_side=min_side) for row in rows]
 
+    def _store_embeddings(self, sample_ids: list[str], embeddings: np.ndarray) -> None:
+        """Keep the batch's image embeddings in the audit's set of this model (for probes).
+
+        One part per batch, named by a hash of its ids, so a resumed run that scores a
+        batch again does not store it twice.
+        """
+        import hashlib
+
+        from reviewer.embeddings.sets import EmbeddingsFolder, ModelId
+
+        if self.audit is None:
+            return
+        scored = np.flatnonzero(~np.isnan(embeddings).any(axis=1))
+        if scored.size == 0:
+            return
+        ids = [sample_ids[i] for i in scored]
+        source = "clip:" + hashlib.sha256("\n".join(ids).encode()).hexdigest()[:24]
+        model = ModelId(self.arch, str(self.pretrained))
+        target = EmbeddingsFolder(self.audit.paths.embeddings).get(model, "image")
+        if not target.has_source(source):
+            target.add_part(
+                model, "image", source, pa.array(ids, pa.string()), vectors=embeddings[scored]
+            )
+        self.embeddings_stored += len(ids)
+
     def extra_provenance(self) -> dict[str, Any]:
         """Device, prompt file and counts of unscored images by reason (for ``run.json``)."""
         info: dict[str, Any] = {
@@ -487,6 +523,8 @@ class ClipFlagger(Flagger):
             "prompts_file": self.prompt_set.source,
             "unscored_images": dict(self.unscored),
         }
+        if self.store_embeddings:
+            info["embeddings_stored"] = self.embeddings_stored
         if self.quantize and self.scorer is not None:
             info["int8_deviation"] = self.scorer.deviation
         return info

@@ -186,13 +186,12 @@ class Prober:
         vector, stored_query, own_row = self.query_vector(request)
         want = request.top_k + (1 if own_row is not None else 0)
         scores, rows = self.index.search(vector[None, :], min(want, self.vectors.rows))
-        ids_of = self.vectors.all_ids()
         kept = [
             (int(r), float(s))
             for r, s in zip(rows[0], scores[0], strict=True)
             if r >= 0 and r != own_row and np.isfinite(s)
         ][: request.top_k]
-        sample_ids = [ids_of[r].as_py() for r, _ in kept]
+        sample_ids = [str(sid) for sid in self.vectors.ids_at([r for r, _ in kept])]
         info = ProbeInfo(
             name=request.name,
             created_at=None,

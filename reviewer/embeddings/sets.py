@@ -22,7 +22,6 @@ import json
 import os
 import re
 import shutil
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,8 +32,6 @@ import pyarrow.parquet as pq
 
 from reviewer.atomic import write_text_atomically
 from reviewer.errors import ReviewerError
-
-KINDS = ("image", "text")
 
 
 @dataclass(frozen=True)
@@ -90,6 +87,7 @@ class EmbeddingSet:
         self.folder = folder
         self.manifest_path = folder / "manifest.json"
         self._manifest = self._read()
+        self._ids: dict[str, pa.Array] = {}
 
     def _read(self) -> dict[str, Any]:
         try:
@@ -135,17 +133,20 @@ class EmbeddingSet:
         return array
 
     def ids(self, part: Part) -> pa.Array:
-        """The part's sample ids, row-aligned (NULL where the row has no sample)."""
-        return pq.read_table(self.folder / f"{part.name}.ids.parquet").column(0).combine_chunks()
+        """The part's sample ids, row-aligned (NULL where the row has no sample); read once."""
+        if part.name not in self._ids:
+            path = self.folder / f"{part.name}.ids.parquet"
+            self._ids[part.name] = pq.read_table(path).column(0).combine_chunks()
+        return self._ids[part.name]
 
-    def chunks(self, rows: int = 262_144) -> Iterator[tuple[int, np.ndarray]]:
-        """(global offset, float32 block) over every part in order, ``rows`` at a time."""
-        offset = 0
-        for part in self.parts:
-            vectors = self.vectors(part)
-            for start in range(0, part.rows, rows):
-                yield offset + start, np.asarray(vectors[start : start + rows], np.float32)
-            offset += part.rows
+    def ids_at(self, rows: list[int]) -> list[str | None]:
+        """The sample ids of some global rows (without building the whole id column)."""
+        offsets = np.cumsum([0] + [p.rows for p in self.parts])
+        out: list[str | None] = []
+        for row in rows:
+            part = int(np.searchsorted(offsets, row, side="right") - 1)
+            out.append(self.ids(self.parts[part])[row - int(offsets[part])].as_py())
+        return out
 
     def all_ids(self) -> pa.Array:
         """Sample ids of every row, in global row order."""

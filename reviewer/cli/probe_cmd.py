@@ -46,6 +46,7 @@ def index_command(
     from reviewer.embeddings.sets import EmbeddingsFolder, ModelId
 
     audit = Audit.open(directory)
+    audit.require_writable("index")
     model = ModelId.parse(embedding_model) if embedding_model else None
     vectors = EmbeddingsFolder(audit.paths.embeddings).choose(model, "image")
     with progress_bar("indexing", unit="vectors") as progress:
@@ -119,6 +120,7 @@ def probe_command(
 
     requests = build_requests(text, like, like_image, probes_file, top_k, name, category)
     audit = Audit.open(directory)
+    audit.require_writable("probe")
     if category is not None and category not in audit.settings.review.categories:
         raise ReviewerError(
             f"--category {category}: not a category of this audit",

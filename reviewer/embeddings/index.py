@@ -129,7 +129,12 @@ def _top(rows: np.ndarray, scores: np.ndarray, k: int) -> tuple[np.ndarray, np.n
 def rerank(
     vectors: EmbeddingSet, queries: np.ndarray, candidates: np.ndarray, k: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Exact scores of each query's candidate rows (from the float16 arrays); the top ``k``."""
+    """Exact scores of each query's candidate rows (from the float16 arrays); the top ``k``.
+
+    Written here, not with faiss's ``IndexRefineFlat``: that keeps every vector in RAM as
+    float32 (20 GB at 10M x 512), while a thousand candidates read from the memory map
+    and one small matrix product cost about a millisecond.
+    """
     offsets = np.cumsum([0] + [p.rows for p in vectors.parts])
     maps = [vectors.vectors(p) for p in vectors.parts]
     out_scores = np.full((len(queries), k), -np.inf, np.float32)

@@ -63,7 +63,9 @@ class FlagViews:
                 out[name] = (run, f"read_parquet([{listed}], union_by_name = true)")
         return out
 
-    def install(self, conn: duckdb.DuckDBPyConnection, settings: Settings) -> list[str]:
+    def install(
+        self, conn: duckdb.DuckDBPyConnection, settings: Settings, within: str | None = None
+    ) -> list[str]:
         """Create temp views ``flags`` and ``scores_<flagger>`` on ``conn``.
 
         ``flags`` has the columns ``sample_id, flagger, flag, score, flagged, reason,
@@ -71,12 +73,26 @@ class FlagViews:
         ``scores_<flagger>`` holds the raw score columns of the newest complete run.
         Works on read-only connections.
 
+        Args:
+            conn: The connection that gets the views.
+            settings: Thresholds.
+            within: A relation with a ``sample_id`` column: keep only the scores of
+                those samples, read once per flagger into a temp table (an export of a
+                small subset then joins small tables instead of every score file).
+
         Returns:
             The flaggers that have a complete run.
         """
         selects = []
         sources = self.score_sources()
         for name, (run, source) in sources.items():
+            if within is not None:
+                kept = f"scores_{name}_within"
+                conn.execute(
+                    f"CREATE OR REPLACE TEMP TABLE {kept} AS SELECT * FROM {source}"
+                    f" WHERE sample_id IN (SELECT sample_id FROM {within})"
+                )
+                source = kept
             conn.execute(f"CREATE OR REPLACE TEMP VIEW scores_{name} AS SELECT * FROM {source}")
             rule = RULES.get(name)
             if rule is not None:

@@ -174,3 +174,13 @@ def test_filters_select_the_known_samples(
     fx: Audit, tmp_path: Path, options: dict[str, Any], expected: list[str]
 ) -> None:
     assert ids(fx, tmp_path, **options) == expected
+
+
+def test_flagged_subset_export_carries_every_flag_of_its_rows(fx: Audit, tmp_path: Path) -> None:
+    """A --flagged-by export reads only its subset's scores; its rows must not change."""
+    everything = by_id(read_rows(run(fx, tmp_path, name="all.parquet").path))
+    subset = read_rows(run(fx, tmp_path, name="sub.parquet", flagged_by=("nsfw_field",)).path)
+    assert [r["sample_id"] for r in subset]  # the fixture has nsfw_field flags
+    for row in subset:
+        assert row == everything[row["sample_id"]]
+    assert {c for c in subset[0] if c.startswith("flag_")} >= {"flag_keyword", "flag_nsfw_field"}

@@ -109,6 +109,8 @@ class Audit:
             labels=self.labels,
             scores_dir=self.paths.scores,
             read_only=read_only,
+            memory_limit=settings.database.memory_limit,
+            temp_directory=settings.database.temp_directory,
         )
 
     @property

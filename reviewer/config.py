@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import tomllib
 import typing
 from dataclasses import dataclass, field
@@ -186,6 +187,36 @@ class FlagsSection:
     (LAION used 0.28-0.3)."""
 
 
+# -- [database]: DuckDB memory and spill (issue #16) ---------------------------------
+
+
+@dataclass
+class DatabaseSection:
+    """DuckDB's memory and spill, so a large audit fits the machine it runs on."""
+
+    memory_limit: str = "2GB"
+    """DuckDB's memory limit in each process (e.g. ``"1GB"``, ``"8GB"``); queries that need
+    more spill to ``temp_directory``. Peak memory of a command is about this plus ~0.5 GB."""
+    temp_directory: str = ""
+    """Where DuckDB spills; empty means the audit's ``cache/duckdb_tmp`` (the system's
+    temporary folder for a read-only audit). Point it at a fast local disk with room."""
+
+
+_MEMORY = re.compile(r"^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KIB|MIB|GIB|TIB)\s*$", re.IGNORECASE)
+
+
+def _check_database(section: DatabaseSection, source: str) -> None:
+    """A memory limit DuckDB understands; refused here with a hint, not deep in a query."""
+    if not _MEMORY.match(section.memory_limit):
+        raise ReviewerError(
+            f"{source} [database]: memory_limit = {section.memory_limit!r} is not a size",
+            'write e.g. memory_limit = "2GB"',
+        )
+
+
+# -- end [database] ----------------------------------------------------------------
+
+
 @dataclass
 class Settings:
     """All settings of an audit."""
@@ -195,6 +226,7 @@ class Settings:
     images: ImagesSection = field(default_factory=ImagesSection)
     wellbeing: WellbeingSection = field(default_factory=WellbeingSection)
     flags: FlagsSection = field(default_factory=FlagsSection)
+    database: DatabaseSection = field(default_factory=DatabaseSection)
     keys: dict[str, str] = field(default_factory=dict)
     """Key overrides by binding id, e.g. ``confirm = "j"``."""
 
@@ -231,10 +263,11 @@ class Settings:
                     f"known sections: {', '.join(sorted([*_SECTIONS, 'keys']))}",
                 )
         _check_together(settings, source)
+        _check_database(settings.database, source)
         return settings
 
 
-_SECTIONS = ("reviewer", "review", "images", "wellbeing", "flags")
+_SECTIONS = ("reviewer", "review", "images", "wellbeing", "flags", "database")
 
 
 def _section_of(name: str) -> str | None:
@@ -366,6 +399,10 @@ hate_threshold = 0.5           # hate flags and HCR: P > this (pysentimiento lab
 punsafe_cuts = [0.5, 0.9]
 clip_nsfw_threshold = 0.5
 clip_similarity_threshold = 0.28
+
+[database]
+memory_limit = "2GB"          # DuckDB's memory per process; beyond it queries spill to disk
+temp_directory = ""           # where they spill; empty = cache/duckdb_tmp in the audit
 
 [keys]
 # binding id = key, e.g.  confirm = "j"

@@ -92,3 +92,21 @@ def test_init_completes_a_folder_holding_only_audit_parts(tmp_path: Path) -> Non
     assert (tmp_path / "audit.duckdb").exists()
     assert (tmp_path / "reviewer.toml").read_text(encoding="utf-8") == "[review]\n"
     audit.close()
+
+
+def test_database_settings_reach_duckdb(tmp_path: Path) -> None:
+    root = tmp_path / "a"
+    Audit.init(root)
+    spill = tmp_path / "spill"
+    toml = (root / "reviewer.toml").read_text(encoding="utf-8")
+    toml = toml.replace('memory_limit = "2GB"', 'memory_limit = "300MB"')
+    toml = toml.replace('temp_directory = ""', f'temp_directory = "{spill}"')
+    (root / "reviewer.toml").write_text(toml, encoding="utf-8")
+    audit = Audit.open(root)
+    with audit.store.connect() as conn:
+        limit = conn.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+        temp = conn.execute("SELECT current_setting('temp_directory')").fetchone()[0]
+    assert limit.replace(" ", "") in ("286.1MiB", "300.0MB")  # DuckDB prints it in its own unit
+    assert Path(temp) == spill
+    with pytest.raises(ReviewerError, match="memory_limit = 'lots' is not a size"):
+        Settings.from_dict({"database": {"memory_limit": "lots"}})

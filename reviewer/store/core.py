@@ -36,6 +36,8 @@ class Database:
         read_only: Refuse writes (an audit in a folder this user cannot write); DuckDB
             then spills to the system's temporary folder instead of the audit's cache.
         scores_dir: The flag runs' folder, to name a damaged score part in an error.
+        memory_limit: DuckDB's memory limit (``reviewer.toml`` ``[database]``).
+        temp_directory: Where DuckDB spills; empty for the default above.
     """
 
     def __init__(
@@ -45,16 +47,21 @@ class Database:
         busy_timeout_s: float = 60.0,
         read_only: bool = False,
         scores_dir: Path | None = None,
+        memory_limit: str = "2GB",
+        temp_directory: str = "",
     ) -> None:
         temp_dir = path.parent / "cache" / "duckdb_tmp" if path is not None else None
         if read_only and path is not None:
             temp_dir = Path(tempfile.gettempdir()) / f"reviewer-duckdb-{os.getuid()}"
+        if temp_directory:
+            temp_dir = Path(temp_directory).expanduser()
         self.path = path
         self.scores_dir = scores_dir
         self.factory = ConnectionFactory(
             path,
             busy_timeout_s=busy_timeout_s,
             temp_dir=temp_dir,
+            memory_limit=memory_limit,
             read_only=read_only,
             diagnose=lambda exc: explain_duckdb_error(exc, path, scores_dir),
         )

@@ -1,0 +1,209 @@
+"""Every command at LAION scale: seconds, rows/s, peak RSS, growth, and two baselines.
+
+    .venv/bin/python benchmarks/bench_scale.py                  # 2M, 20M, 100M rows
+    .venv/bin/python benchmarks/bench_scale.py --quick          # 1M, 5M rows
+    .venv/bin/python benchmarks/bench_scale.py --sizes 2000000 20000000 --data /tmp/scale-data
+
+For each size it builds LAION-400M-shaped parquet files once (``scale_data``,
+kept in ``--data`` for the next run), then runs each command as a user does, a
+separate ``reviewer`` process with interpreter start-up included: ``ingest``,
+``flag --flagger keyword``, ``flag --flagger nsfw-field``, ``plan``, ``sample``,
+``stats``, ``export --flagged-by keyword`` and ``report``. Peak RSS is the
+child's own maximum resident set (``wait4``), so DuckDB's threads count. Two
+baselines run in the same way on the same files:
+
+- DuckDB's own ``CREATE TABLE AS SELECT * FROM read_parquet(...)`` (a new
+  process, same memory limit) for ingest;
+- the 2021 audit's pandas keyword rule (``df.apply`` of a lower-cased substring
+  test, caption and URL), timed in-process excluding its own parquet read, for
+  ``flag --flagger keyword``.
+
+It prints one table per size, the growth exponent b of time and memory
+(``t ~ rows^b`` between the smallest and largest size: 1 is linear, 0 flat)
+and the ratios. Every audit gets ``[database] memory_limit`` from
+``--memory-limit`` so the whole run stays within a shared machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+import scale_data
+
+REVIEWER = [str(Path(sys.executable).with_name("reviewer"))]
+PANDAS_RULE = r"""
+import sys, time
+import pyarrow.parquet as pq
+sys.path.insert(0, sys.argv[1])
+from bench_keyword import baseline
+seconds = hits = 0
+for path in sys.argv[2:]:  # file by file: the rule is per row, and 20M rows of pandas
+    df = pq.read_table(path, columns=["TEXT", "URL"]).to_pandas()  # strings take ~5 GB
+    df.columns = ["text", "url"]
+    start = time.perf_counter()
+    hits += int(baseline(df).sum())
+    seconds += time.perf_counter() - start
+    del df
+print(seconds, hits)
+"""
+LABEL_QUEUE = r"""
+import random, sys
+from reviewer.audit import Audit
+from reviewer.store import Decision
+audit = Audit.open(sys.argv[1])
+rng = random.Random(0)
+for sample_id in audit.store.queue_sample_ids("q"):
+    verdict = rng.choice(["confirm", "reject", "reject", "unsure"])
+    audit.labels.record(Decision(sample_id, "bench", "nsfw", verdict))
+"""
+DUCKDB_CTAS = r"""
+import sys, duckdb
+con = duckdb.connect(sys.argv[1])
+con.execute(f"SET memory_limit = '{sys.argv[2]}'")
+con.execute("SET temp_directory = ?", [sys.argv[1] + ".tmp"])
+files = ", ".join("'" + f + "'" for f in sys.argv[3:])
+con.execute(f"CREATE TABLE samples AS SELECT * FROM read_parquet([{files}])")
+con.close()
+"""
+
+
+@dataclass
+class Measured:
+    """One process: wall seconds and peak resident memory."""
+
+    seconds: float
+    peak_mb: float
+    output: str
+
+
+def measure(argv: list[str], env: dict[str, str] | None = None) -> Measured:
+    """Run a process to completion; its own peak RSS comes from ``wait4``."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
+    )
+    assert proc.stdout is not None
+    output = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    seconds = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise SystemExit(f"failed ({proc.returncode}): {' '.join(argv)}\n{output[-2000:]}")
+    return Measured(seconds, usage.ru_maxrss / 1024, output)  # ru_maxrss is in KiB on Linux
+
+
+def figures(rows: int, seconds: float, peak_mb: float) -> dict[str, float]:
+    """The figures printed for one command at one size."""
+    return {"seconds": seconds, "rows_per_s": rows / seconds, "peak_mb": peak_mb}
+
+
+def commands(audit: Path, files: list[Path]) -> list[tuple[str, list[str]]]:
+    """The commands a user runs, in order, as argument lists."""
+    a = str(audit)
+    return [
+        ("ingest", ["ingest", a, *map(str, files)]),
+        ("flag keyword", ["flag", a, "--flagger", "keyword"]),
+        ("flag nsfw-field", ["flag", a, "--flagger", "nsfw-field"]),
+        ("plan", ["plan", a, "--margin", "0.05", "--strata", "flag,nsfw"]),
+        ("sample", ["sample", a, "--name", "q", "--strata", "flag,nsfw", "--per-stratum", "100"]),
+        ("stats", ["stats", a]),
+        ("export flagged", ["export", a, "--flagged-by", "keyword", "--out", a + "/e.parquet"]),
+        ("report", ["report", a, "--out", a + "/report.html"]),
+    ]
+
+
+def run_size(rows: int, data: Path, memory_limit: str) -> dict[str, dict[str, float]]:
+    """All commands and both baselines at one size; returns name -> figures."""
+    files = scale_data.dataset(data / f"rows-{rows}", rows)
+    audit = data / f"audit-{rows}"
+    shutil.rmtree(audit, ignore_errors=True)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    subprocess.run([*REVIEWER, "init", str(audit)], check=True, capture_output=True, env=env)
+    settings = audit / "reviewer.toml"
+    text = settings.read_text(encoding="utf-8")
+    settings.write_text(
+        text.replace('memory_limit = "2GB"', f'memory_limit = "{memory_limit}"'), encoding="utf-8"
+    )
+    out: dict[str, dict[str, float]] = {}
+    for name, argv in commands(audit, files):
+        if name == "stats":  # a reviewer works through the queue (not timed)
+            subprocess.run([sys.executable, "-c", LABEL_QUEUE, str(audit)], check=True, env=env)
+        m = measure([*REVIEWER, *argv], env)
+        out[name] = figures(rows, m.seconds, m.peak_mb)
+        print(f"  {name:<16} {m.seconds:8.1f} s {rows / m.seconds:12,.0f} rows/s "
+              f"{m.peak_mb:7,.0f} MB", flush=True)
+    ctas_db = data / f"ctas-{rows}.duckdb"
+    ctas_db.unlink(missing_ok=True)
+    m = measure([sys.executable, "-c", DUCKDB_CTAS, str(ctas_db), memory_limit, *map(str, files)])
+    ctas_db.unlink(missing_ok=True)
+    shutil.rmtree(str(ctas_db) + ".tmp", ignore_errors=True)
+    out["duckdb CTAS"] = figures(rows, m.seconds, m.peak_mb)
+    m = measure([sys.executable, "-c", PANDAS_RULE, str(Path(__file__).parent), *map(str, files)])
+    seconds = float(m.output.split()[-2])
+    out["pandas keyword"] = figures(rows, seconds, m.peak_mb)
+    for name in ("duckdb CTAS", "pandas keyword"):
+        r = out[name]
+        print(f"  {name:<16} {r['seconds']:8.1f} s {r['rows_per_s']:12,.0f} rows/s "
+              f"{r['peak_mb']:7,.0f} MB", flush=True)
+    ingest, ctas = out["ingest"]["seconds"], out["duckdb CTAS"]["seconds"]
+    keyword, pandas = out["flag keyword"]["seconds"], out["pandas keyword"]["seconds"]
+    print(f"  ingest speed / DuckDB CTAS: {ctas / ingest:.2f}x (target >= 0.5x)")
+    print(f"  flag keyword vs pandas df.apply: {pandas / keyword:.1f}x faster (whole process)")
+    return out
+
+
+def growth(results: dict[int, dict[str, dict[str, float]]]) -> None:
+    """Exponent b of ``value ~ rows^b`` between the smallest and largest size."""
+    sizes = sorted(results)
+    if len(sizes) < 2:
+        return
+    small, large = sizes[0], sizes[-1]
+    span = math.log(large / small)
+    print(f"\ngrowth from {small:,} to {large:,} rows (b: 1 = linear, 0 = flat)")
+    print(f"  {'command':<16} {'time b':>7} {'memory b':>9} {'memory ratio':>13}")
+    for name in results[small]:
+        a, b = results[small][name], results[large][name]
+        tb = math.log(b["seconds"] / a["seconds"]) / span
+        mb = math.log(b["peak_mb"] / a["peak_mb"]) / span
+        print(f"  {name:<16} {tb:7.2f} {mb:9.2f} {b['peak_mb'] / a['peak_mb']:12.2f}x")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="1M and 5M rows")
+    parser.add_argument("--sizes", type=int, nargs="+", default=None)
+    parser.add_argument("--data", type=Path, default=Path("/tmp/reviewer-bench-scale"))
+    parser.add_argument("--memory-limit", default="2GB", help="[database] memory_limit")
+    parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    parser.add_argument("--keep-audits", action="store_true", help="keep the audits built")
+    args = parser.parse_args()
+    sizes = args.sizes or ([1_000_000, 5_000_000] if args.quick else [2_000_000, 20_000_000,
+                                                                       100_000_000])
+    print(f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}, DuckDB memory limit "
+          f"{args.memory_limit}, data in {args.data}")
+    results: dict[int, dict[str, dict[str, float]]] = {}
+    for rows in sizes:
+        print(f"\n{rows:,} rows", flush=True)
+        results[rows] = run_size(rows, args.data, args.memory_limit)
+        if not args.keep_audits:
+            shutil.rmtree(args.data / f"audit-{rows}", ignore_errors=True)
+    growth(results)
+    print(f"\nload average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores "
+          "(other processes slow both sides of every ratio)")
+    if args.json:
+        args.json.write_text(json.dumps({str(k): v for k, v in results.items()}, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -51,6 +51,8 @@ class Store:
         scores_dir: Folder where flag runs write their parquet score files.
         busy_timeout_s: How long to wait for another process's lock.
         read_only: Refuse writes (an audit in a folder this user cannot write).
+        memory_limit: DuckDB's memory limit (``reviewer.toml`` ``[database]``).
+        temp_directory: Where DuckDB spills; empty for the audit's ``cache/duckdb_tmp``.
     """
 
     def __init__(
@@ -60,10 +62,17 @@ class Store:
         scores_dir: Path | None = None,
         busy_timeout_s: float = 60.0,
         read_only: bool = False,
+        memory_limit: str = "2GB",
+        temp_directory: str = "",
     ) -> None:
         self.db = Database(
-            path, labels, busy_timeout_s=busy_timeout_s, read_only=read_only,
+            path,
+            labels,
+            busy_timeout_s=busy_timeout_s,
+            read_only=read_only,
             scores_dir=scores_dir,
+            memory_limit=memory_limit,
+            temp_directory=temp_directory,
         )
         self.scores_dir = scores_dir
         self.flag_views = FlagViews(scores_dir)

@@ -63,7 +63,7 @@ from reviewer.audit import Audit
 from reviewer.store import Decision
 audit = Audit.open(sys.argv[1])
 rng = random.Random(0)
-for sample_id in audit.store.queue_sample_ids("q"):
+for sample_id in audit.store.plans.queue_sample_ids("q"):
     verdict = rng.choice(["confirm", "reject", "reject", "unsure"])
     audit.labels.record(Decision(sample_id, "bench", "nsfw", verdict))
 """
@@ -123,8 +123,10 @@ def commands(audit: Path, files: list[Path]) -> list[tuple[str, list[str]]]:
     ]
 
 
-def run_size(rows: int, data: Path, memory_limit: str) -> dict[str, dict[str, float]]:
-    """All commands and both baselines at one size; returns name -> figures."""
+def run_size(
+    rows: int, data: Path, memory_limit: str, only: set[str] | None = None
+) -> dict[str, dict[str, float]]:
+    """All commands (or ``only`` those) and both baselines at one size: name -> figures."""
     files = scale_data.dataset(data / f"rows-{rows}", rows)
     audit = data / f"audit-{rows}"
     shutil.rmtree(audit, ignore_errors=True)
@@ -137,6 +139,8 @@ def run_size(rows: int, data: Path, memory_limit: str) -> dict[str, dict[str, fl
     )
     out: dict[str, dict[str, float]] = {}
     for name, argv in commands(audit, files):
+        if only is not None and name not in only and name not in ("ingest", "flag keyword"):
+            continue  # ingest and flag keyword make the audit the others need
         if name == "stats":  # a reviewer works through the queue (not timed)
             subprocess.run([sys.executable, "-c", LABEL_QUEUE, str(audit)], check=True, env=env)
         m = measure([*REVIEWER, *argv], env)
@@ -173,6 +177,8 @@ def growth(results: dict[int, dict[str, dict[str, float]]]) -> None:
     print(f"\ngrowth from {small:,} to {large:,} rows (b: 1 = linear, 0 = flat)")
     print(f"  {'command':<16} {'time b':>7} {'memory b':>9} {'memory ratio':>13}")
     for name in results[small]:
+        if name not in results[large]:
+            continue
         a, b = results[small][name], results[large][name]
         tb = math.log(b["seconds"] / a["seconds"]) / span
         mb = math.log(b["peak_mb"] / a["peak_mb"]) / span
@@ -185,6 +191,9 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=None)
     parser.add_argument("--data", type=Path, default=Path("/tmp/reviewer-bench-scale"))
     parser.add_argument("--memory-limit", default="2GB", help="[database] memory_limit")
+    parser.add_argument(
+        "--only", default=None, help="comma-separated commands, e.g. 'export flagged,plan'"
+    )
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     parser.add_argument("--keep-audits", action="store_true", help="keep the audits built")
     args = parser.parse_args()
@@ -195,7 +204,8 @@ def main() -> None:
     results: dict[int, dict[str, dict[str, float]]] = {}
     for rows in sizes:
         print(f"\n{rows:,} rows", flush=True)
-        results[rows] = run_size(rows, args.data, args.memory_limit)
+        only = set(args.only.split(",")) if args.only else None
+        results[rows] = run_size(rows, args.data, args.memory_limit, only)
         if not args.keep_audits:
             shutil.rmtree(args.data / f"audit-{rows}", ignore_errors=True)
     growth(results)

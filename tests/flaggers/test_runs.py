@@ -145,7 +145,10 @@ conn.close()
 """
 
 
-def test_running_flag_job_does_not_hold_the_audit(audit_with: Build, scripted_hate: Any) -> None:
+@pytest.mark.parametrize("streams", [False, True], ids=["snapshot", "row-ranges"])
+def test_running_flag_job_does_not_hold_the_audit(
+    audit_with: Build, scripted_hate: Any, streams: bool
+) -> None:
     audit = audit_with(sample_rows(8))
     seen: list[str] = []
 
@@ -162,6 +165,7 @@ def test_running_flag_job_does_not_hold_the_audit(audit_with: Build, scripted_ha
             seen.append(done.stdout.strip() or done.stderr)
             return super().score_batch(batch)
 
+    Probe.streams = streams  # True: each part is read from the audit on its own connection
     run_flagger(audit, Probe(hate_scores(8, 0.2)))
     assert seen == ["8", "8"]
 
@@ -343,28 +347,6 @@ def test_streaming_run_refuses_to_resume_when_rows_vanished(
     with pytest.raises(ReviewerError, match="rows were removed"):
         run_flagger(audit, streaming_hate(hate_scores(10, 0.9)))
     assert audit.store.flags.latest_runs() == {}
-
-
-def test_streaming_job_does_not_hold_the_audit_while_it_scores(
-    audit_with: Build, streaming_hate: Any
-) -> None:
-    audit = audit_with(sample_rows(8))
-    seen: list[str] = []
-
-    class Probe(streaming_hate):
-        def score_batch(self, batch: pa.Table) -> pa.Table:
-            done = subprocess.run(
-                [sys.executable, "-c", OPEN_FOR_WRITING, str(audit.paths.database)],
-                capture_output=True,
-                text=True,
-                timeout=60,
-                check=False,
-            )
-            seen.append(done.stdout.strip() or done.stderr)
-            return super().score_batch(batch)
-
-    run_flagger(audit, Probe(hate_scores(8, 0.2)))
-    assert seen == ["8", "8"]
 
 
 KILLED_STREAMING = KILLED_MID_RUN.replace(

@@ -95,10 +95,6 @@ def setting(default: Any, rule: Rule | None = None) -> Any:
     return field(default=default, metadata={"rule": rule} if rule is not None else {})
 
 
-def _unit(low: float, high: float) -> Rule:
-    return Rule(low=low, high=high)
-
-
 @dataclass
 class ReviewerSection:
     """Who is reviewing."""
@@ -173,16 +169,16 @@ class FlagsSection:
     """``substring`` (the 2021 audit's rule, for replication) or ``word`` (word boundaries)."""
     keyword_list: str = ""
     """Path of a keyword file; empty means the 2021 audit's list shipped in ``assets/``."""
-    hate_threshold: float = setting(0.5, _unit(0, 1))
+    hate_threshold: float = setting(0.5, Rule(low=0, high=1))
     """P_hateful / P_targeted / P_aggressive above this flag a caption (hate-scaling audit: 0.5)."""
     punsafe_cuts: list[float] = field(
         default_factory=lambda: [0.5, 0.9],
         metadata={"rule": Rule(low=0, high=1, min_items=1, increasing=True)},
     )
     """punsafe below the first cut bins as UNLIKELY, below the second as UNSURE, else NSFW."""
-    clip_nsfw_threshold: float = setting(0.5, _unit(0, 1))
+    clip_nsfw_threshold: float = setting(0.5, Rule(low=0, high=1))
     """Zero-shot CLIP NSFW probability above which an image is flagged."""
-    clip_similarity_threshold: float = setting(0.28, _unit(-1, 1))
+    clip_similarity_threshold: float = setting(0.28, Rule(low=-1, high=1))
     """Image-caption cosine similarity below which a pair is flagged as mismatched
     (LAION used 0.28-0.3)."""
 

@@ -39,6 +39,9 @@ class Rule:
     min_items: int = 0
     max_items: int | None = None
     increasing: bool = False
+    pattern: str = ""
+    """A regular expression a string must match (``example`` shows one that does)."""
+    example: str = ""
 
     def problem(self, value: Any) -> str | None:
         """Why ``value`` is refused, or ``None``."""
@@ -55,6 +58,8 @@ class Rule:
         for item in items:
             if self.choices and item not in self.choices:
                 return "is not allowed"
+            if self.pattern and not re.match(self.pattern, str(item), re.IGNORECASE):
+                return f"is not {self.example.split(':')[0]}"
             if isinstance(item, str) and not item.strip() and self.min_items:
                 return "holds an empty name"
             if isinstance(item, int | float) and not isinstance(item, bool):
@@ -70,6 +75,8 @@ class Rule:
         """The accepted values, in words (``0 (no cap) or 1 to 100000``)."""
         if self.choices:
             return "one of " + ", ".join(f'"{c}"' for c in self.choices)
+        if self.pattern:
+            return self.example.split(":", 1)[1].strip()
         low = "" if self.low is None else f"{'above ' if self.above else ''}{self.low:g}"
         if self.low is not None and self.high is not None:
             span = f"{low} {'and at most' if self.above else 'to'} {self.high:g}"
@@ -186,28 +193,22 @@ class FlagsSection:
 # -- [database]: DuckDB memory and spill (issue #16) ---------------------------------
 
 
+_MEMORY = Rule(
+    pattern=r"^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KIB|MIB|GIB|TIB)\s*$",
+    example='a size: a number and a unit, e.g. "2GB", "512MB"',
+)
+
+
 @dataclass
 class DatabaseSection:
     """DuckDB's memory and spill, so a large audit fits the machine it runs on."""
 
-    memory_limit: str = "2GB"
+    memory_limit: str = setting("2GB", _MEMORY)
     """DuckDB's memory limit in each process (e.g. ``"1GB"``, ``"8GB"``); queries that need
     more spill to ``temp_directory``. Peak memory of a command is about this plus ~0.5 GB."""
     temp_directory: str = ""
     """Where DuckDB spills; empty means the audit's ``cache/duckdb_tmp`` (the system's
     temporary folder for a read-only audit). Point it at a fast local disk with room."""
-
-
-_MEMORY = re.compile(r"^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KIB|MIB|GIB|TIB)\s*$", re.IGNORECASE)
-
-
-def _check_database(section: DatabaseSection, source: str) -> None:
-    """A memory limit DuckDB understands; refused here with a hint, not deep in a query."""
-    if not _MEMORY.match(section.memory_limit):
-        raise ReviewerError(
-            f"{source} [database]: memory_limit = {section.memory_limit!r} is not a size",
-            'write e.g. memory_limit = "2GB"',
-        )
 
 
 # -- end [database] ----------------------------------------------------------------
@@ -259,7 +260,6 @@ class Settings:
                     f"known sections: {', '.join(sorted([*_SECTIONS, 'keys']))}",
                 )
         _check_together(settings, source)
-        _check_database(settings.database, source)
         return settings
 
 

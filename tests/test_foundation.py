@@ -108,5 +108,5 @@ def test_database_settings_reach_duckdb(tmp_path: Path) -> None:
         temp = conn.execute("SELECT current_setting('temp_directory')").fetchone()[0]
     assert limit.replace(" ", "") in ("286.1MiB", "300.0MB")  # DuckDB prints it in its own unit
     assert Path(temp) == spill
-    with pytest.raises(ReviewerError, match="memory_limit = 'lots' is not a size"):
+    with pytest.raises(ReviewerError, match='memory_limit = "lots" is not a size'):
         Settings.from_dict({"database": {"memory_limit": "lots"}})

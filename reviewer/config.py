@@ -142,8 +142,15 @@ class ImagesSection:
     """Gaussian radius (at preview size) of the default step: shapes only, no detail."""
     light_blur_radius: float = setting(3.0, Rule(low=1, high=64))
     """Gaussian radius of the second reveal step."""
+    fetch: str = setting("", Rule(choices=("", "never", "on-reveal", "prefetch")))
+    """When an image is fetched from its URL (origin servers are contacted): ``never``
+    (no socket is ever opened; "no local image"), ``on-reveal`` (only the item a
+    reviewer reveals) or ``prefetch`` (the current and next items, before any reveal).
+    Empty: ``never`` when the audit has local images, else ``on-reveal``."""
+    fetch_other_hosts: bool = False
+    """Follow a redirect to another host (refused by default: a redirect can point anywhere)."""
     fetch_timeout_s: float = setting(10.0, Rule(low=0, above=True, high=600))
-    """Timeout for fetching an image from its URL."""
+    """Total deadline for fetching one image (connect, headers and body together)."""
     fetch_max_bytes: int = setting(20_000_000, Rule(low=1024))
     """Images larger than this are refused when fetched."""
     max_pixels: int = setting(64_000_000, Rule(low=65_536))
@@ -376,7 +383,9 @@ default_category = "nsfw"
 preview_px = 256              # shrink before blurring
 heavy_blur_radius = 12.0      # default step: shapes only
 light_blur_radius = 3.0       # second step
-fetch_timeout_s = 10.0
+fetch = ""                    # never | on-reveal | prefetch; "" = never if local images
+fetch_other_hosts = false     # follow redirects to another host
+fetch_timeout_s = 10.0        # total deadline per image
 fetch_max_bytes = 20000000
 max_pixels = 64000000         # larger images are refused as decompression bombs
 

@@ -14,6 +14,7 @@ identifiers; every other export leaves them out entirely.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import Callable
@@ -51,6 +52,7 @@ class ExportOptions(ExportFilters):
     removal_list: bool = False
     long: bool = False
     consensus: str = "majority"
+    with_image_path: bool = False
 
 
 @dataclass
@@ -127,6 +129,11 @@ def _choose(value: str | None, valid: list[str], what: str) -> None:
 
 def validate(audit: Audit, options: ExportOptions, catalogue: ExportCatalogue) -> None:
     """Check every filter against what the audit holds; raise a user error naming valid values."""
+    if options.with_image_path and (options.removal_list or options.long):
+        raise ReviewerError(
+            "--with-image-path applies to the one-row-per-sample export",
+            "leave out --removal-list / --long",
+        )
     if options.removal_list:
         clashing = [n for n in _NOT_WITH_REMOVAL if getattr(options, n)]
         if clashing:
@@ -170,8 +177,27 @@ def build_spec(options: ExportOptions, category_names: list[str]) -> ExportSpec:
         mode="removal" if options.removal_list else "long" if options.long else "wide",
         consensus=options.consensus,
         categories=tuple(category_names),
+        with_image_path=options.with_image_path,
         **values,
     )
+
+
+def locate_image(kind: str, root: str, member: str) -> tuple[str | None, str | None]:
+    """Where a linked image is (``/abs/file``, ``shard.tar#member``, ``shard.parquet#row``)
+    and the SHA-256 of its bytes, so anyone can verify which picture was judged.
+    The hash is ``None`` when the image cannot be read now."""
+    from reviewer.errors import ImageUnavailableError
+    from reviewer.images.resolve import read_member
+
+    where = str(Path(root) / member) if kind == "dir" else f"{root}#{member}"
+    try:
+        data = read_member(Path(root), kind, member, _MAX_HASHED_BYTES)
+    except ImageUnavailableError:
+        return where, None
+    return where, hashlib.sha256(data).hexdigest()
+
+
+_MAX_HASHED_BYTES = 1 << 31
 
 
 def export(
@@ -200,7 +226,7 @@ def export(
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     meta_tmp = out.with_name(f".{out.name}.meta.{os.getpid()}.tmp")
     try:
-        counts = audit.store.exports.run(spec, audit.settings, tmp, fmt, progress)
+        counts = audit.store.exports.run(spec, audit.settings, tmp, fmt, progress, locate_image)
         result = ExportResult(
             out, sidecar_path(out), fmt, counts.rows, counts.columns, counts.withheld_escalated
         )
@@ -229,6 +255,7 @@ def sidecar(
         "kind": {"removal": "removal-list", "long": "long", "wide": "wide"}[spec.mode],
         "consensus": spec.consensus,
         "categories": list(spec.categories),
+        "with_image_path": spec.with_image_path,
         "filters": options.filters(),
         "counts": {
             "rows": result.rows,

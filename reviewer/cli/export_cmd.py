@@ -76,6 +76,12 @@ from reviewer.store.exporting import FORMATS
     default=None,
     help="Only samples this reviewer decided on (--long: only their events).",
 )
+@click.option(
+    "--with-image-path",
+    is_flag=True,
+    help="Add image_path (/abs/file, shard.tar#member or shard.parquet#row) and"
+    " image_sha256 of each sample's linked image (never the bytes).",
+)
 def export_command(
     directory: Path,
     out: Path | None,
@@ -93,6 +99,7 @@ def export_command(
     dataset: str | None,
     queue: str | None,
     reviewer: str | None,
+    with_image_path: bool,
 ) -> None:
     """Export samples of the audit DIRECTORY with flags and consensus labels.
 
@@ -119,6 +126,7 @@ def export_command(
         dataset=dataset,
         queue=queue,
         reviewer=reviewer,
+        with_image_path=with_image_path,
     )
     audit = Audit.open(directory)
     try:

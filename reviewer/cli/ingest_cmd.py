@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 @click.option(
     "--images",
     type=click.Path(path_type=Path),
-    help="Folder (img2dataset output) or .tar shard(s) holding the images, matched by key/URL.",
+    help="img2dataset output(s) or a .tar shard holding the images; linked by url evidence"
+    " (docs/ingest.md, 'Matching rules'). Works on already-ingested sources too.",
 )
 @click.option(
     "--embeddings",
@@ -57,6 +58,7 @@ def ingest_command(
     """
     from reviewer.audit import Audit
     from reviewer.cli.audit_cmd import print_summary
+    from reviewer.cli.images_cmd import print_links
     from reviewer.cli.progress import progress_bar
     from reviewer.ingest import ingest
 
@@ -84,6 +86,10 @@ def ingest_command(
         for line in file.warnings.lines():
             echo(f"  warning {line}", err=True)
     click.echo(f"added {report.inserted:,} samples, {report.warnings:,} warning(s)")
+    if report.attached is not None:
+        print_links(report.attached.links.lines(), report.attached.changed)
+    elif any(f.links.counts for f in report.files):
+        print_links(report.links.lines())
     if planned is not None:
         _attach_embeddings(audit, planned)
     print_summary(audit.root, audit.store.samples.summary())

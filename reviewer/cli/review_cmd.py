@@ -68,6 +68,7 @@ def run_review(audit: Audit, reviewer_name: str | None, queue_name: str | None) 
     name = check_reviewer_name(audit.reviewer_name(reviewer_name))
     validate_keymap(audit.settings.keys)
     _check_label_store(audit)
+    fetch_line = _fetch_line(audit)  # an unknown [images] fetch value fails here, at once
     if queue_name is not None:
         _check_plan(audit, name, queue_name)
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
@@ -75,6 +76,7 @@ def run_review(audit: Audit, reviewer_name: str | None, queue_name: str | None) 
             "reviewer review needs an interactive terminal",
             "run it in a terminal (over SSH: ssh -t)",
         )
+    click.echo(fetch_line, err=True)
     known = audit.labels.reviewers()
     if known and name not in known:
         click.echo(f"note: new reviewer '{name}' (known: {', '.join(known)})", err=True)
@@ -98,6 +100,21 @@ def _check_label_store(audit: Audit) -> None:
     findings = audit.labels.check()
     if findings:
         raise damaged_labels_error(audit.paths.labels, findings[0])
+
+
+_FETCH_WORDS = {
+    "never": "images without a local copy are not fetched (no server is contacted)",
+    "on-reveal": "an image without a local copy is fetched from its URL only when you reveal it",
+    "prefetch": "images without a local copy are fetched from their URLs ahead of reveals",
+}
+
+
+def _fetch_line(audit: Audit) -> str:
+    """The one line saying which ``[images] fetch`` mode this session runs in."""
+    from reviewer.images.resolve import active_fetch_mode
+
+    mode = active_fetch_mode(audit)
+    return f"fetch mode: {mode} — {_FETCH_WORDS[mode]} ([images] fetch in reviewer.toml)"
 
 
 def _check_plan(audit: Audit, reviewer: str, plan: str) -> None:

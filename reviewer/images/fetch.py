@@ -1,9 +1,14 @@
 """Fetching a sampled item's image from its URL into the audit's ``cache/images``.
 
-Only items a reviewer is about to see are fetched, never whole datasets. The
-cache (mode 0700) is the only place pixels are written; a response is written
-there only after it passed the status, content-type, size and decode checks,
-so the cache never holds an HTML error page or a bomb.
+Fetching contacts an origin server: for LAION, where known illegal-content URLs
+exist, that is a legal and safety act, so it happens only as ``[images] fetch``
+allows (:func:`fetch_mode`): ``never`` opens no socket, ``on-reveal`` fetches
+only the item a reviewer reveals, ``prefetch`` also the next items. Only items a
+reviewer is about to see are fetched, never whole datasets. The cache (mode
+0700) is the only place pixels are written; a response is written there only
+after it passed the status, content-type, size and decode checks, so the cache
+never holds an HTML error page, an SVG or a bomb. Redirects to another host are
+refused unless allowed; ``fetch_timeout_s`` is a deadline for the whole fetch.
 """
 
 from __future__ import annotations
@@ -13,15 +18,38 @@ import os
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
 from reviewer.config import ImagesSection
-from reviewer.errors import ImageUnavailableError
+from reviewer.errors import ImageUnavailableError, ReviewerError
 from reviewer.images.decode import decode_image
 
 _CHUNK = 65_536
 USER_AGENT = "reviewer-audit/0.1 (dataset audit; fetches single sampled images)"
+FETCH_MODES = ("never", "on-reveal", "prefetch")
+NOT_REVEALED = "not fetched until revealed"
+"""Reason of a URL-only image in ``on-reveal`` mode before the reviewer reveals it."""
+NO_LOCAL = "no local image"
+"""Reason of a URL-only image in ``never`` mode."""
+_NEVER_HTML = ("text/", "image/svg", "application/xhtml", "application/xml", "application/json")
+
+
+def fetch_mode(setting: str, has_local_images: bool) -> str:
+    """The active fetch mode: the setting, or its default for this audit.
+
+    Raises:
+        ReviewerError: An unknown value in ``reviewer.toml``.
+    """
+    if setting == "":
+        return "never" if has_local_images else "on-reveal"
+    if setting not in FETCH_MODES:
+        raise ReviewerError(
+            f"reviewer.toml [images] fetch = {setting!r}: unknown fetch mode",
+            'use "never", "on-reveal" or "prefetch" (or "" for the default)',
+        )
+    return setting
 
 
 def cache_path(cache_dir: Path, sample_id: str) -> Path:
@@ -59,16 +87,36 @@ def fetch_image(url: str, cache_file: Path, settings: ImagesSection) -> bytes:
     return data
 
 
+class _SameHostRedirects(urllib.request.HTTPRedirectHandler):
+    """Follows redirects only to the same host, unless the settings allow others."""
+
+    def __init__(self, other_hosts: bool) -> None:
+        self.other_hosts = other_hosts
+
+    def redirect_request(  # type: ignore[no-untyped-def]
+        self, req, fp, code, msg, headers, newurl
+    ):  # signature of urllib's handler
+        old_host = urllib.parse.urlsplit(req.full_url).hostname
+        new_host = urllib.parse.urlsplit(newurl).hostname
+        if new_host != old_host and not self.other_hosts:
+            raise ImageUnavailableError(
+                "redirect to another host",
+                f"image unavailable (redirect to another host: {str(new_host)[:80]})",
+            )
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
 def _download(url: str, settings: ImagesSection) -> bytes:
     request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
     deadline = time.monotonic() + settings.fetch_timeout_s
+    opener = urllib.request.build_opener(_SameHostRedirects(settings.fetch_other_hosts))
     try:
-        with urllib.request.urlopen(request, timeout=settings.fetch_timeout_s) as response:
+        with opener.open(request, timeout=settings.fetch_timeout_s) as response:
             ctype = response.headers.get_content_type()
-            if not ctype.startswith("image/"):
+            if ctype.startswith(_NEVER_HTML):
                 raise ImageUnavailableError(
                     "not an image", f"image unavailable (not an image: {ctype})"
-                )
+                )  # other types (octet-stream...) are kept only if the bytes decode
             length = response.headers.get("Content-Length")
             if length and length.isdigit() and int(length) > settings.fetch_max_bytes:
                 raise ImageUnavailableError("too large")
@@ -86,10 +134,14 @@ def _download(url: str, settings: ImagesSection) -> bytes:
 
 
 def _read_capped(response: object, max_bytes: int, deadline: float) -> bytes:
+    """The body, up to ``max_bytes``, before ``deadline``: ``read1`` returns what has
+    arrived, so a server trickling a byte at a time cannot outlast the deadline."""
     chunks: list[bytes] = []
     size = 0
     while True:
-        chunk = response.read(_CHUNK)  # type: ignore[attr-defined]
+        if time.monotonic() > deadline:
+            raise ImageUnavailableError("timeout")
+        chunk = response.read1(_CHUNK)  # type: ignore[attr-defined]
         if not chunk:
             return b"".join(chunks)
         size += len(chunk)

@@ -38,8 +38,8 @@ from typing import TYPE_CHECKING, Any
 from PIL import Image
 
 from reviewer.errors import ImageUnavailableError
-from reviewer.images.blur import RevealStep, downscale, safe_preview
-from reviewer.images.fetch import cache_path
+from reviewer.images.blur import RevealStep, default_step, downscale, safe_preview
+from reviewer.images.fetch import NOT_REVEALED, cache_path
 
 if TYPE_CHECKING:
     from reviewer.audit import Audit
@@ -81,6 +81,7 @@ class _Entry:
     sample: dict[str, Any]
     state: str = "queued"  # queued | running | done
     foreground: bool = False
+    revealed: bool = False  # a reviewer revealed it: ``on-reveal`` may fetch its URL
     base: Image.Image | None = None
     status: str = ""
     previews: dict[RevealStep, Future[Preview]] = field(default_factory=dict)
@@ -241,8 +242,12 @@ class PreviewCache:
             if self._closed or sample_id in self._forgotten:
                 return _done(Preview(sample_id, step, status=REMOVED))
             entry = self._entries.get(sample_id)
+            revealed = priority == _FOREGROUND and step > default_step(self._audit.settings)
+            if entry is not None and revealed and _awaits_reveal(entry):
+                self._entries.pop(sample_id)  # decode again, now allowed to fetch
+                entry = None
             if entry is None:
-                entry = _Entry(sample=_image_fields(sample))
+                entry = _Entry(sample=_image_fields(sample), revealed=revealed)
                 self._entries[sample_id] = entry
                 self._evict()
                 pool = self._urgent if priority == _FOREGROUND else self._decoders
@@ -285,7 +290,7 @@ class PreviewCache:
             if entry.state != "queued" or self._entries.get(sample_id) is not entry:
                 return
             entry.state = "running"
-        base, status = self._load_base(entry.sample)
+        base, status = self._load_base(entry.sample, entry.revealed)
         with self._lock:
             entry.base, entry.status, entry.state = base, status, "done"
             alive = self._entries.get(sample_id) is entry
@@ -299,7 +304,7 @@ class PreviewCache:
         for step, future in pending:
             self._derive(entry, step, future)
 
-    def _load_base(self, sample: dict[str, Any]) -> tuple[Image.Image | None, str]:
+    def _load_base(self, sample: dict[str, Any], revealed: bool) -> tuple[Image.Image | None, str]:
         """Decode and shrink; every failure becomes a status, never an exception."""
         try:
             loader = self._loader
@@ -307,7 +312,7 @@ class PreviewCache:
                 from reviewer.images import resolve
 
                 fit_px = self._images.preview_px  # JPEGs decode at a reduced scale
-                loader = functools.partial(resolve.load_image, fit_px=fit_px)
+                loader = functools.partial(resolve.load_image, fit_px=fit_px, revealed=revealed)
             return downscale(loader(self._audit, sample), self._images.preview_px), ""
         except ImageUnavailableError as exc:
             return None, f"image unavailable ({exc.reason})"
@@ -365,6 +370,11 @@ class PreviewCache:
                 pass
             except OSError:
                 log.exception("could not delete %s", path)
+
+
+def _awaits_reveal(entry: _Entry) -> bool:
+    """The entry was decoded before a reveal and is waiting for one to fetch its URL."""
+    return entry.state == "done" and not entry.revealed and NOT_REVEALED in entry.status
 
 
 def _image_fields(sample: dict[str, Any]) -> dict[str, Any]:

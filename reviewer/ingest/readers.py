@@ -22,6 +22,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from reviewer.errors import ReviewerError
+from reviewer.images.resolve import image_bytes_column
 from reviewer.ingest.sources import IMAGE_SUFFIXES, Unit
 
 BATCH_ROWS = 65_536
@@ -57,13 +58,14 @@ def _parquet(path: Path) -> Reader:
     _check_parquet_magic(path)
     try:
         pf = pq.ParquetFile(path, pre_buffer=False)  # pre-buffering grows RSS with the file
-        columns = pf.schema_arrow.names
+        image_column = image_bytes_column(pf.schema_arrow)  # read on demand, never stored
+        columns = [c for c in pf.schema_arrow.names if c != image_column]
         total = pf.metadata.num_rows
     except (pa.ArrowException, OSError) as exc:
         raise ReviewerError(
             f"{path}: unreadable parquet ({_short(exc)})", "re-download or re-export the file"
         ) from exc
-    return Reader(columns, total, pf.iter_batches(batch_size=BATCH_ROWS))
+    return Reader(columns, total, pf.iter_batches(batch_size=BATCH_ROWS, columns=columns))
 
 
 def _check_parquet_magic(path: Path) -> None:
@@ -96,6 +98,7 @@ def _csv(path: Path, delimiter: str) -> Reader:
     names = next(csv.reader([first], delimiter=delimiter), [])
     if not names:
         raise ReviewerError(f"{path}: empty file or no header line", "add a header line")
+    check_csv(path, delimiter, len(names))
     try:
         stream = pacsv.open_csv(
             path,
@@ -110,6 +113,40 @@ def _csv(path: Path, delimiter: str) -> Reader:
     except (pa.ArrowException, OSError) as exc:
         raise ReviewerError(f"{path}: unreadable CSV ({_short(exc)})", "check the file") from exc
     return Reader(names, None, iter(stream))
+
+
+def check_csv(path: Path, delimiter: str, width: int) -> None:
+    """Refuse a CSV that does not parse cleanly, naming the line.
+
+    Arrow's reader, given ``newlines_in_values``, reads an unterminated quote as
+    one field running to the end of the file: the rest of the file would become
+    one caption, silently. Python's strict CSV parser (in C) finds it, and rows
+    with more or fewer fields than the header, in one streaming pass.
+
+    Raises:
+        ReviewerError: naming the line where the bad record starts.
+    """
+    csv.field_size_limit(2**31 - 1)  # captions may be long; they are counted later
+    try:
+        with path.open(encoding="utf-8", errors="replace", newline="") as fh:
+            reader = csv.reader(fh, delimiter=delimiter, strict=True)
+            start = 1
+            for row in reader:
+                if row and len(row) != width:
+                    raise ReviewerError(
+                        f"{path}: line {start} has {len(row)} field(s), the header has {width}",
+                        "quote fields that contain the delimiter; nothing of this file was"
+                        " ingested",
+                    )
+                start = reader.line_num + 1
+    except csv.Error as exc:
+        raise ReviewerError(
+            f"{path}: bad CSV in the record starting on line {start} ({exc})",
+            "a quote is never closed or is misplaced: fix that line; nothing of this file"
+            " was ingested",
+        ) from exc
+    except OSError as exc:
+        raise ReviewerError(f"{path}: cannot read ({exc.strerror})", "check permissions") from exc
 
 
 def _rows_reader(entries: Iterator[dict[str, Any]]) -> Reader:
@@ -167,6 +204,8 @@ def _entry(key: str, parts: dict[str, str], read: Any) -> dict[str, Any] | None:
             meta = {}
         if isinstance(meta, dict):
             entry.update({k: v for k, v in meta.items() if k not in ("key",)})
+            if meta.get("status") not in (None, "success"):
+                image = None  # img2dataset's record says the download failed
     if "txt" in parts:
         entry["caption"] = read(parts["txt"]).decode("utf-8", errors="replace")
     entry.setdefault("caption", None)

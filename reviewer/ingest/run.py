@@ -18,8 +18,10 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 
 from reviewer.errors import ReviewerError
+from reviewer.ingest.attach import AttachReport, attach_images
 from reviewer.ingest.columns import ColumnMap, map_columns
-from reviewer.ingest.images import ImageIndex, build_index, image_roots_of, list_images, safe_member
+from reviewer.ingest.evidence import LinkCounts, Record, Shard, shard_records
+from reviewer.ingest.images import safe_member
 from reviewer.ingest.normalize import BatchContext, Warnings, normalize
 from reviewer.ingest.readers import MEMBER_COLUMN, Reader, open_reader
 from reviewer.ingest.sources import Unit, expand_sources, fingerprint
@@ -43,6 +45,7 @@ class FileReport:
     inserted: int = 0
     skipped: str | None = None
     warnings: Warnings = field(default_factory=Warnings)
+    links: LinkCounts = field(default_factory=LinkCounts)
 
 
 @dataclass
@@ -50,6 +53,7 @@ class IngestReport:
     """The outcome of one ``reviewer ingest``."""
 
     files: list[FileReport] = field(default_factory=list)
+    attached: AttachReport | None = None
 
     @property
     def inserted(self) -> int:
@@ -59,16 +63,23 @@ class IngestReport:
     def warnings(self) -> int:
         return sum(f.warnings.total for f in self.files)
 
+    @property
+    def links(self) -> LinkCounts:
+        """Image link outcomes of the files' own shards, summed."""
+        total = LinkCounts()
+        for f in self.files:
+            total.merge(f.links)
+        return total
+
 
 @dataclass
 class _Images:
-    """Image linking state of one file: its own shard root and ``--images`` roots."""
+    """Image linking state of one file: its own shard's records, or an ``image_path`` root."""
 
     shard_root: int | None = None
-    shard_members: dict[str, str] | None = None
+    records: dict[str, Record] | None = None
     path_root: int | None = None
     path_root_dir: Path | None = None
-    index: ImageIndex | None = None
 
 
 def ingest(
@@ -85,8 +96,10 @@ def ingest(
             ingested before the failing one are kept.
     """
     units = expand_sources(sources)
-    external = _register_external(store, images) if images is not None else []
-    index = build_index(images, external) if images is not None else None
+    if images is not None:
+        images = images.expanduser().resolve()
+        if not images.exists():
+            raise ReviewerError(f"{images}: no such file or folder", "check --images")
     total = _total_rows(units)
     report = IngestReport()
     done = 0
@@ -98,14 +111,10 @@ def ingest(
             progress(done, total)
 
     for unit in units:
-        report.files.append(_ingest_unit(store, unit, dataset, index, external, advance))
+        report.files.append(_ingest_unit(store, unit, dataset, images, advance))
+    if images is not None:
+        report.attached = attach_images(store, images)
     return report
-
-
-def _register_external(store: Store, images: Path) -> list[tuple[int, Path, str]]:
-    roots = image_roots_of(images)
-    with store.ingest.transaction() as conn:
-        return [(store.ingest.image_root_id(conn, str(p), k), p, k) for p, k in roots]
 
 
 def _total_rows(units: list[Unit]) -> int | None:
@@ -134,21 +143,41 @@ def infer_dataset(unit: Unit, flavour: str) -> str:
             if marker in name:
                 return ds
         return "laion5b"
-    if unit.kind in ("tar", "sidecars") or unit.image_root is not None:
-        return unit.path.parent.name or unit.path.stem
-    return unit.path.stem
+    if unit.kind in ("tar", "sidecars") or unit.image_root is not None or flavour == "img2dataset":
+        return unit.path.parent.name or id_stem(unit.path)  # the output folder, not the shard
+    return id_stem(unit.path)
+
+
+_DATA_SUFFIXES = (".parquet", ".snappy", ".gz", ".zst", ".csv", ".tsv", ".tar")
+
+
+def id_stem(path: Path) -> str:
+    """A file's name without its data suffixes (``part-0.snappy.parquet`` -> ``part-0``)."""
+    name = path.name
+    while True:
+        for suffix in _DATA_SUFFIXES:
+            if name.lower().endswith(suffix) and len(name) > len(suffix):
+                name = name[: -len(suffix)]
+                break
+        else:
+            return name
 
 
 def _ingest_unit(
     store: Store,
     unit: Unit,
     dataset: str | None,
-    index: ImageIndex | None,
-    external: list[tuple[int, Path, str]],
+    images: Path | None,
     advance: Callable[[int], None],
 ) -> FileReport:
-    size, fp = fingerprint(unit.path)
     file_report = FileReport(unit.path, unit.kind)
+    size, mtime_ns = _stat(unit.path)
+    # Fast path for files (a folder's mtime misses edits inside it): same path, size and
+    # modification time as a file whose whole-content hash was recorded at its ingest.
+    if not unit.path.is_dir() and store.ingest.ingested_unchanged(str(unit.path), size, mtime_ns):
+        file_report.skipped = "already ingested (same path, size and modification time)"
+        return file_report
+    size, fp = fingerprint(unit.path)
     previous = store.ingest.ingested_as(size, fp)
     if previous is not None:
         file_report.skipped = f"already ingested (as {previous})"
@@ -157,10 +186,10 @@ def _ingest_unit(
     cmap = map_columns([c for c in reader.columns if c != MEMBER_COLUMN], unit.path)
     file_report.flavour = cmap.flavour
     file_report.dataset = ds = dataset or infer_dataset(unit, cmap.flavour)
-    links = _links(store, unit, cmap, index, external)
+    links = _links(store, unit, cmap, images)
     with store.ingest.file_stage() as stage:
         file_report.rows_read = _stage_file(
-            unit, reader, cmap, ds, file_report.warnings, links, stage, advance
+            unit, reader, cmap, ds, file_report, links, stage, advance
         )
         with store.ingest.publishing() as conn:
             previous = store.ingest.find_ingested(conn, size, fp)  # another process may have won
@@ -172,9 +201,25 @@ def _ingest_unit(
             _count_duplicates(file_report.warnings, result)
             file_report.inserted = result.inserted
             store.ingest.record_ingested(
-                conn, str(unit.path), size, fp, ds, result.inserted, file_report.warnings.total
+                conn,
+                str(unit.path),
+                size,
+                fp,
+                ds,
+                result.inserted,
+                file_report.warnings.total,
+                mtime_ns,
             )
     return file_report
+
+
+def _stat(path: Path) -> tuple[int, int]:
+    """Size and modification time (ns) of a source."""
+    try:
+        st = path.stat()
+    except OSError as exc:
+        raise ReviewerError(f"{path}: cannot read ({exc.strerror})", "check permissions") from exc
+    return st.st_size, st.st_mtime_ns
 
 
 def _stage_file(
@@ -182,7 +227,7 @@ def _stage_file(
     reader: Reader,
     cmap: ColumnMap,
     dataset: str,
-    warnings: Warnings,
+    file_report: FileReport,
     links: _Images,
     stage: FileStage,
     advance: Callable[[int], None],
@@ -192,8 +237,8 @@ def _stage_file(
     try:
         for batch in reader.batches:
             table = batch if isinstance(batch, pa.Table) else pa.Table.from_batches([batch])
-            ctx = BatchContext(dataset, str(unit.path), f"{dataset}:{unit.path.stem}", row)
-            stage.add(_batch(table, cmap, ctx, warnings, links))
+            ctx = BatchContext(dataset, str(unit.path), f"{dataset}:{id_stem(unit.path)}", row)
+            stage.add(_batch(table, cmap, ctx, file_report, links))
             row += table.num_rows
             advance(table.num_rows)
     except (pa.ArrowException, OSError, EOFError) as exc:
@@ -219,11 +264,10 @@ def _links(
     store: Store,
     unit: Unit,
     cmap: ColumnMap,
-    index: ImageIndex | None,
-    external: list[tuple[int, Path, str]],
+    images: Path | None,
 ) -> _Images:
-    """Register the file's image roots (a short transaction) and index its shard."""
-    links = _Images(index=index)
+    """Register the file's image roots (a short transaction) and read its shard's records."""
+    links = _Images()
     if unit.image_root is None and cmap.image_path is None:
         return links
     with store.ingest.transaction() as conn:
@@ -231,24 +275,25 @@ def _links(
             path, kind = unit.image_root
             links.shard_root = store.ingest.image_root_id(conn, str(path), kind)
         if cmap.image_path is not None:
-            folder = next((p for _, p, k in external if k == "dir"), None) or unit.path.parent
+            folder = images if images is not None and images.is_dir() else unit.path.parent
             links.path_root_dir = folder
             links.path_root = store.ingest.image_root_id(conn, str(folder), "dir")
     if unit.image_root is not None and unit.kind not in ("tar", "sidecars"):
-        links.shard_members = list_images(*unit.image_root)
+        records, _ = shard_records(Shard(unit.path.parent, unit.path, unit.image_root))
+        links.records = {r.key: r for r in records}
     return links
 
 
 def _batch(
-    table: pa.Table, cmap: ColumnMap, ctx: BatchContext, warnings: Warnings, links: _Images
+    table: pa.Table, cmap: ColumnMap, ctx: BatchContext, file_report: FileReport, links: _Images
 ) -> pa.Table:
     member = None
     if MEMBER_COLUMN in table.column_names:
         member = table.column(MEMBER_COLUMN).to_pylist()
         table = table.drop_columns([MEMBER_COLUMN])
         cmap = map_columns(table.column_names, Path(ctx.source_file))
-    refs = _refs(table, cmap, ctx, warnings, links, member)
-    return normalize(table, cmap, ctx, warnings, refs)
+    refs = _refs(table, cmap, ctx, file_report, links, member)
+    return normalize(table, cmap, ctx, file_report.warnings, refs)
 
 
 def _column(table: pa.Table, name: str | None) -> list[str | None]:
@@ -265,32 +310,41 @@ def _refs(
     table: pa.Table,
     cmap: ColumnMap,
     ctx: BatchContext,
-    warnings: Warnings,
+    file_report: FileReport,
     links: _Images,
     member: list[str | None] | None,
 ) -> pa.Array | None:
     """``image_ref`` of each row, or ``None`` when this file has no images to link."""
     n = table.num_rows
+    keys = _column(table, cmap.key)
     if member is not None:
+        for m, key in zip(member, keys, strict=True):
+            file_report.links.add("linked" if m else "failed", str(key))
         refs = [None if m is None else f"{links.shard_root}:{m}" for m in member]
         return pa.array(refs, pa.string())
-    if links.shard_members is None and cmap.image_path is None and not links.index:
+    if links.records is None and cmap.image_path is None:
         return None
     out: list[str | None] = [None] * n
-    if links.shard_members is not None:
-        for i, key in enumerate(_column(table, cmap.key)):
-            found = links.shard_members.get(key) if key is not None else None
-            out[i] = f"{links.shard_root}:{found}" if found else None
-    if cmap.image_path is not None:
-        _path_refs(_column(table, cmap.image_path), out, ctx, warnings, links)
-    if links.index:
-        keys = _column(table, cmap.key)
+    if links.records is not None:
         urls = _column(table, _source_name(cmap, "url"))
-        ids = _column(table, _source_name(cmap, "sample_id"))
-        for i in range(n):
-            if out[i] is None:
-                out[i] = links.index.lookup(keys[i], urls[i], ids[i])
+        for i, key in enumerate(keys):
+            outcome, out[i] = _own_record(links, key, urls[i])
+            file_report.links.add(outcome, str(key))
+    if cmap.image_path is not None:
+        _path_refs(_column(table, cmap.image_path), out, ctx, file_report.warnings, links)
     return pa.array(out, pa.string())
+
+
+def _own_record(links: _Images, key: str | None, url: str | None) -> tuple[str, str | None]:
+    """A shard row's image: its own record (same shard, same key) must say so, same url."""
+    record = links.records.get(key) if links.records is not None and key is not None else None
+    if record is None:
+        return "none", None
+    if record.member is None:
+        return record.status if record.status in ("disagree", "missing") else "failed", None
+    if record.url != url:
+        return "disagree", None
+    return "linked", f"{links.shard_root}:{record.member}"
 
 
 def _path_refs(

@@ -13,8 +13,13 @@ import glob
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from reviewer.errors import ReviewerError
+from reviewer.images.resolve import image_bytes_column
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff")
 METADATA_SUFFIXES = (".parquet", ".csv", ".tsv")
@@ -78,7 +83,7 @@ def _expand_path(path: Path, explicit: bool) -> list[Unit]:
         return scan_folder(path)
     suffix = path.suffix.lower()
     if suffix in METADATA_SUFFIXES:
-        return [Unit(path, suffix.lstrip("."), _shard_images(path))]
+        return [Unit(path, suffix.lstrip("."), shard_container(path))]
     if suffix in TAR_SUFFIXES:
         return [Unit(path, "tar", (path, "tar"))]
     if explicit:
@@ -87,14 +92,22 @@ def _expand_path(path: Path, explicit: bool) -> list[Unit]:
     return []
 
 
-def _shard_images(path: Path) -> tuple[Path, str] | None:
-    """An img2dataset shard's image folder or tar beside its parquet, if present."""
-    folder = path.with_suffix("")
+def shard_container(parquet: Path) -> tuple[Path, str] | None:
+    """Where an img2dataset shard parquet's images are: the sibling folder (``files``),
+    the sibling tar (``webdataset``) or its own image cells (``parquet`` output)."""
+    folder = parquet.with_suffix("")
     if folder.is_dir():
         return (folder, "dir")
-    tar = path.with_suffix(".tar")
+    tar = parquet.with_suffix(".tar")
     if tar.is_file():
         return (tar, "tar")
+    if parquet.suffix.lower() != ".parquet":
+        return None
+    try:
+        if image_bytes_column(pq.read_schema(parquet)) is not None:
+            return (parquet, "parquet")
+    except (pa.ArrowException, OSError):
+        return None  # the reader says what is wrong with the file
     return None
 
 
@@ -108,8 +121,8 @@ def scan_folder(root: Path) -> list[Unit]:
         for name in sorted(files):
             path = here / name
             if path.suffix.lower() in METADATA_SUFFIXES:
-                images = _shard_images(path)
-                if images:
+                images = shard_container(path)
+                if images and images[1] != "parquet":
                     claimed.add(images[0])
                 units.append(Unit(path, path.suffix.lower().lstrip("."), images))
     for folder, dirs, files in os.walk(root):
@@ -129,14 +142,18 @@ def scan_folder(root: Path) -> list[Unit]:
 
 
 def fingerprint(path: Path) -> tuple[int, str]:
-    """Size and a cheap content fingerprint (first and last 64 KiB, or a folder listing).
+    """Size and a hash of the whole content (xxh3-128, streamed in 1 MiB chunks).
+
+    A file is "already ingested" only when its whole content is: two files that
+    share size and head and tail but differ in the middle are different files.
+    For a folder of images with sidecars: names, sizes and the sidecars' content.
 
     Raises:
         ReviewerError: The file cannot be read.
     """
-    import hashlib
+    import xxhash
 
-    digest = hashlib.sha256()
+    digest = xxhash.xxh3_128()
     try:
         if path.is_dir():
             size = 0
@@ -145,14 +162,19 @@ def fingerprint(path: Path) -> tuple[int, str]:
                     st = entry.stat()
                     size += st.st_size
                     digest.update(f"{entry.name}\0{st.st_size}\n".encode())
-            return size, digest.hexdigest()
-        size = path.stat().st_size
-        with path.open("rb") as fh:
-            digest.update(fh.read(65_536))
-            if size > 65_536:
-                fh.seek(max(65_536, size - 65_536))
-                digest.update(fh.read(65_536))
-        digest.update(str(size).encode())
-        return size, digest.hexdigest()
+                    if not entry.name.lower().endswith(IMAGE_SUFFIXES):
+                        _hash_file(Path(entry.path), digest)
+            return size, f"xxh3:{digest.hexdigest()}"
+        size = _hash_file(path, digest)
+        return size, f"xxh3:{digest.hexdigest()}"
     except OSError as exc:
         raise ReviewerError(f"{path}: cannot read ({exc.strerror})", "check permissions") from exc
+
+
+def _hash_file(path: Path, digest: Any) -> int:
+    size = 0
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+            size += len(chunk)
+    return size

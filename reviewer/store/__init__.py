@@ -7,6 +7,7 @@ exposes one object per subject, each given exactly the collaborators it needs:
 ==================== ==========================================================
 ``store.samples``    the ``samples`` table: insert, count, rows, summary
 ``store.ingest``     staged ingest, ingested files, image roots
+``store.images``     image links: the rows linking reads, setting ``image_ref``
 ``store.flags``      flag rows, reasons, counts, runs
 ``store.work_lists`` what a flag run scores: row ranges, reads, input snapshots
 ``store.review``     the default review queue, breathers, item rows with reasons
@@ -31,6 +32,7 @@ import pyarrow as pa
 
 from reviewer.store.core import Database
 from reviewer.store.exporting import ExportQueries
+from reviewer.store.image_links import ImageLinkQueries
 from reviewer.store.ingested import IngestQueries
 from reviewer.store.labels import Decision, LabelEvent, LabelStore
 from reviewer.store.plans import PlanQueries
@@ -78,6 +80,7 @@ class Store:
         self.flag_views = FlagViews(scores_dir)
         self.samples = SampleQueries(self.db)
         self.ingest = IngestQueries(self.db)
+        self.images = ImageLinkQueries(self.db, self.ingest)
         self.flags = FlagQueries(self.db, self.flag_views)
         self.work_lists = WorkListQueries(self.db)
         self.probes = ProbeQueries(self.db, self.flag_views)

@@ -80,6 +80,8 @@ class ExportSpec(ExportFilters):
     mode: str = "wide"
     consensus: str = "majority"
     categories: tuple[str, ...] = ()
+    with_image_path: bool = False
+    """Add ``image_path`` and ``image_sha256`` from the ``export_image_paths`` relation."""
 
 
 @dataclass(frozen=True)
@@ -339,11 +341,26 @@ def wide_select(spec: ExportSpec, cols: OutputColumns, part: tuple[int, int] | N
         else:
             select.append(f"lb.{ident(name)}")
     joins += " LEFT JOIN export_labels lb ON lb.sample_id = s.sample_id"
+    if spec.with_image_path:
+        select += ["ip.image_path", "ip.image_sha256"]
+        joins += " LEFT JOIN export_image_paths ip ON ip.sample_id = s.sample_id"
     conds = [*sample_filters(spec, "s.sample_id", "s.dataset"), partition_expr("s.sample_id", part)]
     return f"SELECT {', '.join(select)} FROM samples s{joins} WHERE {' AND '.join(conds)}"
 
 
 LONG_SAMPLE_COLUMNS = ("url", "text", "dataset", "source_file", "source_row")
+
+
+def image_location_select(spec: ExportSpec) -> str:
+    """``sample_id, kind, root, member`` of the linked samples the export selects."""
+    conds = sample_filters(spec, "s.sample_id", "s.dataset")
+    return (
+        "SELECT s.sample_id, r.kind, r.path AS root,"
+        " substr(s.image_ref, strpos(s.image_ref, ':') + 1) AS member"
+        " FROM samples s JOIN image_roots r"
+        " ON r.root_id = TRY_CAST(split_part(s.image_ref, ':', 1) AS INTEGER)"
+        f" WHERE s.image_ref IS NOT NULL AND {' AND '.join(conds)}"
+    )
 
 
 def long_select(spec: ExportSpec, sample_columns: Sequence[str]) -> str:

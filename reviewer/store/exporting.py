@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from reviewer.config import Settings
 from reviewer.errors import DISK_FULL_EXIT, ReviewerError
@@ -34,6 +35,8 @@ _COPY_OPTIONS = {
 }
 
 Progress = Callable[[int, int | None], None]
+ImageLocator = Callable[[str, str, str], tuple[str | None, str | None]]
+"""``(kind, root, member) -> (image_path, image_sha256)`` of one linked image."""
 
 
 @dataclass
@@ -112,8 +115,13 @@ class ExportQueries:
         target: Path,
         fmt: str,
         progress: Progress | None = None,
+        locate: ImageLocator | None = None,
     ) -> ExportCounts:
-        """Write the export described by ``spec`` to ``target`` (the caller renames it)."""
+        """Write the export described by ``spec`` to ``target`` (the caller renames it).
+
+        ``locate(kind, root, member)`` gives ``(image_path, image_sha256)`` of a linked
+        image, for ``spec.with_image_path`` (the store reads no image bytes itself).
+        """
         with self.db.connect() as conn:
             self.db.register_labels(conn)
             flaggers = self.views.install(conn, settings)
@@ -123,6 +131,8 @@ class ExportQueries:
             conn.execute(q.consensus_view(spec.consensus))
             if spec.disagreements:
                 conn.execute(q.disagreement_view(spec.category))
+            if spec.with_image_path:
+                _register_image_paths(conn, spec, locate)
             flags = [f for name in flaggers for f in FLAG_NAMES.get(name, ())]
             select = self._export_select(conn, spec, flags)
             described = conn.execute(f"DESCRIBE {select}").fetchall()
@@ -223,6 +233,27 @@ class ExportQueries:
         computed = set(q.flag_columns(flags)) | set(q.label_columns(spec.categories))
         renamed = [(name, f"src_{name}" if name in computed else name) for name, _ in sample_cols]
         return q.wide_select(spec, q.OutputColumns(sample=renamed, flags=flags), part)
+
+
+def _register_image_paths(
+    conn: duckdb.DuckDBPyConnection, spec: q.ExportSpec, locate: ImageLocator | None
+) -> None:
+    """``export_image_paths(sample_id, image_path, image_sha256)`` for the exported samples."""
+    rows = conn.sql(q.image_location_select(spec)).fetchall()
+    ids, paths, digests = [], [], []
+    for sample_id, kind, root, member in rows:
+        path, digest = locate(kind, root, member) if locate else (None, None)
+        ids.append(sample_id)
+        paths.append(path)
+        digests.append(digest)
+    table = pa.table(
+        {
+            "sample_id": pa.array(ids, pa.string()),
+            "image_path": pa.array(paths, pa.string()),
+            "image_sha256": pa.array(digests, pa.string()),
+        }
+    )
+    conn.register("export_image_paths", table)
 
 
 def _copy_sql(conn: duckdb.DuckDBPyConnection, select: str, target: Path, fmt: str) -> str:

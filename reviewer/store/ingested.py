@@ -263,6 +263,19 @@ class IngestQueries:
                 old.unlink(missing_ok=True)
         return Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=base))
 
+    def ingested_unchanged(self, path: str, size: int, mtime_ns: int) -> bool:
+        """Fast path: this very path was ingested with this size and modification time
+        (its content hash was recorded then), so it need not be hashed again."""
+        with self.db.connect() as conn:
+            have = {r[0] for r in conn.execute("DESCRIBE ingested_files").fetchall()}
+            if "mtime_ns" not in have:  # an audit made before the column existed
+                return False
+            row = conn.execute(
+                "SELECT 1 FROM ingested_files WHERE path = ? AND size = ? AND mtime_ns = ?",
+                [path, size, mtime_ns],
+            ).fetchone()
+        return row is not None
+
     def ingested_as(self, size: int, fingerprint: str) -> str | None:
         """Like :meth:`find_ingested`, on a short read-only connection."""
         with self.db.connect() as conn:
@@ -287,11 +300,14 @@ class IngestQueries:
         dataset: str,
         rows: int,
         warnings: int,
+        mtime_ns: int | None = None,
     ) -> None:
         """Remember a file as ingested (same transaction as its rows)."""
+        conn.execute("ALTER TABLE ingested_files ADD COLUMN IF NOT EXISTS mtime_ns BIGINT")
         conn.execute(
-            "INSERT INTO ingested_files VALUES (?, ?, ?, ?, ?, ?, now()::TIMESTAMP)",
-            [path, size, fingerprint, dataset, rows, warnings],
+            "INSERT INTO ingested_files (path, size, fingerprint, dataset, rows, warnings,"
+            " ingested_at, mtime_ns) VALUES (?, ?, ?, ?, ?, ?, now()::TIMESTAMP, ?)",
+            [path, size, fingerprint, dataset, rows, warnings, mtime_ns],
         )
 
     def image_root_id(self, conn: duckdb.DuckDBPyConnection, path: str, kind: str) -> int:

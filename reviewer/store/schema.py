@@ -35,7 +35,7 @@ DDL = [
     # One row per ingested source file; re-ingesting the same file adds nothing.
     "CREATE TABLE IF NOT EXISTS ingested_files ("
     " path VARCHAR, size BIGINT, fingerprint VARCHAR, dataset VARCHAR, rows BIGINT,"
-    " warnings BIGINT, ingested_at TIMESTAMP)",
+    " warnings BIGINT, ingested_at TIMESTAMP, mtime_ns BIGINT)",
     # Where images live: a folder (img2dataset) or a tar shard (webdataset).
     "CREATE TABLE IF NOT EXISTS image_roots (root_id INTEGER PRIMARY KEY, path VARCHAR,"
     " kind VARCHAR)",

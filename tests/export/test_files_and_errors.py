@@ -93,7 +93,7 @@ def test_refuses_to_overwrite_without_force(fx: Audit, tmp_path: Path) -> None:
 def test_a_failed_export_leaves_no_file(
     fx: Audit, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken(spec, settings, target, fmt, progress=None):
+    def broken(spec, settings, target, fmt, progress=None, locate=None):
         target.write_bytes(b"half a file")
         raise OSError(28, "No space left on device")
 

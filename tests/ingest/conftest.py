@@ -5,6 +5,9 @@ from __future__ import annotations
 import io
 import json
 import tarfile
+import threading
+from collections.abc import Iterator
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +18,7 @@ from PIL import Image
 
 from reviewer.audit import Audit
 from reviewer.images import resolve
+from tests.ingest.http_origin import HttpHandler
 
 
 def png_bytes(
@@ -92,3 +96,17 @@ def rows_of(audit: Audit, order: str = "source_file, source_row") -> list[dict[s
 def _fresh_image_roots() -> None:
     """Image roots are cached per database path; tmp paths differ, but be explicit."""
     resolve.forget_roots()
+
+
+@pytest.fixture
+def server() -> Iterator[str]:
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), HttpHandler)
+    httpd.daemon_threads = True
+    HttpHandler.release.clear()
+    HttpHandler.hits.clear()
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.02,), daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    HttpHandler.release.set()
+    httpd.shutdown()
+    httpd.server_close()

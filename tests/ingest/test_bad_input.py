@@ -173,3 +173,46 @@ def test_an_extra_column_clashing_in_type_is_a_clear_error(audit: Audit, tmp_pat
     with pytest.raises(ReviewerError, match=r"b\.parquet: could not be added"):
         ingest(audit.store, [str(first), str(second)])
     assert [r["text"] for r in rows_of(audit)] == ["a"]
+
+
+def test_same_size_head_and_tail_but_different_middle_is_ingested(
+    audit: Audit, tmp_path: Path
+) -> None:
+    """Only the middle rows differ: a head/tail fingerprint called this 'already ingested'."""
+    n = 60_000  # captions fill well over 2 x 64 KiB, so the middle is outside head and tail
+    texts = [f"caption {i:06d} " + "x" * 20 for i in range(n)]
+    first = tmp_path / "a.csv"
+    first.write_text("url,text\n" + "".join(f"http://u/{i},{t}\n" for i, t in enumerate(texts)))
+    middle = n // 2
+    texts[middle] = texts[middle].replace("caption", "CAPTION")
+    second = tmp_path / "b.csv"
+    second.write_text("url,text\n" + "".join(f"http://u/{i},{t}\n" for i, t in enumerate(texts)))
+    data_a, data_b = first.read_bytes(), second.read_bytes()
+    assert len(data_a) == len(data_b) and data_a[:65_536] == data_b[:65_536]
+    assert data_a[-65_536:] == data_b[-65_536:] and data_a != data_b
+    report = ingest(audit.store, [str(first), str(second)])
+    assert [f.skipped for f in report.files] == [None, None]
+    assert report.inserted == 2 * n
+    # the same file again is skipped, by path/size/mtime, and by content from another path
+    assert ingest(audit.store, [str(first)]).files[0].skipped
+    copy = tmp_path / "copy.csv"
+    copy.write_bytes(data_b)
+    assert "already ingested (as" in str(ingest(audit.store, [str(copy)]).files[0].skipped)
+
+
+def test_csv_with_an_unterminated_quote_names_the_line(audit: Audit, tmp_path: Path) -> None:
+    path = tmp_path / "broken.csv"
+    path.write_text('url,text\nhttp://a,fine\nhttp://b,"never closed\nhttp://c,next\nhttp://d,x\n')
+    with pytest.raises(
+        ReviewerError, match=r"broken\.csv: bad CSV in the record starting on line 3"
+    ):
+        ingest(audit.store, [str(path)])
+    assert audit.store.samples.count() == 0
+
+
+def test_csv_with_a_ragged_row_names_the_line(audit: Audit, tmp_path: Path) -> None:
+    path = tmp_path / "ragged.csv"
+    path.write_text('url,text\nhttp://a,"multi\nline"\nhttp://b,two,three\n')
+    with pytest.raises(ReviewerError, match=r"line 4 has 3 field\(s\), the header has 2"):
+        ingest(audit.store, [str(path)])
+    assert audit.store.samples.count() == 0

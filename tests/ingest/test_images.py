@@ -7,10 +7,8 @@ import stat
 import struct
 import threading
 import zlib
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
 from PIL import Image
@@ -21,6 +19,7 @@ from reviewer.images.decode import decode_image
 from reviewer.images.fetch import cache_path
 from reviewer.images.resolve import load_image
 from tests.ingest.conftest import png_bytes
+from tests.ingest.http_origin import PNG, HttpHandler
 
 
 def _root(audit: Audit, path: Path, kind: str = "dir") -> int:
@@ -117,61 +116,9 @@ def test_load_image_is_thread_safe_on_tar_members(audit: Audit, tmp_path: Path) 
 
 # -- HTTP fetch against a local server ------------------------------------------------
 
-PNG = png_bytes((6, 6), (0, 0, 200))
-
-
-class _Handler(BaseHTTPRequestHandler):
-    release = threading.Event()
-    hits: ClassVar[list[str]] = []
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-    def _send(self, code: int, ctype: str, body: bytes, length: int | None = None) -> None:
-        self.send_response(code)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body) if length is None else length))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def do_GET(self) -> None:
-        self.hits.append(self.path)
-        if self.path == "/ok.png":
-            self._send(200, "image/png", PNG)
-        elif self.path == "/page.html":
-            self._send(200, "text/html; charset=utf-8", b"<html>hi</html>")
-        elif self.path == "/big.png":
-            self._send(200, "image/png", b"", length=10_000_000)
-        elif self.path == "/stream.png":
-            self.send_response(200)
-            self.send_header("Content-Type", "image/png")
-            self.end_headers()
-            for _ in range(100):
-                self.wfile.write(b"\x89" * 1024)
-        elif self.path == "/garbage.png":
-            self._send(200, "image/png", b"definitely not a png")
-        elif self.path == "/stall.png":
-            self.release.wait(10)  # the server's own stall; the client gives up first
-        else:
-            self._send(404, "text/plain", b"no")
-
-
-@pytest.fixture
-def server() -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    httpd.daemon_threads = True
-    _Handler.release.clear()
-    _Handler.hits.clear()
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.02,), daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    _Handler.release.set()
-    httpd.shutdown()
-    httpd.server_close()
-
-
 @pytest.fixture
 def fetching(audit: Audit) -> Audit:
+    audit.settings.images.fetch = "prefetch"
     audit.settings.images.fetch_timeout_s = 0.5
     audit.settings.images.fetch_max_bytes = 50_000
     return audit
@@ -185,7 +132,7 @@ def test_fetch_200_caches_privately_and_serves_from_cache(fetching: Audit, serve
     assert stat.S_IMODE(cached.stat().st_mode) == 0o600
     assert stat.S_IMODE(fetching.paths.cache.stat().st_mode) == 0o700
     assert load_image(fetching, sample).size == (6, 6)
-    assert _Handler.hits == ["/ok.png"]  # the second load came from the cache
+    assert HttpHandler.hits == ["/ok.png"]  # the second load came from the cache
 
 
 @pytest.mark.parametrize(
@@ -197,6 +144,10 @@ def test_fetch_200_caches_privately_and_serves_from_cache(fetching: Audit, serve
         ("/stream.png", "too large"),
         ("/garbage.png", "not an image"),
         ("/stall.png", "timeout"),
+        ("/trickle.png", "timeout"),  # the deadline is total, not per recv
+        ("/drawing.svg", "not an image"),
+        ("/svg-as-octet", "not an image"),  # sniffed: does not decode
+        ("/to-other", "redirect to another host"),
     ],
 )
 def test_fetch_failures_have_a_reason_and_cache_nothing(
@@ -263,3 +214,18 @@ def test_min_side_keeps_the_shortest_side_covered() -> None:
     assert tall.size == (250, 1000)  # 1/4: 250 >= 224
     small = decode_image(_jpeg((300, 200)), max_pixels=64_000_000, min_side=224)
     assert small.size == (300, 200)  # shorter than 224 already: full size
+
+
+@pytest.mark.parametrize("path", ["/octet", "/to-same"])
+def test_octet_stream_that_decodes_and_same_host_redirects_are_accepted(
+    fetching: Audit, server: str, path: str
+) -> None:
+    sample = {"sample_id": "s2", "url": f"{server}{path}", "image_ref": None}
+    assert load_image(fetching, sample).getpixel((0, 0)) == (0, 0, 200)
+
+
+def test_redirect_to_another_host_when_allowed(fetching: Audit, server: str) -> None:
+    fetching.settings.images.fetch_other_hosts = True
+    sample = {"sample_id": "s3", "url": f"{server}/to-other", "image_ref": None}
+    assert load_image(fetching, sample).size == (6, 6)
+    assert HttpHandler.hits == ["/to-other", "/ok.png"]

@@ -161,7 +161,7 @@ def test_images_option_matches_metadata_by_url(audit: Audit, tmp_path: Path) -> 
         {
             "SAMPLE_ID": [7, 8, 9],
             "URL": [f"https://img.example/00000{i:04d}.png" for i in (2, 0)] + ["https://nope"],
-            "TEXT": ["a", "b", "c"],
+            "TEXT": ["caption of 000000002", "caption of 000000000", "c"],
             "NSFW": ["UNLIKELY"] * 3,
         }
     )
@@ -176,7 +176,9 @@ def test_images_option_matches_metadata_by_url(audit: Audit, tmp_path: Path) -> 
 def test_images_option_with_tar_shards_matches_by_url(audit: Audit, tmp_path: Path) -> None:
     out = tmp_path / "wds"
     img2dataset_shard(out, "00000", 2, as_tar=True)
-    meta = pa.table({"URL": ["https://img.example/000000001.png"], "TEXT": ["one"]})
+    meta = pa.table(
+        {"URL": ["https://img.example/000000001.png"], "TEXT": ["caption of 000000001"]}
+    )
     ingest(audit.store, [str(write_parquet(tmp_path / "m.parquet", meta))], images=out)
     (row,) = rows_of(audit)
     assert row["image_ref"].endswith(":000000001.png")

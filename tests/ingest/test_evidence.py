@@ -81,7 +81,8 @@ def test_outputs_as_sources_link_within_their_own_shard(
 ) -> None:
     parent, a, b = _two_datasets(tmp_path, fmt)
     report = ingest(audit.store, [str(parent)])
-    assert audit.store.samples.summary().by_dataset == {"laion_a": 10, "laion_b": 10}  # not per shard
+    by_dataset = audit.store.samples.summary().by_dataset
+    assert by_dataset == {"laion_a": 10, "laion_b": 10}  # one per output, not per shard
     assert report.links.counts == {"linked": 17, "failed": 3}
     assert _assert_proven(audit, [a, b]) == 17
     columns = audit.store.samples.columns()

@@ -38,6 +38,10 @@ def images_command(directory: Path, images: Path | None, check: bool) -> None:
     if images is not None:
         with progress_bar("linking", unit="samples") as progress:
             report = attach_images(audit.store, images, progress=progress)
+        echo(
+            f"evidence  {report.shards:,} img2dataset shard(s), {report.strays:,} image(s)"
+            f" without records under {report.images}"
+        )
         print_links(report.links.lines(), report.changed)
         if report.unaccounted:
             echo(f"  {report.unaccounted:,} image(s) without any img2dataset record (not linked)")

@@ -246,6 +246,8 @@ class PreviewCache:
             if entry is not None and revealed and _awaits_reveal(entry):
                 self._entries.pop(sample_id)  # decode again, now allowed to fetch
                 entry = None
+            elif entry is not None and revealed and entry.state == "queued":
+                entry.revealed = True  # read when its decode starts
             if entry is None:
                 entry = _Entry(sample=_image_fields(sample), revealed=revealed)
                 self._entries[sample_id] = entry

@@ -357,9 +357,6 @@ class Evidence:
     def add_stray(self, root_id: int, name: str) -> None:
         self.by_stem.setdefault(_stem(name), []).append(f"{root_id}:{name}")
 
-    def __bool__(self) -> bool:
-        return bool(self.by_url) or bool(self.by_stem)
-
     def match(
         self, url: str | None, text: str | None, keys: tuple[str | None, ...], md5: str | None
     ) -> tuple[str, str | None]:

@@ -130,11 +130,15 @@ def _images(root: Path) -> Iterator[Finding]:
 
 
 def _present(where: str, member: str, shards: dict[Path, set[str] | None]) -> bool:
-    """Whether ``member`` exists under a ``dir:`` root or inside a ``tar:`` shard."""
+    """Whether ``member`` exists under a ``dir:`` root, inside a ``tar:`` shard, or is a row
+    of a ``parquet:`` shard (img2dataset's parquet output; ``reviewer images --check``
+    also decodes each image and checks its url record)."""
     kind, _, path = where.partition(":")
     if not path:
         return False
     base = Path(path)
+    if kind == "parquet":
+        return base.is_file() and member.isdigit()
     if kind != "tar":
         return (base / member).is_file()
     if base not in shards:

@@ -38,12 +38,13 @@ def damage_sqlite_page(path: Path, page: int) -> None:
 
 
 def damage_samples_block(database: Path) -> None:
-    """Overwrite data inside one block that holds rows of ``samples`` (its checksum then
-    fails when the block is read)."""
+    """Overwrite data inside one block that holds ``samples.sample_id`` rows (every command
+    reads ids; its checksum then fails when the block is read)."""
     with duckdb.connect(str(database), read_only=True) as conn:
         block_size = conn.execute("SELECT block_size FROM pragma_database_size()").fetchone()
         blocks = conn.execute(
-            "SELECT max(block_id) FROM pragma_storage_info('samples') WHERE block_id >= 0"
+            "SELECT max(block_id) FROM pragma_storage_info('samples')"
+            " WHERE block_id >= 0 AND column_name = 'sample_id'"
         ).fetchone()
     assert block_size and blocks and blocks[0] is not None
     with database.open("r+b") as handle:

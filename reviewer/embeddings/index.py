@@ -214,6 +214,9 @@ def _build_ivfpq(
     ivf = faiss.extract_index_ivf(index)
     ivf.cp.niter = 10  # k-means converges enough for coarse lists; 25 doubles training
     index.train(_training_sample(vectors, 16 * nlist))
+    # The graph's search breadth decides which list each added vector lands in: faiss's
+    # default (16) misassigns many (measured recall@100 0.54 at 100k), so widen it.
+    faiss.downcast_index(ivf.quantizer).hnsw.efSearch = 128
     done = 0
     for rows, block in _valid_blocks(vectors):
         index.add_with_ids(block.astype(np.float32), rows)

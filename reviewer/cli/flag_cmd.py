@@ -24,7 +24,10 @@ if TYPE_CHECKING:
 @click.command("flag")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=str))
 @click.option(
-    "--flagger", "flagger_name", required=True, help="keyword | nsfw-field | hate | clip | all"
+    "--flagger",
+    "flagger_name",
+    required=True,
+    help="keyword | nsfw-field | hate | clip | image-hash | all",
 )
 @click.option(
     "--engine",
@@ -187,9 +190,9 @@ def _run_one(
     from reviewer.cli.progress import progress_bar
     from reviewer.flaggers.runner import build_flagger, run_flagger
 
-    if name == "clip" and audit.store.samples.summary().with_images == 0:
+    if name in ("clip", "image_hash") and audit.store.samples.summary().with_images == 0:
         raise ReviewerError(
-            "clip: not available: no sample has an image", "ingest with --images PATH"
+            f"{name}: not available: no sample has an image", "ingest with --images PATH"
         )
     flagger = build_flagger(audit, name, **options)
     started = time.monotonic()
@@ -214,6 +217,13 @@ def _run_one(
         reasons = _unscored_reasons(info.extra)
         click.echo(
             f"{name}: {info.unscored_rows:,} samples could not be scored{reasons}", err=True
+        )
+    no_pdq = info.extra.get("pdq_unavailable")
+    if isinstance(no_pdq, dict) and no_pdq:
+        click.echo(
+            f"{name}: {sum(no_pdq.values()):,} images hashed by their bytes only, no PDQ"
+            f"{_unscored_reasons({'unscored_images': no_pdq})}",
+            err=True,
         )
 
 

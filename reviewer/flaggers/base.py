@@ -61,6 +61,8 @@ hate           p_hateful, p_targeted, p_aggressive double  hate_hateful, hate_ta
                                                            hate_aggressive, hate_any
 clip           p_nsfw double, similarity double            clip_nsfw (p_nsfw >= threshold),
                                                            clip_mismatch (similarity < thr.)
+image_hash     md5, sha1, sha256, pdq (hex) string,          none (read by ``reviewer match``
+               pdq_quality int32                           and ``reviewer groups``)
 =============  ==========================================  ===================================
 
 Score values are probabilities in [0, 1] (similarity: cosine in [-1, 1]); NULL
@@ -78,6 +80,13 @@ SCORE_COLUMNS: dict[str, dict[str, pa.DataType]] = {
     "nsfw_field": {"nsfw_tag": pa.string(), "punsafe": pa.float64()},
     "hate": {"p_hateful": pa.float64(), "p_targeted": pa.float64(), "p_aggressive": pa.float64()},
     "clip": {"p_nsfw": pa.float64(), "similarity": pa.float64()},
+    "image_hash": {
+        "md5": pa.string(),
+        "sha1": pa.string(),
+        "sha256": pa.string(),
+        "pdq": pa.string(),
+        "pdq_quality": pa.int32(),
+    },
 }
 """Score columns by flagger name, as the flag rules expect them."""
 
@@ -86,6 +95,7 @@ FLAG_NAMES: dict[str, tuple[str, ...]] = {
     "nsfw_field": ("nsfw_field", "nsfw_field_unsure", "punsafe"),
     "hate": ("hate_hateful", "hate_targeted", "hate_aggressive", "hate_any"),
     "clip": ("clip_nsfw", "clip_mismatch"),
+    "image_hash": (),
 }
 """Flags derived from each flagger's scores."""
 

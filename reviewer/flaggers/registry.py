@@ -21,6 +21,7 @@ FLAGGERS: dict[str, str] = {
     "nsfw_field": "reviewer.flaggers.nsfw_field:NsfwFieldFlagger",
     "hate": "reviewer.flaggers.hate:HateFlagger",
     "clip": "reviewer.flaggers.clip:ClipFlagger",
+    "image_hash": "reviewer.flaggers.image_hash:ImageHashFlagger",
 }
 """Every known flagger, in the order ``--flagger all`` runs them."""
 

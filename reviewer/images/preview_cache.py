@@ -25,7 +25,6 @@ import contextlib
 import functools
 import itertools
 import logging
-import os
 import queue
 import threading
 from collections import OrderedDict
@@ -39,7 +38,8 @@ from PIL import Image
 
 from reviewer.errors import ImageUnavailableError
 from reviewer.images.blur import RevealStep, default_step, downscale, safe_preview
-from reviewer.images.fetch import NOT_REVEALED, cache_path
+from reviewer.images.fetch import NOT_REVEALED
+from reviewer.images.purge import purge_cached_images
 
 if TYPE_CHECKING:
     from reviewer.audit import Audit
@@ -355,23 +355,8 @@ class PreviewCache:
     # -- disk -------------------------------------------------------------------------
 
     def _delete_cached_files(self, sample_id: str) -> None:
-        """Delete files for ``sample_id`` under the audit's image cache.
-
-        That is the fetched original (``fetch.cache_path``, which hashes hostile
-        ids) and any file named ``<sample_id>`` or ``<sample_id>.<ext>``; names are
-        compared as strings, never joined into paths, so a hostile sample id
-        cannot point outside the cache.
-        """
-        root = Path(self._audit.paths.images_cache)
-        fetched = cache_path(root, sample_id)  # where resolve.load_image keeps URL fetches
-        paths = [fetched] if fetched.parent == root else []
-        for path in [*paths, *_cached_files(root, sample_id)]:
-            try:
-                path.unlink()
-            except FileNotFoundError:
-                pass
-            except OSError:
-                log.exception("could not delete %s", path)
+        """Delete the files of ``sample_id`` under the audit's image cache."""
+        purge_cached_images(Path(self._audit.paths.images_cache), [sample_id])
 
 
 def _awaits_reveal(entry: _Entry) -> bool:
@@ -382,18 +367,6 @@ def _awaits_reveal(entry: _Entry) -> bool:
 def _image_fields(sample: dict[str, Any]) -> dict[str, Any]:
     """The sample without its caption: up to 64 cached rows must not hold 1 MB captions."""
     return {key: value for key, value in sample.items() if key != "text"}
-
-
-def _cached_files(root: Path, sample_id: str) -> list[Path]:
-    """Files in ``root`` (recursively) named ``sample_id`` or ``sample_id.<ext>``."""
-    found: list[Path] = []
-    if not sample_id or not root.is_dir():
-        return found
-    for folder, _dirs, files in os.walk(root):
-        for name in files:
-            if name == sample_id or (name.startswith(sample_id + ".") and "/" not in sample_id):
-                found.append(Path(folder) / name)
-    return found
 
 
 def _resolve(future: Future[Preview], preview: Preview) -> None:

@@ -14,6 +14,7 @@ exposes one object per subject, each given exactly the collaborators it needs:
 ``store.plans``      sampling plans: draw, strata, items, queues
 ``store.exports``    ``reviewer export`` through DuckDB ``COPY``
 ``store.stats``      the tables :mod:`reviewer.stats` computes on
+``store.hashes``     image hashes, known-content list matches (hash joins)
 ==================== ==========================================================
 
 ``store.flag_views`` (the flags contract as temp views) is the one object the
@@ -34,6 +35,7 @@ from reviewer.store.core import Database
 from reviewer.store.exporting import ExportQueries
 from reviewer.store.image_links import ImageLinkQueries
 from reviewer.store.ingested import IngestQueries
+from reviewer.store.hashes import HashQueries
 from reviewer.store.labels import Decision, LabelEvent, LabelStore
 from reviewer.store.plans import PlanQueries
 from reviewer.store.probes import ProbeQueries
@@ -88,6 +90,7 @@ class Store:
         self.plans = PlanQueries(self.db, self.flag_views)
         self.exports = ExportQueries(self.db, self.flag_views)
         self.stats = StatsQueries(self.db, self.flag_views, self.plans)
+        self.hashes = HashQueries(self.db, scores_dir)
 
     @property
     def path(self) -> Path | None:

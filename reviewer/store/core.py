@@ -107,11 +107,10 @@ class Database:
 
     def register_labels(self, conn: duckdb.DuckDBPyConnection) -> None:
         """Expose the label store to a DuckDB connection as ``labels_current``,
-        ``label_events`` and ``quarantine`` relations."""
+        ``label_events`` and ``quarantine`` (``sample_id, reason, created_at``) relations."""
         conn.register("labels_current", self.labels.current_labels())
         conn.register("label_events", self.labels.events())
-        quarantined = sorted(self.labels.quarantined_ids())
-        conn.register("quarantine", pa.table({"sample_id": pa.array(quarantined, pa.string())}))
+        conn.register("quarantine", self.labels.quarantine_table())
 
     def close(self) -> None:
         """Release the in-memory database if any (file connections are short-lived)."""

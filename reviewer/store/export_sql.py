@@ -400,7 +400,8 @@ def long_select(spec: ExportSpec, sample_columns: Sequence[str]) -> str:
 
 
 def removal_select(spec: ExportSpec) -> str:
-    """Identifiers of samples confirmed harmful by consensus, or escalated (quarantined).
+    """Identifiers of samples confirmed harmful by consensus, or quarantined, with the reason:
+    ``confirmed``, ``escalated`` or ``list:NAME`` (a known-content list matched it).
 
     Escalated samples are listed whatever the category and flag filters say:
     a removal list errs on the side of removal. Dataset and queue filters apply.
@@ -420,6 +421,8 @@ def removal_select(spec: ExportSpec) -> str:
             f"s.sample_id IN (SELECT sample_id FROM plan_items WHERE plan = {lit(spec.queue)})"
         )
     return (
-        "SELECT DISTINCT s.sample_id, s.url, s.hash FROM samples s"
-        f" WHERE {' AND '.join(conds)} ORDER BY s.sample_id"
+        "SELECT s.sample_id, s.url, s.hash,"
+        " coalesce(any_value(q.reason), 'confirmed') AS reason FROM samples s"
+        " LEFT JOIN quarantine q ON q.sample_id = s.sample_id"
+        f" WHERE {' AND '.join(conds)} GROUP BY ALL ORDER BY s.sample_id"
     )

@@ -78,7 +78,24 @@ CREATE INDEX IF NOT EXISTS exposure_by_reviewer ON exposure(reviewer, created_at
 CREATE TABLE IF NOT EXISTS quarantine (
     sample_id TEXT PRIMARY KEY,
     reviewer TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    reason TEXT
+);
+-- Provenance of `reviewer match` runs: the list itself is never stored, only this.
+CREATE TABLE IF NOT EXISTS list_runs (
+    run_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    list_name TEXT NOT NULL,
+    entries INTEGER NOT NULL,
+    file_sha256 TEXT NOT NULL,
+    params TEXT NOT NULL,
+    matched INTEGER NOT NULL,
     created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS list_matches (
+    run_id INTEGER NOT NULL REFERENCES list_runs(run_id),
+    sample_id TEXT NOT NULL,
+    entry_type TEXT NOT NULL,
+    PRIMARY KEY (run_id, sample_id, entry_type)
 );
 CREATE TABLE IF NOT EXISTS reviewers (
     name TEXT PRIMARY KEY,
@@ -201,6 +218,13 @@ def _open_hint(exc: sqlite3.Error) -> str:
     return "check the audit folder is writable and not on a full disk"
 
 
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Add columns that label files written by older versions lack (idempotent)."""
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(quarantine)").fetchall()}
+    if "reason" not in columns:
+        conn.execute("ALTER TABLE quarantine ADD COLUMN reason TEXT")
+
+
 def _events_table(rows: Sequence[tuple[Any, ...]]) -> pa.Table:
     """Arrow columns from SQLite rows in ``EVENT_COLUMNS`` order."""
     if not rows:  # pa.array() of a Python list imports pandas: 0.3 s of every command's start
@@ -288,6 +312,7 @@ class LabelStore:
             self._conn.execute("PRAGMA synchronous=FULL")
             self._conn.execute("PRAGMA busy_timeout=30000")
             self._conn.executescript(_SCHEMA)
+            _migrate(self._conn)
         except sqlite3.Error as exc:
             if path is not None and _can_read_while_full(path, exc):
                 # 0 bytes free: SQLite cannot even create its -shm file, but with no
@@ -435,8 +460,8 @@ class LabelStore:
             )
             if decision.verdict == "escalate":
                 conn.execute(
-                    "INSERT OR IGNORE INTO quarantine(sample_id, reviewer, created_at)"
-                    " VALUES (?, ?, ?)",
+                    "INSERT OR IGNORE INTO quarantine(sample_id, reviewer, created_at, reason)"
+                    " VALUES (?, ?, ?, 'escalated')",
                     (decision.sample_id, decision.reviewer, now),
                 )
             event_id = int(cur.lastrowid or 0)
@@ -583,10 +608,87 @@ class LabelStore:
     # ---- quarantine ------------------------------------------------------------
 
     def quarantined_ids(self) -> set[str]:
-        """Samples escalated by anyone: never shown again."""
+        """Samples escalated by anyone or matched by a list: never shown again."""
         with self._reading() as conn:
             rows = conn.execute("SELECT sample_id FROM quarantine").fetchall()
         return {r[0] for r in rows}
+
+    def quarantine_table(self) -> pa.Table:
+        """Quarantined samples with their reason: ``escalated`` or ``list:NAME``."""
+        rows = self._rows_if_present(
+            "SELECT sample_id, coalesce(reason, 'escalated'), created_at FROM quarantine"
+            " ORDER BY sample_id",
+            "SELECT sample_id, 'escalated', created_at FROM quarantine ORDER BY sample_id",
+        )
+        cols: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [[], [], []]
+        return pa.table(
+            {
+                name: pa.array(list(col), pa.string())
+                for name, col in zip(("sample_id", "reason", "created_at"), cols, strict=True)
+            }
+        )
+
+    def quarantine_list_matches(
+        self, list_name: str, entries: int, file_sha256: str, params: str, matches: pa.Table
+    ) -> tuple[int, int]:
+        """Record a list match and quarantine every matched sample, in one transaction.
+
+        Args:
+            list_name: The list's name; the quarantine reason is ``list:<name>``.
+            entries: Entries the list held (after removing duplicates).
+            file_sha256: Hash of the list file, so a run names exactly which list it used.
+            params: JSON of the match parameters (PDQ distance, quality threshold).
+            matches: ``sample_id, entry_type`` rows (a sample may match several types).
+
+        Returns:
+            ``(run_id, samples newly quarantined)``. Nothing is written on any error.
+        """
+        reason = f"list:{list_name}"
+        pairs = list(
+            zip(matches.column("sample_id").to_pylist(),
+                matches.column("entry_type").to_pylist(), strict=True)
+        )
+        now = self._now()
+        with self._write() as conn:
+            before = conn.execute("SELECT count(*) FROM quarantine").fetchone()[0]
+            cur = conn.execute(
+                "INSERT INTO list_runs(list_name, entries, file_sha256, params, matched,"
+                " created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (list_name, entries, file_sha256, params, len({p[0] for p in pairs}), now),
+            )
+            run_id = int(cur.lastrowid or 0)
+            conn.executemany(
+                "INSERT OR IGNORE INTO list_matches(run_id, sample_id, entry_type)"
+                " VALUES (?, ?, ?)",
+                [(run_id, sid, kind) for sid, kind in pairs],
+            )
+            conn.executemany(
+                "INSERT OR IGNORE INTO quarantine(sample_id, reviewer, created_at, reason)"
+                " VALUES (?, ?, ?, ?)",
+                [(sid, reason, now, reason) for sid in {p[0] for p in pairs}],
+            )
+            after = conn.execute("SELECT count(*) FROM quarantine").fetchone()[0]
+        return run_id, int(after - before)
+
+    def list_runs(self) -> list[dict[str, Any]]:
+        """Provenance of every ``reviewer match`` run, oldest first."""
+        names = ["run_id", "list_name", "entries", "file_sha256", "params", "matched",
+                 "created_at"]
+        rows = self._rows_if_present(
+            f"SELECT {', '.join(names)} FROM list_runs ORDER BY run_id", None
+        )
+        return [dict(zip(names, row, strict=True)) for row in rows]
+
+    def _rows_if_present(self, sql: str, fallback: str | None) -> list[tuple[Any, ...]]:
+        """Rows of ``sql``; on a read-only label file from an older version, which lacks
+        the table or column, rows of ``fallback`` (or none)."""
+        with self._reading() as conn:
+            try:
+                return conn.execute(sql).fetchall()
+            except sqlite3.OperationalError:
+                if fallback is None:
+                    return []
+                return conn.execute(fallback).fetchall()
 
     # ---- exposure --------------------------------------------------------------
 

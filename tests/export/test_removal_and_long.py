@@ -30,7 +30,7 @@ def test_removal_list_holds_confirmed_and_escalated_ids(
 ) -> None:
     result = run(fx, tmp_path, removal_list=True, **options)
     table = pq.read_table(result.path)
-    assert table.column_names == ["sample_id", "url", "hash"]
+    assert table.column_names == ["sample_id", "url", "hash", "reason"]
     assert table.column("sample_id").to_pylist() == expected
 
 
@@ -41,6 +41,7 @@ def test_removal_list_rows_are_identifiers_only(fx: Audit, tmp_path: Path) -> No
         "sample_id": ESCALATED,
         "url": "https://example.org/img/4.jpg",
         "hash": "esc999",
+        "reason": "escalated",
     }
     assert SECRET not in result.path.read_text(encoding="utf-8")
 

@@ -59,7 +59,7 @@ def test_unknown_flagger_is_one_line_and_lists_known(audit: Audit, cli: Cli) -> 
     result = cli("flag", audit.root, "--flagger", "sentiment")
     assert result.code == 2
     assert "unknown flagger 'sentiment'" in result.err
-    assert "keyword, nsfw-field, hate, clip, all" in result.err
+    assert "keyword, nsfw-field, hate, clip, image-hash, all" in result.err
     assert "Traceback" not in result.err
 
 

@@ -7,13 +7,12 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from click.testing import CliRunner
 
-from reviewer.cli import main
 from reviewer.errors import ReviewerError
 from reviewer.export import ExportOptions, export
 from reviewer.known_lists import read_list
 from reviewer.matching import match_list
+from tests.conftest import Cli
 from tests.exposure.conftest import HashAudit
 
 
@@ -153,20 +152,17 @@ def test_cached_pixels_are_deleted_and_removal_lists_name_the_list(
     }
 
 
-def test_cli_prints_counts_never_captions(hashed: HashAudit, tmp_path: Path) -> None:
+def test_cli_prints_counts_never_captions(hashed: HashAudit, tmp_path: Path, cli: Cli) -> None:
     b = hashed.files["s00001"]
     assert b is not None
     (tmp_path / "l.txt").write_text(f"md5:{hashlib.md5(b).hexdigest()}\ndomain:nowhere.test\n")
-    result = CliRunner().invoke(
-        main, ["match", str(hashed.audit.root), "--list", str(tmp_path / "l.txt"), "--name", "t"]
-    )
-    assert result.exit_code == 0, result.output
-    assert "md5: 2 samples matched" in result.output
-    assert "domain: 0 samples matched" in result.output
-    assert "2 newly quarantined (reason list:t)" in result.output
-    assert "secret caption" not in result.output and "s00001" not in result.output
-    bad = CliRunner().invoke(
-        main, ["match", str(hashed.audit.root), "--list", str(tmp_path / "none.txt")]
-    )
-    assert bad.exit_code != 0 and bad.output.startswith("error: list ")
-    assert "Traceback" not in bad.output
+    result = cli("match", hashed.audit.root, "--list", tmp_path / "l.txt", "--name", "t")
+    assert result.code == 0, result.err
+    assert "md5: 2 samples matched" in result.out
+    assert "domain: 0 samples matched" in result.out
+    assert "2 newly quarantined (reason list:t)" in result.out
+    for text in (result.out, result.err):
+        assert "secret caption" not in text and "s00001" not in text
+    bad = cli("match", hashed.audit.root, "--list", tmp_path / "none.txt")
+    assert bad.code != 0 and bad.err.startswith("error: list ")
+    assert "Traceback" not in bad.err

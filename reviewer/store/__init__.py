@@ -33,9 +33,9 @@ import pyarrow as pa
 
 from reviewer.store.core import Database
 from reviewer.store.exporting import ExportQueries
+from reviewer.store.hashes import HashQueries
 from reviewer.store.image_links import ImageLinkQueries
 from reviewer.store.ingested import IngestQueries
-from reviewer.store.hashes import HashQueries
 from reviewer.store.labels import Decision, LabelEvent, LabelStore
 from reviewer.store.plans import PlanQueries
 from reviewer.store.probes import ProbeQueries
@@ -90,7 +90,7 @@ class Store:
         self.plans = PlanQueries(self.db, self.flag_views)
         self.exports = ExportQueries(self.db, self.flag_views)
         self.stats = StatsQueries(self.db, self.flag_views, self.plans)
-        self.hashes = HashQueries(self.db, scores_dir)
+        self.hashes = HashQueries(self.db, self.flag_views)
 
     @property
     def path(self) -> Path | None:

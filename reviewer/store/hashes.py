@@ -6,26 +6,22 @@ complete run. Exact list entries (hashes, URLs, domains) are matched by DuckDB
 hash joins — a million samples against a million entries in seconds — and the
 list itself is only registered on the connection, never written to the audit.
 
-The subject is given its collaborators (anything with ``connect()``, and the
-scores folder), as the store's other subjects are.
+The subject is given its collaborators (the database, the flag runs), as the
+store's other subjects are.
 """
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
-from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING
 
 import duckdb
 import pyarrow as pa
 
 from reviewer.errors import ReviewerError
-from reviewer.flaggers.runs import latest_complete
 
-
-class _Connects(Protocol):
-    def connect(self, write: bool = False) -> AbstractContextManager[Any]: ...
-
+if TYPE_CHECKING:
+    from reviewer.store.core import Database
+    from reviewer.store.scores import FlagViews
 
 _HOST = "lower(regexp_extract(s.url, '^[a-zA-Z][a-zA-Z0-9+.-]*://(?:[^@/?#]*@)?([^:/?#]+)', 1))"
 """The host of a sample's URL (userinfo and port removed), lower-cased."""
@@ -46,30 +42,22 @@ _EXACT = {
 }
 
 
-def _lit(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 class HashQueries:
     """Image hashes of the newest complete ``image_hash`` run, and list matches against them.
 
     Args:
-        db: Gives short-lived DuckDB connections (``connect()``).
-        scores_dir: Where flag runs write their parts.
+        db: Short-lived DuckDB connections.
+        views: The newest complete flag runs (the image-hash run's parts).
     """
 
-    def __init__(self, db: _Connects, scores_dir: Path | None) -> None:
+    def __init__(self, db: Database, views: FlagViews) -> None:
         self.db = db
-        self.scores_dir = scores_dir
+        self.views = views
 
     def hash_source(self) -> str | None:
         """``read_parquet`` SQL over the newest complete image-hash run, or ``None``."""
-        run = latest_complete(self.scores_dir).get("image_hash")
-        files = run.part_files() if run is not None else []
-        if not files:
-            return None
-        listed = ", ".join(_lit(str(f)) for f in files)
-        return f"read_parquet([{listed}], union_by_name = true)"
+        source = self.views.score_sources().get("image_hash")
+        return None if source is None else source[1]
 
     def require_source(self) -> str:
         """Like :meth:`hash_source`, but a user error when there is no run."""

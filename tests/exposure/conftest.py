@@ -75,14 +75,14 @@ def hash_audit(audit: Audit, tmp_path: Path) -> HashAudit:
     for name, data in files.items():
         if data is not None:
             (folder / name).write_bytes(data)
-    with audit.store.transaction() as conn:
-        root = audit.store.image_root_id(conn, str(folder), "dir")
+    with audit.store.ingest.transaction() as conn:
+        root = audit.store.ingest.image_root_id(conn, str(folder), "dir")
     rows = sample_rows(len(NAMES))
     for row in rows:
         row["image_ref"] = f"{root}:{NAMES[row['sample_id']]}"
         row["text"] = f"secret caption of {row['sample_id']}"
     with audit.store.connect(write=True) as conn:
-        audit.store.insert_samples(conn, pa.Table.from_pylist(rows))
+        audit.store.samples.insert(conn, pa.Table.from_pylist(rows))
     return HashAudit(audit, {sid: files[name] for sid, name in NAMES.items()})
 
 

@@ -53,7 +53,7 @@ def test_broken_and_missing_images_are_reported_not_fatal(hashed: HashAudit) -> 
     assert rows["s00005"]["md5"] == hashlib.md5(broken).hexdigest()
     assert rows["s00005"]["pdq"] is None
     assert rows["s00006"]["md5"] is None and rows["s00006"]["pdq"] is None
-    info = hashed.audit.store.latest_runs()["image_hash"]
+    info = hashed.audit.store.flags.latest_runs()["image_hash"]
     assert info.extra["unscored_images"] == {"no image": 1}
     assert info.extra["pdq_unavailable"] == {"not an image": 1}
 

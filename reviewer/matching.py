@@ -92,12 +92,17 @@ def match_list(
     return _apply(audit, known, matches, low, pdq_distance, min_quality)
 
 
-def _check_params(pdq_distance: int, min_quality: int) -> None:
+def check_pdq_distance(pdq_distance: int) -> None:
+    """The multi-index search is exact up to distance 31 (see the module doc)."""
     if not 0 <= pdq_distance < 2 * _SUBSTRINGS:
         raise ReviewerError(
             f"--pdq-distance {pdq_distance}: must be between 0 and {2 * _SUBSTRINGS - 1}",
             "31 is Meta's recommended PDQ match distance",
         )
+
+
+def _check_params(pdq_distance: int, min_quality: int) -> None:
+    check_pdq_distance(pdq_distance)
     if not 0 <= min_quality <= 100:
         raise ReviewerError(f"--min-quality {min_quality}: must be between 0 and 100")
 
@@ -115,11 +120,7 @@ def _pdq_matches(
     ids = samples.column("sample_id").to_numpy(zero_copy_only=False)
     if len(ids) == 0 or len(listed) == 0:
         return pa.table({"sample_id": pa.array([], pa.string())})
-    import faiss
-
-    index = faiss.IndexBinaryMultiHash(PDQ_BITS, _SUBSTRINGS, PDQ_BITS // _SUBSTRINGS)
-    index.nflip = 1
-    index.add(hex_to_bytes(listed))
+    index = multi_index(hex_to_bytes(listed))
     queries = hex_to_bytes(samples.column("pdq"))
     hit = np.zeros(len(ids), dtype=bool)
     step = 65_536
@@ -130,6 +131,16 @@ def _pdq_matches(
         if progress is not None:
             progress(min(start + step, len(queries)), len(queries))
     return pa.table({"sample_id": pa.array(ids[hit], pa.string())})
+
+
+def multi_index(codes: np.ndarray) -> Any:
+    """A faiss multi-index over ``(n, 32)`` uint8 PDQ codes, exact to distance 31."""
+    import faiss
+
+    index = faiss.IndexBinaryMultiHash(PDQ_BITS, _SUBSTRINGS, PDQ_BITS // _SUBSTRINGS)
+    index.nflip = 1
+    index.add(codes)
+    return index
 
 
 def hex_to_bytes(hexes: pa.Array | pa.ChunkedArray) -> np.ndarray:

@@ -28,6 +28,9 @@ def metadata(item: ReviewItem, session: ReviewSession) -> dict[str, str]:
     meta["license"] = str(row.get("license") or "?")
     width, height = row.get("width"), row.get("height")
     meta["size"] = f"{width}×{height}" if width and height else "?"
+    group = session.group
+    if group is not None and len(group[1]) > 1:
+        meta["group"] = f"{len(group[1]) - 1} near-duplicates in this group (g decides all)"
     verdict = session.standing_verdict()
     if verdict:
         meta["your decision"] = verdict

@@ -23,6 +23,7 @@ from reviewer.config import Settings
 from reviewer.errors import ReviewerError
 from reviewer.images.blur import default_step, next_step
 from reviewer.review.exposure_log import ExposureLog
+from reviewer.review.groups import Group, Groups
 from reviewer.review.queue import BREATHER_QUEUE, Queue
 from reviewer.review.summary import Summary
 from reviewer.review.wellbeing import BreakDue, DailyExposure, Wellbeing
@@ -64,6 +65,8 @@ class ReviewSession:
         settings: The audit settings (reveal mode, categories, wellbeing limits).
         clock: Monotonic seconds; tests pass a fake one.
         today: Exposure from earlier sessions today (for the daily cap).
+        groups: Near-duplicate groups (``reviewer groups``): decided at once with
+            :meth:`decide_group`; an escalation quarantines the exact copies.
     """
 
     labels: LabelStore
@@ -72,6 +75,7 @@ class ReviewSession:
     settings: Settings
     clock: Callable[[], float] = time.monotonic
     today: DailyExposure = field(default_factory=DailyExposure)
+    groups: Groups = field(default_factory=Groups)
     session_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
 
     def __post_init__(self) -> None:
@@ -87,6 +91,7 @@ class ReviewSession:
         self._standing: dict[str, list[str]] = {}
         self._positions: dict[str, int] = {}
         self._hidden: set[str] = set()
+        self._propagated = 0
         self._verdicts: Counter[str] = Counter()
         self._history: list[tuple[str, str]] = []
         """(sample id, verdict) of this session's standing decisions, oldest first."""
@@ -368,6 +373,11 @@ class ReviewSession:
         if sid is None:
             raise ReviewerError("no item to decide on", "the queue is finished")
         event = self.labels.record(self._decision(sid, verdict))
+        self._settle(sid, verdict)
+        return event
+
+    def _settle(self, sid: str, verdict: str) -> None:
+        """After a stored decision on ``sid``: counts, exposure log, quarantine, move on."""
         self._standing.setdefault(sid, []).append(verdict)
         self._positions[sid] = self.position
         self._verdicts[verdict] += 1
@@ -376,9 +386,56 @@ class ReviewSession:
             self.exposure_log.write("confirmed_harmful", sample_id=sid)
         if verdict == "escalate":
             self._hidden.add(sid)
+            self._quarantine_copies(sid)
         self._history.append((sid, verdict))
         self._move(+1)
-        return event
+
+    @property
+    def group(self) -> Group | None:
+        """The current item's near-duplicate group (``None``: not grouped)."""
+        sid = self.current_id
+        return None if sid is None else self.groups.of(sid)
+
+    def decide_group(self, verdict: str) -> tuple[LabelEvent, int]:
+        """Decide the current item and propagate the decision to its whole group.
+
+        The other members get their own events pointing at this one (``group:<id>``)
+        and leave the queue; statistics never count them as judged. Returns the
+        deciding event and how many decisions were propagated.
+
+        Raises:
+            ReviewerError: no current item, or it is in no group.
+        """
+        group = self.group
+        if group is None:
+            raise ReviewerError("this item is in no near-duplicate group",
+                                "run `reviewer groups DIR` first")
+        group_id, members = group
+        sid = self.current_id
+        assert sid is not None
+        self.wellbeing.activity()
+        event, propagated = self.labels.record_group(
+            self._decision(sid, verdict), members, group_id
+        )
+        self._propagated += propagated
+        self._hidden.update(m for m in members if m != sid)
+        self._settle(sid, verdict)
+        return event, propagated
+
+    @property
+    def propagated(self) -> int:
+        """Decisions this session propagated to group members."""
+        return self._propagated
+
+    def _quarantine_copies(self, sid: str) -> None:
+        """Quarantine the exact copies (same bytes) of an escalated item at once."""
+        exact = self.groups.exact.get(sid)
+        if exact is None:
+            return
+        group_id, members = exact
+        copies = [m for m in members if m != sid]
+        self.labels.quarantine(copies, self.reviewer, f"group:{group_id}")
+        self._hidden.update(copies)
 
     def _decision(self, sid: str, verdict: str) -> Decision:
         breather = sid in self.queue.breathers

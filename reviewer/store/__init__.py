@@ -15,6 +15,7 @@ exposes one object per subject, each given exactly the collaborators it needs:
 ``store.exports``    ``reviewer export`` through DuckDB ``COPY``
 ``store.stats``      the tables :mod:`reviewer.stats` computes on
 ``store.hashes``     image hashes, known-content list matches (hash joins)
+``store.groups``     near-duplicate groups per method (sha256, pdq)
 ==================== ==========================================================
 
 ``store.flag_views`` (the flags contract as temp views) is the one object the
@@ -33,6 +34,7 @@ import pyarrow as pa
 
 from reviewer.store.core import Database
 from reviewer.store.exporting import ExportQueries
+from reviewer.store.groups import GroupQueries
 from reviewer.store.hashes import HashQueries
 from reviewer.store.image_links import ImageLinkQueries
 from reviewer.store.ingested import IngestQueries
@@ -91,6 +93,7 @@ class Store:
         self.exports = ExportQueries(self.db, self.flag_views)
         self.stats = StatsQueries(self.db, self.flag_views, self.plans)
         self.hashes = HashQueries(self.db, self.flag_views)
+        self.groups = GroupQueries(self.db)
 
     @property
     def path(self) -> Path | None:

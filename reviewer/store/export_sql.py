@@ -379,7 +379,10 @@ def long_select(spec: ExportSpec, sample_columns: Sequence[str]) -> str:
         "e.note",
         "e.session_id",
         "e.queue AS review_queue",
-        "e.event_id IN (SELECT event_id FROM labels_current) AS standing",
+        "e.group_id",
+        "e.propagated_from",
+        "coalesce(e.propagated_from, e.event_id) IN (SELECT event_id FROM labels_current)"
+        " AS standing",
         *[f"s.{ident(c)}" for c in extra],
     ]
     conds = ["e.verdict NOT IN ('undo', 'escalate')"]

@@ -57,7 +57,9 @@ CREATE TABLE IF NOT EXISTS events (
     reveal_depth INTEGER NOT NULL DEFAULT 0,
     note TEXT,
     session_id TEXT,
-    queue TEXT
+    queue TEXT,
+    group_id TEXT,
+    propagated_from INTEGER REFERENCES events(event_id)
 );
 CREATE INDEX IF NOT EXISTS events_by_reviewer ON events(reviewer, event_id);
 CREATE INDEX IF NOT EXISTS events_by_sample ON events(sample_id);
@@ -112,7 +114,8 @@ CREATE TABLE IF NOT EXISTS positions (
 
 _EVENTS_AFTER_SQL = """
 SELECT sample_id, reviewer, category, verdict, subtags, created_at,
-       seconds_on_item, reveal_depth, note, session_id, queue, event_id, undoes
+       seconds_on_item, reveal_depth, note, session_id, queue, event_id, undoes,
+       group_id, propagated_from
 FROM events WHERE event_id > ? ORDER BY event_id
 """
 
@@ -123,18 +126,21 @@ _STANDING = (
 """Events that stand: neither an undo nor undone (same SQL in SQLite and DuckDB)."""
 
 _CURRENT_SQL = f"""
-SELECT * EXCLUDE (rn, undoes) FROM (
+SELECT * EXCLUDE (rn, undoes, group_id, propagated_from) FROM (
     SELECT *, row_number() OVER (
         PARTITION BY sample_id, reviewer, category ORDER BY event_id DESC) AS rn
     FROM events
-    WHERE {_STANDING}
+    WHERE {_STANDING} AND propagated_from IS NULL
 )
 WHERE rn = 1
 ORDER BY event_id
 """
 """DuckDB over the Arrow events: the latest standing event per (sample, reviewer,
-category). SQLite's own window function took 8.5 s at 1M events
-(``benchmarks/bench_labels.py``); this takes about 1 s once the events are in Arrow."""
+category) that the reviewer made on the item itself. Decisions propagated to a
+near-duplicate group are left out: nobody judged those items, so agreement and
+design-based estimates never count them (exports show them as events). SQLite's
+own window function took 8.5 s at 1M events (``benchmarks/bench_labels.py``); this
+takes about 1 s once the events are in Arrow."""
 
 _MAX_CHUNKS = 64
 """Incremental reads append a chunk each; past this many they are merged into one."""
@@ -154,7 +160,14 @@ LABEL_COLUMNS: dict[str, pa.DataType] = {
     "event_id": pa.int64(),
 }
 
-EVENT_COLUMNS = {**LABEL_COLUMNS, "undoes": pa.int64()}
+EVENT_COLUMNS = {
+    **LABEL_COLUMNS,
+    "undoes": pa.int64(),
+    "group_id": pa.string(),
+    "propagated_from": pa.int64(),
+}
+"""Stored event columns: ``group_id`` / ``propagated_from`` mark a decision propagated to
+a near-duplicate group (the group, and the deciding event)."""
 
 
 def _connect_read_only(path: Path) -> sqlite3.Connection:
@@ -223,6 +236,10 @@ def _migrate(conn: sqlite3.Connection) -> None:
     columns = {row[1] for row in conn.execute("PRAGMA table_info(quarantine)").fetchall()}
     if "reason" not in columns:
         conn.execute("ALTER TABLE quarantine ADD COLUMN reason TEXT")
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(events)").fetchall()}
+    if "group_id" not in columns:
+        conn.execute("ALTER TABLE events ADD COLUMN group_id TEXT")
+        conn.execute("ALTER TABLE events ADD COLUMN propagated_from INTEGER")
 
 
 def _events_table(rows: Sequence[tuple[Any, ...]]) -> pa.Table:
@@ -430,43 +447,42 @@ class LabelStore:
 
     def record(self, decision: Decision) -> LabelEvent:
         """Append a decision; it is durable when this returns. Escalations quarantine at once."""
+        with self._write() as conn:
+            return self._insert_decision(conn, decision)
+
+    def _insert_decision(self, conn: sqlite3.Connection, decision: Decision) -> LabelEvent:
+        """Insert one decision (and its quarantine) inside the caller's transaction."""
         if decision.verdict not in VERDICTS:
             raise ReviewerError(
                 f"unknown verdict '{decision.verdict}'", f"use one of {', '.join(VERDICTS)}"
             )
         now = self.timestamp()
-        with self._write() as conn:
-            conn.execute(
-                "INSERT OR IGNORE INTO reviewers(name, created_at) VALUES (?, ?)",
-                (decision.reviewer, now),
-            )
-            cur = conn.execute(
-                "INSERT INTO events(sample_id, reviewer, category, verdict, subtags, created_at,"
-                " seconds_on_item, reveal_depth, note, session_id, queue)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    decision.sample_id,
-                    decision.reviewer,
-                    decision.category,
-                    decision.verdict,
-                    ",".join(decision.subtags) or None,
-                    now,
-                    decision.seconds_on_item,
-                    decision.reveal_depth,
-                    decision.note,
-                    decision.session_id,
-                    decision.queue,
-                ),
-            )
-            if decision.verdict == "escalate":
-                conn.execute(
-                    "INSERT OR IGNORE INTO quarantine(sample_id, reviewer, created_at, reason)"
-                    " VALUES (?, ?, ?, 'escalated')",
-                    (decision.sample_id, decision.reviewer, now),
-                )
-            event_id = int(cur.lastrowid or 0)
+        conn.execute(
+            "INSERT OR IGNORE INTO reviewers(name, created_at) VALUES (?, ?)",
+            (decision.reviewer, now),
+        )
+        cur = conn.execute(
+            "INSERT INTO events(sample_id, reviewer, category, verdict, subtags, created_at,"
+            " seconds_on_item, reveal_depth, note, session_id, queue)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                decision.sample_id,
+                decision.reviewer,
+                decision.category,
+                decision.verdict,
+                ",".join(decision.subtags) or None,
+                now,
+                decision.seconds_on_item,
+                decision.reveal_depth,
+                decision.note,
+                decision.session_id,
+                decision.queue,
+            ),
+        )
+        if decision.verdict == "escalate":
+            self._quarantine(conn, [decision.sample_id], decision.reviewer, "escalated")
         return LabelEvent(
-            event_id, decision.sample_id, decision.reviewer, decision.category,
+            int(cur.lastrowid or 0), decision.sample_id, decision.reviewer, decision.category,
             decision.verdict, now,
         )
 
@@ -496,11 +512,60 @@ class LabelStore:
                 rows,
             )
             conn.executemany(
-                "INSERT OR IGNORE INTO quarantine(sample_id, reviewer, created_at)"
-                " VALUES (?, ?, ?)",
+                "INSERT OR IGNORE INTO quarantine(sample_id, reviewer, created_at, reason)"
+                " VALUES (?, ?, ?, 'escalated')",
                 [(d.sample_id, d.reviewer, now) for d in decisions if d.verdict == "escalate"],
             )
         return len(rows)
+
+    def record_group(
+        self, decision: Decision, members: Sequence[str], group_id: str
+    ) -> tuple[LabelEvent, int]:
+        """Record a decision and propagate it to the other members of its group, atomically.
+
+        Each member gets its own event (same reviewer, category and verdict; no time on
+        item, no reveal) with ``group_id`` and ``propagated_from`` = the deciding event,
+        so exports show where it came from and statistics leave it out. An escalation
+        quarantines every member.
+
+        Returns:
+            The deciding event and the number of propagated events.
+        """
+        others = [m for m in dict.fromkeys(members) if m != decision.sample_id]
+        with self._write() as conn:
+            event = self._insert_decision(conn, decision)
+            conn.executemany(
+                "INSERT INTO events(sample_id, reviewer, category, verdict, subtags, created_at,"
+                " seconds_on_item, reveal_depth, session_id, queue, group_id, propagated_from)"
+                " VALUES (?, ?, ?, ?, ?, ?, 0, 0, ?, ?, ?, ?)",
+                [
+                    (m, decision.reviewer, decision.category, decision.verdict,
+                     ",".join(decision.subtags) or None, event.created_at, decision.session_id,
+                     decision.queue, group_id, event.event_id)
+                    for m in others
+                ],
+            )
+            if decision.verdict == "escalate":
+                self._quarantine(conn, others, decision.reviewer, f"group:{group_id}")
+        return event, len(others)
+
+    def quarantine(self, sample_ids: Sequence[str], by: str, reason: str) -> int:
+        """Quarantine samples at once for everyone (e.g. the exact copies of an escalated
+        item); returns how many were not quarantined before."""
+        with self._write() as conn:
+            return self._quarantine(conn, sample_ids, by, reason)
+
+    def _quarantine(
+        self, conn: sqlite3.Connection, sample_ids: Sequence[str], by: str, reason: str
+    ) -> int:
+        before = conn.execute("SELECT count(*) FROM quarantine").fetchone()[0]
+        now = self.timestamp()
+        conn.executemany(
+            "INSERT OR IGNORE INTO quarantine(sample_id, reviewer, created_at, reason)"
+            " VALUES (?, ?, ?, ?)",
+            [(sid, by, now, reason) for sid in sample_ids],
+        )
+        return int(conn.execute("SELECT count(*) FROM quarantine").fetchone()[0] - before)
 
     def undo_last(self, reviewer: str, session_id: str | None = None) -> LabelEvent | None:
         """Undo the reviewer's latest standing decision (optionally within one session).
@@ -514,6 +579,7 @@ class LabelStore:
         query = (
             "SELECT event_id, sample_id, reviewer, category, verdict, created_at FROM events e"
             " WHERE reviewer = ? AND verdict NOT IN ('undo', 'escalate')"
+            " AND propagated_from IS NULL"
             " AND NOT EXISTS (SELECT 1 FROM events u WHERE u.verdict = 'undo'"
             "                 AND u.undoes = e.event_id)"
         )
@@ -532,6 +598,13 @@ class LabelStore:
                 " session_id) VALUES (?, ?, ?, 'undo', ?, ?, ?)",
                 (target.sample_id, reviewer, target.category, target.event_id, self.timestamp(),
                  session_id),
+            )
+            # Undoing a group decision undoes what it propagated, in the same transaction.
+            conn.execute(
+                "INSERT INTO events(sample_id, reviewer, category, verdict, undoes, created_at,"
+                " session_id) SELECT sample_id, reviewer, category, 'undo', event_id, ?, ?"
+                " FROM events WHERE propagated_from = ?",
+                (self.timestamp(), session_id, target.event_id),
             )
         return target
 
@@ -557,7 +630,8 @@ class LabelStore:
         return current
 
     def events(self) -> pa.Table:
-        """Every decision event, undo events included (``verdict='undo'``)."""
+        """Every decision event, undo events included (``verdict='undo'``), propagated
+        ones marked by ``group_id`` and ``propagated_from``."""
         return self._cached_events().drop_columns(["undoes"])
 
     def labelled_ids(self, reviewer: str) -> set[str]:
@@ -648,9 +722,8 @@ class LabelStore:
             zip(matches.column("sample_id").to_pylist(),
                 matches.column("entry_type").to_pylist(), strict=True)
         )
-        now = self._now()
+        now = self.timestamp()
         with self._write() as conn:
-            before = conn.execute("SELECT count(*) FROM quarantine").fetchone()[0]
             cur = conn.execute(
                 "INSERT INTO list_runs(list_name, entries, file_sha256, params, matched,"
                 " created_at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -662,13 +735,8 @@ class LabelStore:
                 " VALUES (?, ?, ?)",
                 [(run_id, sid, kind) for sid, kind in pairs],
             )
-            conn.executemany(
-                "INSERT OR IGNORE INTO quarantine(sample_id, reviewer, created_at, reason)"
-                " VALUES (?, ?, ?, ?)",
-                [(sid, reason, now, reason) for sid in {p[0] for p in pairs}],
-            )
-            after = conn.execute("SELECT count(*) FROM quarantine").fetchone()[0]
-        return run_id, int(after - before)
+            added = self._quarantine(conn, sorted({p[0] for p in pairs}), reason, reason)
+        return run_id, added
 
     def list_runs(self) -> list[dict[str, Any]]:
         """Provenance of every ``reviewer match`` run, oldest first."""

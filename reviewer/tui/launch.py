@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from reviewer.images.blur import prefetch_step
+from reviewer.review.groups import load_groups
 from reviewer.review.queue import load_queue
 from reviewer.review.rows import PAGE
 from reviewer.review.session import ReviewSession
@@ -45,7 +46,9 @@ def prepare(audit: Audit, reviewer: str, queue_name: str | None = None) -> Prepa
     """
     queue = load_queue(audit, reviewer, queue_name)
     today = load_today(audit.labels, reviewer, utc_now())
-    session = ReviewSession(audit.labels, reviewer, queue, audit.settings, today=today)
+    session = ReviewSession(
+        audit.labels, reviewer, queue, audit.settings, today=today, groups=load_groups(audit)
+    )
     session.start()
     previews = None
     if audit.settings.review.image_mode != "text-only":

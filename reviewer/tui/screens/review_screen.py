@@ -138,6 +138,7 @@ class ReviewScreen(Screen[None]):
         self._shows = 0
         """Counts items put on screen, so a late "drawn" callback of an older one is ignored."""
         self._escalate_armed: str | None = None
+        self._group_armed: str | None = None
         self._undo_armed: str | None = None
         self._undo_passes: set[str] = set()
         """Escalations the reviewer confirmed undo may pass over (asked once each)."""
@@ -371,6 +372,7 @@ class ReviewScreen(Screen[None]):
     def _disarm(self) -> None:
         self._escalate_armed = None
         self._undo_armed = None
+        self._group_armed = None
 
     def on_key(self, event: Key) -> None:
         """While an escalation is armed, any key but escalate's own only cancels it.
@@ -402,6 +404,7 @@ class ReviewScreen(Screen[None]):
     def action_decide(self, verdict: str) -> None:
         """Save a decision now (durable on return), then move on."""
         started = Stamp.now()
+        grouped = self._group_armed
         self._disarm()
         if self._blind():
             return
@@ -411,15 +414,37 @@ class ReviewScreen(Screen[None]):
             return
         if self._unseen(sid):
             return
+        members: tuple[str, ...] = (sid,)
         try:
-            self.session.decide(verdict)
+            if grouped == sid and self.session.group is not None:
+                members = self.session.group[1]
+                _, propagated = self.session.decide_group(verdict)
+                saved = f"saved: {verdict} · {sid} and {propagated} near-duplicates"
+            else:
+                self.session.decide(verdict)
+                saved = f"saved: {verdict} · {self.session.category} · {sid}"
         except ReviewerError as exc:
             self.say(f"NOT saved: {exc.one_line()}")
             return
         if verdict == "escalate" and self.previews is not None:
-            self.previews.forget(sid)
-        self.say(f"saved: {verdict} · {self.session.category} · {sid}")
+            for member in members:
+                self.previews.forget(member)
+        self.say(saved)
         self._timed_move(started)
+
+    def action_group(self) -> None:
+        """Arm a group decision: the next decision key applies to the whole group."""
+        sid = self.session.current_id
+        group = self.session.group
+        if sid is None or group is None or len(group[1]) < 2:
+            self.say("this item is in no near-duplicate group")
+            return
+        self._disarm()
+        self._group_armed = sid
+        self.say(
+            f"Group decision: your next decision applies to {sid} and its "
+            f"{len(group[1]) - 1} near-duplicates. Any other key cancels."
+        )
 
     def action_escalate(self) -> None:
         """Escalation is final, so it takes a second press of the same key."""
@@ -432,7 +457,9 @@ class ReviewScreen(Screen[None]):
         if self._escalate_armed == sid:
             self.action_decide("escalate")
             return
+        grouped = self._group_armed
         self._disarm()
+        self._group_armed = grouped
         self._escalate_armed = sid
         self.say(
             f"Press {self._key('escalate')} again to escalate {sid}: quarantined for everyone "

@@ -1,8 +1,9 @@
 """Listed items are never rendered: a whole session over an audit with listed items.
 
-Every screen of the session (review at each reveal step, help, statistics,
-the end of the queue, the summary) is rendered to text and searched for the listed items' captions and ids,
-and the image loader is spied on: it is never asked for a listed item's pixels.
+Every screen of the session (review at each reveal step, help, statistics, the
+end of the queue, the summary) is rendered to text and searched for the listed
+items' captions and ids, and the image loader is spied on: it is never asked for
+a listed item's pixels.
 """
 
 from __future__ import annotations
@@ -70,7 +71,8 @@ async def test_a_session_never_renders_listed_items(hashed: HashAudit, tmp_path:
         screens.append(screen_text(app))
     # The spy and the text search do see the other items: the check could fail.
     queued = set(session.queue.ids)
-    assert {sid for sid in queued if any(f"secret caption of {sid}" in t for t in screens)} == queued
+    seen = {sid for sid in queued if any(f"secret caption of {sid}" in t for t in screens)}
+    assert seen == queued
     assert set(loaded) <= queued and len(set(loaded)) >= 2
     for text in screens:
         for sid in LISTED:

@@ -64,6 +64,8 @@ def _finite(value: Any) -> Any:
 
 def text_lines(stats: AuditStats) -> list[str]:
     """The statistics as plain text, at most 100 columns wide."""
+    from reviewer.stats.exposure import exposure_lines
+
     t = stats.totals
     v = t["verdicts"]
     d = stats.design
@@ -81,7 +83,7 @@ def text_lines(stats: AuditStats) -> list[str]:
         *field_lines(stats),
     ]
     sections = (precision_lines(stats), probe_lines(stats), agreement_lines(stats),
-                reviewer_lines(stats), strata_lines(stats))
+                reviewer_lines(stats), exposure_lines(stats.exposure), strata_lines(stats))
     for section in filter(None, sections):  # an empty section adds no blank line
         lines += ["", *section]
     if stats.notes:

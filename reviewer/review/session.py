@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from reviewer.config import Settings
 from reviewer.errors import ReviewerError
-from reviewer.images.blur import default_step, next_step
+from reviewer.images.blur import RevealStep, default_step, next_step
 from reviewer.review.exposure_log import ExposureLog
 from reviewer.review.groups import Group, Groups
 from reviewer.review.queue import BREATHER_QUEUE, Queue
@@ -50,6 +50,8 @@ class _Item:
     started: float = 0.0
     max_step: int = 0
     revealed_since: float | None = None
+    full_since: float | None = None
+    revealed: bool = False
     subtags: tuple[str, ...] = ()
     note: str | None = None
 
@@ -92,6 +94,10 @@ class ReviewSession:
         self._positions: dict[str, int] = {}
         self._hidden: set[str] = set()
         self._propagated = 0
+        self._propagated_to: dict[str, list[str]] = {}
+        """Deciding item -> the group members in this queue its decision was propagated to."""
+        self._unrevealed = 0
+        """Decisions of this session taken without revealing the image."""
         self._verdicts: Counter[str] = Counter()
         self._history: list[tuple[str, str]] = []
         """(sample id, verdict) of this session's standing decisions, oldest first."""
@@ -139,6 +145,8 @@ class ReviewSession:
             wall_seconds=self.clock() - self._opened,
             exposure=self.wellbeing.session,
             remaining=max(0, self.total - self.done),
+            propagated=self._propagated,
+            unrevealed=self._unrevealed,
             unsaved=self.unsaved,
         )
 
@@ -181,7 +189,8 @@ class ReviewSession:
     def done(self) -> int:
         """Items of this queue with a standing decision by this reviewer."""
         mine = sum(1 for sid, v in self._standing.items() if v and sid not in self.queue.breathers)
-        return self.queue.already_done + mine
+        grouped = sum(len(m) for sid, m in self._propagated_to.items() if self._standing.get(sid))
+        return self.queue.already_done + mine + grouped
 
     @property
     def items_per_hour(self) -> float | None:
@@ -300,6 +309,9 @@ class ReviewSession:
             return "already at full detail"
         if self._item.revealed_since is None:
             self._item.revealed_since = self.clock()
+        self._item.revealed = True
+        if new == RevealStep.FULL and self._item.full_since is None:
+            self._item.full_since = self.clock()
         self.step = new
         self._item.max_step = max(self._item.max_step, int(new))
         self.wellbeing.revealed(int(new))
@@ -325,6 +337,15 @@ class ReviewSession:
             depth=self._item.max_step,
             seconds=round(seconds, 3),
         )
+        full = self._item.full_since
+        if full is not None:
+            self._item.full_since = None
+            colour = max(0.0, self.clock() - full)
+            self.wellbeing.full_colour_for(colour)
+            self.exposure_log.write(
+                "full_colour_seconds", sample_id=self.current_id, depth=int(RevealStep.FULL),
+                seconds=round(colour, 3),
+            )
 
     # ---- decisions -----------------------------------------------------------------------
 
@@ -378,6 +399,8 @@ class ReviewSession:
 
     def _settle(self, sid: str, verdict: str) -> None:
         """After a stored decision on ``sid``: counts, exposure log, quarantine, move on."""
+        if not self._item.revealed:
+            self._unrevealed += 1
         self._standing.setdefault(sid, []).append(verdict)
         self._positions[sid] = self.position
         self._verdicts[verdict] += 1
@@ -418,7 +441,10 @@ class ReviewSession:
             self._decision(sid, verdict), members, group_id
         )
         self._propagated += propagated
-        self._hidden.update(m for m in members if m != sid)
+        others = [m for m in members if m != sid]
+        queued = set(self.queue.ids)
+        self._propagated_to[sid] = [m for m in others if m in queued and m not in self._standing]
+        self._hidden.update(others)
         self._settle(sid, verdict)
         return event, propagated
 
@@ -483,6 +509,10 @@ class ReviewSession:
         stack = self._standing.get(event.sample_id, [])
         if stack:
             stack.pop()
+        if not stack and event.sample_id in self._propagated_to:
+            # The store undid the propagated decisions with it: the members come back.
+            members = self._propagated_to.pop(event.sample_id)
+            self._hidden.difference_update(members)
         self._verdicts[event.verdict] -= 1
         if self._verdicts[event.verdict] <= 0:
             del self._verdicts[event.verdict]

@@ -24,6 +24,10 @@ class Summary:
     wall_seconds: float
     exposure: Exposure
     remaining: int
+    propagated: int = 0
+    """Decisions propagated to near-duplicate group members (``g``)."""
+    unrevealed: int = 0
+    """Decisions taken without revealing the image."""
     unsaved: str | None = None
     """What could not be saved (a full disk), with why; ``None`` when everything was."""
 
@@ -37,6 +41,10 @@ class Summary:
             f"Time: {e.active_seconds / 60:.1f} min active, {self.wall_seconds / 60:.1f} min open",
             f"Exposure: {_count(e.reveals, 'reveal')}{deepest}, "
             f"{e.revealed_seconds:.0f} s revealed, {e.confirmed} confirmed harmful",
+            f"Seen to decide: {_per(e.reveals, self.decisions)} reveals per decision, "
+            f"{_share(self.unrevealed, self.decisions)} of decisions with no reveal, "
+            f"{e.full_colour_seconds:.0f} s in full colour, "
+            f"{_count(self.propagated, 'decision')} propagated to near-duplicates",
             f"Breaks: {e.breaks_taken} taken, {e.breaks_snoozed} snoozed",
             f"Left in this queue: {self.remaining}",
         ]
@@ -48,3 +56,11 @@ class Summary:
 def _count(n: int, noun: str) -> str:
     """``1 decision``, ``2 decisions``."""
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def _per(count: int, decisions: int) -> str:
+    return f"{count / decisions:.2f}" if decisions else "–"
+
+
+def _share(count: int, decisions: int) -> str:
+    return f"{100 * count / decisions:.0f}%" if decisions else "–"

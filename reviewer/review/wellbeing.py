@@ -33,6 +33,7 @@ class Exposure:
     reveals: int = 0
     max_depth: int = 0
     revealed_seconds: float = 0.0
+    full_colour_seconds: float = 0.0
     confirmed: int = 0
     breaks_taken: int = 0
     breaks_snoozed: int = 0
@@ -122,6 +123,10 @@ class Wellbeing:
     def revealed_for(self, seconds: float) -> None:
         """An image was shown beyond the default step for ``seconds``."""
         self.session.revealed_seconds += max(0.0, seconds)
+
+    def full_colour_for(self, seconds: float) -> None:
+        """An image was shown in full colour (the last reveal step) for ``seconds``."""
+        self.session.full_colour_seconds += max(0.0, seconds)
 
     def confirmed_harmful(self) -> None:
         """The reviewer confirmed an item as harmful."""

@@ -73,6 +73,9 @@ class AuditStats:
     targets: list[dict[str, Any]] = field(default_factory=list)
     probes: list[dict[str, Any]] = field(default_factory=list)
     """Per probe: judged-harmful share of its top K with an interval, tag and flag shares."""
+    exposure: dict[str, Any] = field(default_factory=dict)
+    """Reveals per decision, decisions with no reveal, list-matched items never
+    rendered, propagated decisions, full-colour seconds (:mod:`reviewer.stats.exposure`)."""
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready values (``None`` where a statistic is undefined; never NaN)."""
@@ -172,6 +175,7 @@ def compute(
         notes=notes,
         targets=_targets(prevalence, precision_rows),
         probes=probe_rows(inputs.probe_items, inputs.probes, confidence),
+        exposure=inputs.exposure_figures,
     )
 
 

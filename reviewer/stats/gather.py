@@ -17,6 +17,7 @@ import pyarrow as pa
 
 from reviewer.audit import Audit
 from reviewer.errors import ReviewerError
+from reviewer.stats.exposure import exposure_figures
 
 
 @dataclass
@@ -56,6 +57,7 @@ class StatsInputs:
     notes: list[str] = field(default_factory=list)
     probes: list[Any] = field(default_factory=list)
     probe_items: pd.DataFrame = field(default_factory=pd.DataFrame)
+    exposure_figures: dict[str, Any] = field(default_factory=dict)
 
 
 def gather(audit: Audit, plan: str | None = None, category: str = "nsfw") -> StatsInputs:
@@ -92,6 +94,10 @@ def gather(audit: Audit, plan: str | None = None, category: str = "nsfw") -> Sta
         notes=notes,
         probes=store.probes.probes(),
         probe_items=store.probes.item_table(settings).to_pandas(),
+        exposure_figures=exposure_figures(
+            audit.labels.events(), audit.labels.exposure(), audit.labels.quarantine_table(),
+            audit.labels.propagated_count(),
+        ),
     )
 
 

@@ -19,6 +19,7 @@ from reviewer.atomic import write_text_atomically
 from reviewer.errors import ReviewerError
 from reviewer.stats import formatting as fmt
 from reviewer.stats.audit_stats import TAG_LEVELS, AuditStats
+from reviewer.stats.exposure import exposure_rows
 from reviewer.stats.report_svg import Whisker, heat_map, whisker_chart
 
 CSS = """
@@ -174,6 +175,8 @@ def _tables(stats: AuditStats) -> list[tuple[str, list[str], list[list[str]]]]:
                   fmt.pct(r["harmful_share"]), fmt.pct_range(r["harmful_low"], r["harmful_high"]),
                   fmt.pct(r["tag_nsfw"]), fmt.pct(r["tag_unsure"]), fmt.pct(r["keyword"]),
                   fmt.pct(r["hate"]), _similarity_range(r)] for r in stats.probes]))
+    if stats.exposure:
+        out.append(("Exposure: seen to decide", ["figure", "value"], exposure_rows(stats.exposure)))
     out.append(("Hate content rate", ["dataset", "type", "threshold", "k / n", "HCR",
                                       "Wilson", "Clopper–Pearson"],
                 [[r["group"], r["type"], f"{r['threshold']:g}", f"{r['k']:,} / {r['n']:,}",

@@ -36,6 +36,7 @@ EXPOSURE_KINDS = (
     "session_end",
     "reveal",
     "revealed_seconds",
+    "full_colour_seconds",
     "confirmed_harmful",
     "break_taken",
     "break_snoozed",
@@ -633,6 +634,14 @@ class LabelStore:
         """Every decision event, undo events included (``verdict='undo'``), propagated
         ones marked by ``group_id`` and ``propagated_from``."""
         return self._cached_events().drop_columns(["undoes"])
+
+    def propagated_count(self) -> int:
+        """Standing decisions propagated to near-duplicate group members."""
+        with self._reading() as conn:
+            row = conn.execute(
+                f"SELECT count(*) FROM events WHERE propagated_from IS NOT NULL AND {_STANDING}"
+            ).fetchone()
+        return int(row[0]) if row else 0
 
     def labelled_ids(self, reviewer: str) -> set[str]:
         """Samples this reviewer has a standing decision on, in any category.

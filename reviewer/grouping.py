@@ -5,7 +5,7 @@ semantic duplicates). Two samples are linked when their image bytes are equal
 (SHA-256) or, with ``--by pdq``, when their PDQ hashes are within ``--pdq-distance``
 (both of quality >= 50); groups are the connected components of those links
 (:func:`scipy.sparse.csgraph.connected_components`). PDQ pairs come from the same
-exact faiss multi-index search ``reviewer match`` uses (see :mod:`reviewer.matching`).
+exact faiss Hamming range search ``reviewer match`` uses (see :mod:`reviewer.matching`).
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from reviewer.matching import (
     DEFAULT_MIN_QUALITY,
     DEFAULT_PDQ_DISTANCE,
     check_pdq_distance,
+    hamming_index,
     hex_to_bytes,
-    multi_index,
 )
 
 if TYPE_CHECKING:
@@ -86,7 +86,7 @@ def _pdq_pairs(hashes: pa.Table, distance: int) -> tuple[np.ndarray, np.ndarray]
     if len(good) < 2:
         return np.array([], np.int64), np.array([], np.int64)
     codes = hex_to_bytes(hashes.column("pdq").take(pa.array(good)))
-    index = multi_index(codes)
+    index = hamming_index(codes)
     limits, _, found = index.range_search(codes, distance + 1)
     counts = np.diff(limits.astype(np.int64))
     left = np.repeat(np.arange(len(good)), counts)

@@ -66,7 +66,7 @@ def build(root: Path, n: int) -> tuple[Audit, dict[str, int], bytes]:
     for i in range(n):
         source = i if i < originals else i % originals
         image = picture(source)
-        data = jpeg(image) if i < originals else jpeg(image.resize((256, 192)), 60)
+        data = jpeg(image) if i < originals else jpeg(image.resize((288, 216)), 80)
         (folder / f"{i}.jpg").write_bytes(data)
         truth[f"s{i:06d}"] = source % 2
         rows.append({"sample_id": f"s{i:06d}", "url": f"https://x.invalid/{i}.jpg",
@@ -88,6 +88,7 @@ def build(root: Path, n: int) -> tuple[Audit, dict[str, int], bytes]:
 def simulate(audit: Audit, truth: dict[str, int], groups: Groups) -> dict[str, int]:
     """Review the queue: reveal to full colour, decide by truth, ``g`` where grouped."""
     ids = sorted(set(truth) - audit.labels.quarantined_ids())
+    audit.settings.wellbeing.daily_reveal_cap = 0  # a simulation: count every reveal
     session = ReviewSession(audit.labels, "sim", Queue("flagged", ids, list(range(len(ids)))),
                             audit.settings, groups=groups)
     session.start()

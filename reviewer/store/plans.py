@@ -238,6 +238,27 @@ class PlanQueries:
             ).fetchall()
         return [(str(h), int(n), None if m is None else float(m)) for h, n, m in rows]
 
+    def score_quantiles(
+        self, keys: Sequence[str], settings: Settings, flag: str, quantiles: Sequence[float],
+        domain_flag: str | None = None,
+    ) -> list[float]:
+        """Quantiles of ``flag``'s score over the items a target is about (none if unscored).
+
+        The same rows as :meth:`stratum_scores` (quarantined items excluded); with
+        ``domain_flag`` only items raising that flag (a precision target's domain).
+        ``keys`` must include ``score:FLAG`` so the flag's score is pivoted.
+        """
+        with self.db.connect() as conn:
+            self._prepare(conn, settings)
+            row = conn.execute(
+                f"SELECT quantile_cont(f.score_{flag}, ?::DOUBLE[])"
+                f" FROM samples s LEFT JOIN ({flag_columns(keys)}) f USING (sample_id)"
+                " WHERE s.sample_id NOT IN (SELECT sample_id FROM _quarantine)"
+                + (" AND list_contains(string_split(f.flagset, '+'), ?)" if domain_flag else ""),
+                [list(quantiles), *([domain_flag] if domain_flag else [])],
+            ).fetchone()
+        return [] if row is None or row[0] is None else [float(q) for q in row[0]]
+
     # ---- drawing -----------------------------------------------------------------------
 
     def create(

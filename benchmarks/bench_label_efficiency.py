@@ -4,7 +4,7 @@ Three simulated LAION-like populations (10M items by default, harm rate ≈ 0.5 
 
 - **informative score**: latent ~ N(−6.6, 1.6), harmful ~ Bernoulli(expit(latent)),
   score = expit(latent + N(0, 1)) — harm probability rises with the score but stays
-  ≪ 1 even at the top (~12 % in the top 0.1 %);
+  ≪ 1 even at the top (~15 % in the top 0.1 % of the score);
 - **noise score**: the same scores permuted, so they say nothing about harm;
 - **sharp score**: z ~ N(0, 1), harmful ~ Bernoulli(expit(−11.16 + 3.91·z)) (calibrated
   to 0.5 % overall and 85 % in the top 0.1 % of z, like LAION's NSFW tag: ~90 % harmful

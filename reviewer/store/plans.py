@@ -231,8 +231,7 @@ class PlanQueries:
             self._prepare(conn, settings)
             rows = conn.execute(
                 f"SELECT {stratum_sql} AS stratum, count(*), avg(f.score_{flag})"
-                f" FROM samples s LEFT JOIN ({flag_columns(keys)}) f USING (sample_id)"
-                " WHERE s.sample_id NOT IN (SELECT sample_id FROM _quarantine)"
+                + self._scored_sql(keys)
                 + (" AND f.flagset IS NOT NULL" if flagged_only else "")
                 + " GROUP BY 1 ORDER BY 1"
             ).fetchall()
@@ -252,8 +251,7 @@ class PlanQueries:
             self._prepare(conn, settings)
             row = conn.execute(
                 f"SELECT quantile_cont(f.score_{flag}, ?::DOUBLE[])"
-                f" FROM samples s LEFT JOIN ({flag_columns(keys)}) f USING (sample_id)"
-                " WHERE s.sample_id NOT IN (SELECT sample_id FROM _quarantine)"
+                + self._scored_sql(keys)
                 + (" AND list_contains(string_split(f.flagset, '+'), ?)" if domain_flag else ""),
                 [list(quantiles), *([domain_flag] if domain_flag else [])],
             ).fetchone()
@@ -332,6 +330,14 @@ class PlanQueries:
         self.views.install(conn, settings)
         quarantined = sorted(self.db.labels.quarantined_ids())
         conn.register("_quarantine", pa.table({"sample_id": pa.array(quarantined, pa.string())}))
+
+    @staticmethod
+    def _scored_sql(keys: Sequence[str]) -> str:
+        """FROM/WHERE of the samples (quarantine excluded) with their pivoted flags ``f``."""
+        return (
+            f" FROM samples s LEFT JOIN ({flag_columns(keys)}) f USING (sample_id)"
+            " WHERE s.sample_id NOT IN (SELECT sample_id FROM _quarantine)"
+        )
 
     @staticmethod
     def _population_sql(stratum_sql: str, keys: Sequence[str]) -> str:

@@ -9,8 +9,7 @@ For notebooks::
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
 from reviewer.api import AuditHandle, open_audit
+from reviewer.version import __version__
 
 __all__ = ["AuditHandle", "__version__", "open_audit"]

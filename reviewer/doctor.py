@@ -17,9 +17,9 @@ from pathlib import Path
 
 from reviewer.config import Settings
 from reviewer.errors import NotAnAuditError, ReviewerError, ReviewerWarning
-from reviewer.flaggers.runs import COMPLETE, list_runs
 from reviewer.store import damage
 from reviewer.store.labels import LabelStore
+from reviewer.store.runs import COMPLETE, list_runs
 
 
 def _problem(part: str, error: ReviewerError) -> Finding:

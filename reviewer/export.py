@@ -23,7 +23,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from reviewer import __version__
 from reviewer.audit import Audit
 from reviewer.errors import ReviewerError
 from reviewer.store.export_sql import (
@@ -34,6 +33,7 @@ from reviewer.store.export_sql import (
 )
 from reviewer.store.exporting import FORMATS, ExportCatalogue
 from reviewer.store.labels import utc_now
+from reviewer.version import __version__
 
 _EXTENSIONS = {".parquet": "parquet", ".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 _NOT_WITH_REMOVAL = ("labelled", "verdict", "disagreements", "reviewer", "long")

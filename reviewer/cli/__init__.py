@@ -15,9 +15,9 @@ from typing import Any
 
 import click
 
-from reviewer import __version__
 from reviewer.cli.output import echo
 from reviewer.errors import ReviewerError, ReviewerWarning, disk_full
+from reviewer.version import __version__
 
 
 def _os_error(exc: OSError) -> ReviewerError | None:

@@ -189,8 +189,9 @@ def _run_one(
     """Run one flagger with a progress bar and print what it found."""
     from reviewer.cli.progress import progress_bar
     from reviewer.flaggers.runner import build_flagger, run_flagger
+    from reviewer.store.flag_rules import SPECS
 
-    if name in ("clip", "image_hash") and audit.store.samples.summary().with_images == 0:
+    if SPECS[name].needs_images and audit.store.samples.summary().with_images == 0:
         raise ReviewerError(
             f"{name}: not available: no sample has an image", "ingest with --images PATH"
         )

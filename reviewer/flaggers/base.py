@@ -9,7 +9,7 @@ of the audit for streaming rule flaggers, else a snapshot of the inputs in
 ``scores/<flagger>/<run_id>/todo.parquet`` taken with one short read), calls the
 flagger batch by batch and writes each result atomically as
 ``part-NNNNN.parquet`` next to a ``run.json`` with provenance (see
-:mod:`reviewer.flaggers.runs`). Flags are derived later from the score columns
+:mod:`reviewer.store.runs`). Flags are derived later from the score columns
 and the thresholds in ``reviewer.toml`` (:mod:`reviewer.store.flag_rules`), so
 changing a threshold never re-scores.
 
@@ -17,14 +17,14 @@ Writing a flagger (for the hate / clip helpers)
 -----------------------------------------------
 Subclass :class:`Flagger` and set:
 
-- ``name``: folder under ``scores/`` and registry key (``keyword``, ``nsfw_field``,
-  ``hate``, ``clip``). The CLI also accepts dashes (``nsfw-field``).
+- ``name``: the name of its spec in :data:`reviewer.store.flag_rules.SPECS` (folder
+  under ``scores/``, registry key; the CLI also accepts dashes: ``nsfw-field``).
 - ``version``: bump when scores would change for the same inputs.
 - ``model_id``: the model (hub name or local path) or ``None`` for rule-based flaggers.
 - ``inputs``: sample columns the work list needs; ``sample_id`` is always included.
   Available: every ``samples`` column (``text``, ``url``, ``image_ref``, ``nsfw``,
   ``punsafe``, ``similarity``, ``dataset``, ``source_file`` ...).
-- ``columns``: score column name -> Arrow type, written after ``sample_id``.
+- ``columns``: ``SCORE_COLUMNS[name]`` from the spec (score column -> Arrow type).
 - ``params()``: everything that changes the scores (threshold-free!). Two
   invocations with equal ``name``/``version``/``model_id``/``params()`` are the
   same run: an incomplete one is resumed, a complete one is redone as a new run.
@@ -48,9 +48,6 @@ Subclass :class:`Flagger` and set:
   (extra not installed, no images), else ``None``; ``reviewer flag --flagger all``
   skips it with that message.
 
-Score columns the flag rules read (the contract between scorers and flags)
---------------------------------------------------------------------------
-=============  ==========================================  ===================================
 flagger        score columns                               flags derived
 =============  ==========================================  ===================================
 keyword        caption_terms list<string>,                 keyword
@@ -64,6 +61,13 @@ clip           p_nsfw double, similarity double            clip_nsfw (p_nsfw >= 
 image_hash     md5, sha1, sha256, pdq (hex) string,          none (read by ``reviewer match``
                pdq_quality int32                           and ``reviewer groups``)
 =============  ==========================================  ===================================
+=======
+Score columns and flags (the contract between scorers and flags)
+-----------------------------------------------------------------
+Each flagger is declared once in :data:`reviewer.store.flag_rules.SPECS`: its
+class path, score columns, flags, the SQL rule deriving them and the thresholds
+it reads. A flagger class takes ``columns`` from its spec
+(``SCORE_COLUMNS[name]``), so the scorer and the flag rules cannot drift apart.
 
 Score values are probabilities in [0, 1] (similarity: cosine in [-1, 1]); NULL
 means "not scored" (unreadable image, empty caption) and never flags.
@@ -74,30 +78,6 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import pyarrow as pa
-
-SCORE_COLUMNS: dict[str, dict[str, pa.DataType]] = {
-    "keyword": {"caption_terms": pa.list_(pa.string()), "url_terms": pa.list_(pa.string())},
-    "nsfw_field": {"nsfw_tag": pa.string(), "punsafe": pa.float64()},
-    "hate": {"p_hateful": pa.float64(), "p_targeted": pa.float64(), "p_aggressive": pa.float64()},
-    "clip": {"p_nsfw": pa.float64(), "similarity": pa.float64()},
-    "image_hash": {
-        "md5": pa.string(),
-        "sha1": pa.string(),
-        "sha256": pa.string(),
-        "pdq": pa.string(),
-        "pdq_quality": pa.int32(),
-    },
-}
-"""Score columns by flagger name, as the flag rules expect them."""
-
-FLAG_NAMES: dict[str, tuple[str, ...]] = {
-    "keyword": ("keyword",),
-    "nsfw_field": ("nsfw_field", "nsfw_field_unsure", "punsafe"),
-    "hate": ("hate_hateful", "hate_targeted", "hate_aggressive", "hate_any"),
-    "clip": ("clip_nsfw", "clip_mismatch"),
-    "image_hash": (),
-}
-"""Flags derived from each flagger's scores."""
 
 
 class Flagger:

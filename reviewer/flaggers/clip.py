@@ -36,7 +36,8 @@ import pyarrow as pa
 
 from reviewer.assets import ASSETS
 from reviewer.errors import ImageUnavailableError, ReviewerError
-from reviewer.flaggers.base import SCORE_COLUMNS, Flagger
+from reviewer.flaggers.base import Flagger
+from reviewer.store.flag_rules import SCORE_COLUMNS
 
 if TYPE_CHECKING:
     from PIL import Image

@@ -22,7 +22,8 @@ import numpy as np
 import pyarrow as pa
 
 from reviewer.errors import ReviewerError
-from reviewer.flaggers.base import SCORE_COLUMNS, Flagger
+from reviewer.flaggers.base import Flagger
+from reviewer.store.flag_rules import SCORE_COLUMNS
 
 LABELS = ("hateful", "targeted", "aggressive")
 """The model's three labels, in the order of the score columns."""

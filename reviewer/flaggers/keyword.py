@@ -30,7 +30,9 @@ import pyarrow.compute as pc
 
 from reviewer.assets import ASSETS
 from reviewer.errors import ReviewerError
-from reviewer.flaggers.base import SCORE_COLUMNS, Flagger
+from reviewer.flaggers.base import Flagger
+from reviewer.store.flag_rules import SCORE_COLUMNS
+from reviewer.store.sql import lit
 
 MODES = ("substring", "word")
 DEFAULT_LIST = ASSETS / "keywords" / "laion400m_2021.txt"
@@ -74,10 +76,6 @@ def read_keyword_file(path: Path) -> list[str]:
 
 def _regex_escape(term: str) -> str:
     return "".join(f"\\{c}" if c in _REGEX_SPECIAL else c for c in term)
-
-
-def _sql_string(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 class KeywordFlagger(Flagger):
@@ -132,11 +130,11 @@ class KeywordFlagger(Flagger):
     def _hits(self, lowered: str) -> str:
         """SQL: the list of terms found in one lower-cased column (empty list for NULL)."""
         if self.mode == "substring":
-            checks = [f"contains({lowered}, {_sql_string(t)})" for t in self.terms]
+            checks = [f"contains({lowered}, {lit(t)})" for t in self.terms]
         else:
-            checks = [f"regexp_matches({lowered}, {_sql_string(p)})" for p in self._patterns()]
+            checks = [f"regexp_matches({lowered}, {lit(p)})" for p in self._patterns()]
         items = ", ".join(
-            f"CASE WHEN {check} THEN {_sql_string(term)} END"
+            f"CASE WHEN {check} THEN {lit(term)} END"
             for check, term in zip(checks, self.terms, strict=True)
         )
         return f"coalesce(list_filter([{items}], lambda x: x IS NOT NULL), []::VARCHAR[])"

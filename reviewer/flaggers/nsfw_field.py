@@ -14,7 +14,8 @@ from typing import ClassVar
 
 import pyarrow as pa
 
-from reviewer.flaggers.base import SCORE_COLUMNS, Flagger
+from reviewer.flaggers.base import Flagger
+from reviewer.store.flag_rules import SCORE_COLUMNS
 
 LEVELS = ("UNLIKELY", "UNSURE", "NSFW")
 

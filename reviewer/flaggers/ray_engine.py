@@ -31,7 +31,7 @@ import pyarrow.parquet as pq
 
 from reviewer.errors import ReviewerError
 from reviewer.flaggers.base import Flagger
-from reviewer.flaggers.runs import RunDir
+from reviewer.store.runs import RunDir
 
 Progress = Callable[[int, int | None], None]
 

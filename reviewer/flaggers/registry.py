@@ -3,7 +3,8 @@
 The hate and clip flaggers pull in torch, transformers and open_clip; importing
 them for ``reviewer flag --flagger keyword`` (or for the TUI) would cost seconds
 and fail where the ML extra is not installed. So the registry maps names to
-``module:Class`` strings and imports on demand, turning a missing module into a
+the ``module:Class`` strings of their specs (:data:`reviewer.store.flag_rules.SPECS`)
+and imports on demand, turning a missing module into a
 clean "not available" reason instead of a traceback.
 """
 
@@ -15,15 +16,10 @@ from typing import Any
 
 from reviewer.errors import ReviewerError
 from reviewer.flaggers.base import Flagger
+from reviewer.store.flag_rules import SPECS
 
-FLAGGERS: dict[str, str] = {
-    "keyword": "reviewer.flaggers.keyword:KeywordFlagger",
-    "nsfw_field": "reviewer.flaggers.nsfw_field:NsfwFieldFlagger",
-    "hate": "reviewer.flaggers.hate:HateFlagger",
-    "clip": "reviewer.flaggers.clip:ClipFlagger",
-    "image_hash": "reviewer.flaggers.image_hash:ImageHashFlagger",
-}
-"""Every known flagger, in the order ``--flagger all`` runs them."""
+FLAGGERS: dict[str, str] = {name: spec.flagger for name, spec in SPECS.items()}
+"""Every known flagger's ``module:Class``, in the order ``--flagger all`` runs them."""
 
 
 def canonical_name(name: str) -> str:

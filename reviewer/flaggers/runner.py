@@ -31,7 +31,7 @@ import pyarrow.parquet as pq
 from reviewer.errors import ReviewerError
 from reviewer.flaggers.base import Flagger
 from reviewer.flaggers.registry import canonical_name, create_flagger
-from reviewer.flaggers.runs import COMPLETE, FAILED, RUNNING, RunDir, RunInfo
+from reviewer.store.runs import COMPLETE, FAILED, RUNNING, RunDir, RunInfo
 
 if TYPE_CHECKING:
     from reviewer.audit import Audit

@@ -94,7 +94,7 @@ def _damaged_part(exc: BaseException, text: str, scores_dir: Path | None) -> Pat
             return candidate
     if scores_dir is None or type(exc).__name__ not in _UNNAMED_READ_ERRORS:
         return None
-    from reviewer.flaggers.runs import latest_complete
+    from reviewer.store.runs import latest_complete
 
     parts = (p for run in latest_complete(scores_dir).values() for p in run.part_files())
     return next(iter(unreadable_parquet(parts)), None)

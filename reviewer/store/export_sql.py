@@ -25,6 +25,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from reviewer.store.sql import ident, lit
+
 CONSENSUS_RULES = ("majority", "unanimous", "any")
 JUDGED_VERDICTS = ("confirm", "reject", "unsure", "skip")
 
@@ -92,16 +94,6 @@ class OutputColumns:
     """(source column, output name) for each exported sample column."""
     flags: list[tuple[str, str]] = field(default_factory=list)
     """(flag name, column stem) for each flag that ran."""
-
-
-def lit(value: str) -> str:
-    """A SQL string literal (single quotes doubled)."""
-    return "'" + value.replace("'", "''") + "'"
-
-
-def ident(name: str) -> str:
-    """A quoted SQL identifier."""
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _in_list(values: Iterable[str]) -> str:

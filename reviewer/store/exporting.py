@@ -19,13 +19,14 @@ import pyarrow as pa
 
 from reviewer.config import Settings
 from reviewer.errors import DISK_FULL_EXIT, ReviewerError
-from reviewer.flaggers.base import FLAG_NAMES
 from reviewer.store import export_sql as q
 from reviewer.store.connection import fetch_with_progress
 from reviewer.store.core import Database
 from reviewer.store.damage import explain_duckdb_error
+from reviewer.store.flag_rules import FLAG_NAMES
 from reviewer.store.samples import column_name
 from reviewer.store.scores import FlagViews
+from reviewer.store.sql import ident, lit
 
 FORMATS = ("parquet", "csv", "jsonl")
 _COPY_OPTIONS = {
@@ -206,7 +207,7 @@ class ExportQueries:
                     conn, _copy_sql(conn, select, part, "parquet"), _scaled(progress, i, passes + 1)
                 )
                 parts.append(part)
-            listed = ", ".join(q.lit(str(p)) for p in parts)
+            listed = ", ".join(lit(str(p)) for p in parts)
             _copy_with_progress(
                 conn,
                 _copy_sql(conn, f"SELECT * FROM read_parquet([{listed}])", target, fmt),
@@ -259,7 +260,7 @@ def _register_image_paths(
 def _copy_sql(conn: duckdb.DuckDBPyConnection, select: str, target: Path, fmt: str) -> str:
     if fmt == "csv":
         select = _csv_safe(conn, select)
-    return f"COPY ({select}) TO {q.lit(str(target))} ({_COPY_OPTIONS[fmt]})"
+    return f"COPY ({select}) TO {lit(str(target))} ({_COPY_OPTIONS[fmt]})"
 
 
 _FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
@@ -275,18 +276,18 @@ def _csv_safe(conn: duckdb.DuckDBPyConnection, select: str) -> str:
     by programs and stay byte-exact. Numbers (a negative score) are left alone.
     """
     described = conn.execute(f"DESCRIBE {select}").fetchall()
-    leads = ", ".join(q.lit(c) for c in _FORMULA_LEADS)
-    quote = q.lit("'")
+    leads = ", ".join(lit(c) for c in _FORMULA_LEADS)
+    quote = lit("'")
     columns = []
     for name, kind, *_ in described:
-        ident = '"' + str(name).replace('"', '""') + '"'
+        column = ident(str(name))
         if str(kind).upper() == "VARCHAR":
             columns.append(
-                f"CASE WHEN left({ident}, 1) IN ({leads}) THEN {quote} || {ident}"
-                f" ELSE {ident} END AS {ident}"
+                f"CASE WHEN left({column}, 1) IN ({leads}) THEN {quote} || {column}"
+                f" ELSE {column} END AS {column}"
             )
         else:
-            columns.append(ident)
+            columns.append(column)
     return f"SELECT {', '.join(columns)} FROM ({select})"
 
 

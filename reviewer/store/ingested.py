@@ -28,6 +28,7 @@ import pyarrow.parquet as pq
 
 from reviewer.errors import ReviewerError
 from reviewer.store.core import Database
+from reviewer.store.sql import lit
 
 _STAGE = "_ingest_stage"
 INGEST_MEMORY_LIMIT = "256MB"
@@ -143,7 +144,7 @@ class FileStage:
             ) from exc
 
     def _publish(self, conn: duckdb.DuckDBPyConnection, unique_ids: bool) -> StageResult:
-        listed = ", ".join("'" + str(p).replace("'", "''") + "'" for p in self.parts)
+        listed = ", ".join(lit(str(p)) for p in self.parts)
         conn.execute(
             f"CREATE OR REPLACE TEMP VIEW {_STAGE} AS"
             f" SELECT * FROM read_parquet([{listed}], union_by_name = true)"

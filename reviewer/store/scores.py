@@ -1,7 +1,7 @@
 """SQL on flagger output: score files (parquet, written by flag runs) and derived flags.
 
 Flag jobs never hold the DuckDB lock while scoring: they write parquet parts under
-``scores/<flagger>/<run_id>/`` (see :mod:`reviewer.flaggers.runs`) and these
+``scores/<flagger>/<run_id>/`` (see :mod:`reviewer.store.runs`) and these
 queries read them. Only the newest *complete* run of each flagger counts; flags
 come from its score columns and the thresholds in ``reviewer.toml``
 (:mod:`reviewer.store.flag_rules`), so changing a threshold never re-scores.
@@ -25,13 +25,10 @@ import pyarrow as pa
 
 from reviewer.config import Settings
 from reviewer.errors import ReviewerError
-from reviewer.flaggers.runs import RunDir, RunInfo, latest_complete, list_runs
 from reviewer.store.core import Database
-from reviewer.store.flag_rules import EMPTY_FLAGS_SQL, RULES
-
-
-def _lit(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
+from reviewer.store.flag_rules import EMPTY_FLAGS_SQL, SPECS
+from reviewer.store.runs import RunDir, RunInfo, latest_complete, list_runs
+from reviewer.store.sql import lit
 
 
 class FlagViews:
@@ -59,7 +56,7 @@ class FlagViews:
         for name, run in latest_complete(self.scores_dir).items():
             files = run.part_files()
             if files:
-                listed = ", ".join(_lit(str(f)) for f in files)
+                listed = ", ".join(lit(str(f)) for f in files)
                 out[name] = (run, f"read_parquet([{listed}], union_by_name = true)")
         return out
 
@@ -94,9 +91,9 @@ class FlagViews:
                 )
                 source = kept
             conn.execute(f"CREATE OR REPLACE TEMP VIEW scores_{name} AS SELECT * FROM {source}")
-            rule = RULES.get(name)
-            if rule is not None:
-                selects.extend(rule(f"scores_{name}", run.info.run_id, settings.flags))
+            spec = SPECS.get(name)
+            if spec is not None:
+                selects.extend(spec.rule(f"scores_{name}", run.info.run_id, settings.flags))
         body = " UNION ALL ".join(selects) if selects else EMPTY_FLAGS_SQL
         conn.execute(f"CREATE OR REPLACE TEMP VIEW flags AS {body}")
         return sorted(sources)

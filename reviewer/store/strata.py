@@ -12,8 +12,7 @@ from collections.abc import Sequence
 
 from reviewer.config import Settings
 from reviewer.errors import ReviewerError
-from reviewer.flaggers.base import FLAG_NAMES
-from reviewer.store.flag_rules import punsafe_band_sql
+from reviewer.store.flag_rules import FLAG_NAMES, punsafe_band_sql
 from reviewer.store.schema import NSFW_LEVELS
 
 

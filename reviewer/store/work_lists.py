@@ -28,12 +28,9 @@ import pyarrow.parquet as pq
 
 from reviewer.errors import ReviewerError
 from reviewer.store.core import Database
+from reviewer.store.sql import lit
 
 RANGES_SCHEMA = pa.schema([("start", pa.int64()), ("stop", pa.int64())])
-
-
-def _lit(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 def ranges_of(rowids: np.ndarray) -> pa.Table:
@@ -111,13 +108,13 @@ class WorkListQueries:
             where = ""
             if datasets:
                 check_datasets(conn, datasets)
-                where = f"WHERE dataset IN ({', '.join(_lit(d) for d in datasets)})"
+                where = f"WHERE dataset IN ({', '.join(lit(d) for d in datasets)})"
             query = f"SELECT {_cols(columns)} FROM samples {where}"
             if sample is not None:
                 query += f" ORDER BY hash(sample_id, {int(seed)}), sample_id LIMIT {int(sample)}"
             tmp = dest.with_name(f".{dest.name}.tmp")
             conn.execute(
-                f"COPY ({query}) TO {_lit(str(tmp))} (FORMAT parquet, ROW_GROUP_SIZE 122880)"
+                f"COPY ({query}) TO {lit(str(tmp))} (FORMAT parquet, ROW_GROUP_SIZE 122880)"
             )
         tmp.replace(dest)
         return int(pq.ParquetFile(dest).metadata.num_rows)
@@ -134,7 +131,7 @@ class WorkListQueries:
             where = ""
             if datasets:
                 check_datasets(conn, datasets)
-                where = f"WHERE dataset IN ({', '.join(_lit(d) for d in datasets)})"
+                where = f"WHERE dataset IN ({', '.join(lit(d) for d in datasets)})"
             if sample is not None:
                 rowids = conn.sql(
                     f"SELECT rowid FROM samples {where} "

@@ -14,10 +14,10 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 
-from reviewer import __version__
 from reviewer.audit import Audit
 from reviewer.errors import ReviewerError
 from reviewer.export import ExportOptions, export
+from reviewer.version import __version__
 from tests.conftest import Cli, SampleRows, sample_rows
 from tests.export.conftest import CAPTIONS
 from tests.export.helpers import by_id, read_rows, run

@@ -11,7 +11,7 @@ from conftest import Cli, sample_rows
 
 from reviewer.audit import Audit
 from reviewer.flaggers.registry import FLAGGERS
-from reviewer.flaggers.runs import COMPLETE, list_runs
+from reviewer.store.runs import COMPLETE, list_runs
 
 Build = Callable[[list[dict[str, Any]]], Audit]
 

@@ -14,7 +14,7 @@ from reviewer.audit import Audit
 from reviewer.config import Settings
 from reviewer.errors import ReviewerError
 from reviewer.flaggers.runner import run_flagger
-from reviewer.flaggers.runs import list_runs
+from reviewer.store.runs import list_runs
 
 Build = Callable[[list[dict[str, Any]]], Audit]
 

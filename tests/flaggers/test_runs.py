@@ -17,7 +17,7 @@ from reviewer.audit import Audit
 from reviewer.errors import ReviewerError
 from reviewer.flaggers.registry import canonical_name, create_flagger
 from reviewer.flaggers.runner import run_flagger
-from reviewer.flaggers.runs import COMPLETE, FAILED, RunDir, list_runs
+from reviewer.store.runs import COMPLETE, FAILED, RunDir, list_runs
 
 Build = Callable[[list[dict[str, Any]]], Audit]
 
@@ -211,7 +211,8 @@ KILLED_MID_RUN = """
 import os, signal, sys
 import pyarrow as pa
 from reviewer.audit import Audit
-from reviewer.flaggers.base import SCORE_COLUMNS, Flagger
+from reviewer.flaggers.base import Flagger
+from reviewer.store.flag_rules import SCORE_COLUMNS
 from reviewer.flaggers.runner import run_flagger
 
 class Hate(Flagger):

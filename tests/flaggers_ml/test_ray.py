@@ -62,7 +62,7 @@ def test_tiny_hate_resumed_on_ray_equals_local(
 ) -> None:
     """An interrupted run (one part missing) is finished by Ray actors loading the model."""
     from reviewer.flaggers.runner import run_flagger
-    from reviewer.flaggers.runs import RunDir
+    from reviewer.store.runs import RunDir
 
     add_samples(_rows(11))
     options = {"model": str(tiny_hate_dir), "device": "cpu", "batch_size": 4}

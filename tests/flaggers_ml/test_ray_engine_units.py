@@ -18,7 +18,7 @@ from reviewer.flaggers.ray_engine import (
     portable,
     read_slice,
 )
-from reviewer.flaggers.runs import RunDir
+from reviewer.store.runs import RunDir
 
 
 def test_read_slice_matches_the_local_engine_parts(tmp_path: Path) -> None:

@@ -20,8 +20,8 @@ from conftest import Cli
 
 from reviewer.audit import Audit
 from reviewer.errors import AuditBusyError
-from reviewer.flaggers.runs import RunDir
 from reviewer.store.connection import ConnectionFactory
+from reviewer.store.runs import RunDir
 
 from .conftest import snapshot
 from .helpers import assert_one_line_error

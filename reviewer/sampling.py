@@ -324,7 +324,8 @@ def neyman_allocation(
                     n[i] += 1
             continue
         n = n + add
-    return n
+    allocated: np.ndarray = n
+    return allocated
 
 
 NOISE_LIMIT = 1.05

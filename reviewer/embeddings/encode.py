@@ -71,7 +71,8 @@ class QueryEncoder:
                 f" {self.expected_dim}-d",
                 "probe with the model that made the embeddings",
             )
-        return array / np.linalg.norm(array, axis=1, keepdims=True)
+        unit: np.ndarray = array / np.linalg.norm(array, axis=1, keepdims=True)
+        return unit
 
     def texts(self, texts: list[str]) -> np.ndarray:
         """One row per text."""

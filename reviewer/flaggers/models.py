@@ -12,6 +12,7 @@ open_clip are imported inside the functions so the TUI never pays for them.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -143,9 +144,11 @@ def quantize_int8(model: Any) -> Any:
     import torch
     from torch.ao.quantization import quantize_dynamic
 
+    # torch leaves quantize_dynamic unannotated; this gives the call a type.
+    quantize: Callable[..., Any] = quantize_dynamic
     with warnings.catch_warnings():  # torch.ao eager quantisation is deprecated, still works
         warnings.simplefilter("ignore")
-        return quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+        return quantize(model, {torch.nn.Linear}, dtype=torch.qint8)
 
 
 @dataclass

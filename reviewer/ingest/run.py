@@ -124,7 +124,7 @@ def _total_rows(units: list[Unit]) -> int | None:
     import pyarrow.parquet as pq
 
     try:
-        return sum(pq.ParquetFile(u.path).metadata.num_rows for u in units)
+        return int(sum(pq.ParquetFile(u.path).metadata.num_rows for u in units))
     except (pa.ArrowException, OSError):
         return None
 

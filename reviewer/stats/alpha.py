@@ -118,7 +118,8 @@ def _coincidences(patterns: np.ndarray) -> np.ndarray:
     q = patterns.shape[1]
     diag = np.arange(q)
     outer[:, diag, diag] -= patterns
-    return (outer / (m - 1)[:, None, None]).reshape(len(patterns), q * q)
+    matrices: np.ndarray = (outer / (m - 1)[:, None, None]).reshape(len(patterns), q * q)
+    return matrices
 
 
 def _alpha(coincidence: np.ndarray, level: str, scale: np.ndarray) -> float | None:
@@ -154,7 +155,8 @@ def _delta(n_c: np.ndarray, level: str, scale: np.ndarray) -> np.ndarray:
     lo = np.minimum.outer(np.arange(q), np.arange(q))
     hi = np.maximum.outer(np.arange(q), np.arange(q))
     between = cum[:, hi + 1] - cum[:, lo]
-    return (between - (n_c[:, :, None] + n_c[:, None, :]) / 2) ** 2
+    squared: np.ndarray = (between - (n_c[:, :, None] + n_c[:, None, :]) / 2) ** 2
+    return squared
 
 
 def _bootstrap(
@@ -175,7 +177,8 @@ def _bootstrap(
         weights = rng.multinomial(total, freq / total, size=min(500, n_boot - start))
         draws.append(_alpha_batch(weights @ coincidence, level, scale))
     alphas = np.concatenate(draws)
-    return alphas[~np.isnan(alphas)]
+    defined: np.ndarray = alphas[~np.isnan(alphas)]
+    return defined
 
 
 def _percentiles(

@@ -155,7 +155,8 @@ def _random_domain_floor(
     q_b = (b + 0.5) / (m + 1.0)
     q_a = (a + 0.5) / (b + 1.0)
     second = q_b * (q_a * (1 - r) ** 2 + (1 - q_a) * r * r)
-    return second - (q_b * (q_a - r)) ** 2
+    variance: np.ndarray = second - (q_b * (q_a - r)) ** 2
+    return variance
 
 
 def _clopper_pearson_effective(

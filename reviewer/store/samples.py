@@ -76,7 +76,7 @@ class SampleQueries:
             conn.execute(f"INSERT INTO samples ({cols}) SELECT {cols} FROM _incoming")
         finally:
             conn.unregister("_incoming")
-        return batch.num_rows
+        return int(batch.num_rows)
 
     def count(self) -> int:
         """Number of samples in the audit."""

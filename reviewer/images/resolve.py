@@ -188,7 +188,7 @@ def image_bytes_column(schema: pa.Schema) -> str | None:
     for field in schema:
         binary = pa.types.is_binary(field.type) or pa.types.is_large_binary(field.type)
         if binary and field.name.lower() in IMAGE_BYTES_COLUMNS:
-            return field.name
+            return str(field.name)
     return None
 
 

@@ -116,47 +116,19 @@ def main() -> None:
 
 
 def _register() -> None:
-    from reviewer.cli import (
-        agreement_cmd,
-        audit_cmd,
-        demo_cmd,
-        doctor_cmd,
-        export_cmd,
-        flag_cmd,
-        groups_cmd,
-        hcr_cmd,
-        images_cmd,
-        ingest_cmd,
-        labels_cmd,
-        match_cmd,
-        probe_cmd,
-        report_cmd,
-        review_cmd,
-        sample_cmd,
-        stats_cmd,
-    )
+    """Add every ``*_cmd`` module's ``COMMANDS``: a new command is one module, declared once.
 
-    for module in (
-        audit_cmd,
-        demo_cmd,
-        ingest_cmd,
-        images_cmd,
-        flag_cmd,
-        match_cmd,
-        groups_cmd,
-        hcr_cmd,
-        sample_cmd,
-        probe_cmd,
-        review_cmd,
-        labels_cmd,
-        stats_cmd,
-        agreement_cmd,
-        report_cmd,
-        export_cmd,
-        doctor_cmd,
-    ):
-        for command in module.COMMANDS:
-            main.add_command(command)
+    The modules are found by name rather than listed here, so adding a command never
+    means editing this file; each imports its heavy dependencies inside the command.
+    """
+    import importlib
+    import pkgutil
+
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if info.name.endswith("_cmd"):
+            module = importlib.import_module(f"{__name__}.{info.name}")
+            for command in module.COMMANDS:
+                main.add_command(command)
 
 
 _register()

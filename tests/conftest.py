@@ -85,18 +85,21 @@ def add_samples(audit: Audit) -> Callable[[SampleRows], int]:
     return add
 
 
-@pytest.fixture
-def cli() -> Cli:
-    """The ``reviewer`` command line, run in-process through click's runner."""
+def run_cli(*args: object) -> Ran:
+    """Run one ``reviewer`` command in-process through click's runner (what ``cli`` returns;
+    module-level so helpers outside a test function can share the same runner)."""
     from click.testing import CliRunner
 
     from reviewer.cli import main
 
-    def run(*args: object) -> Ran:
-        result = CliRunner().invoke(main, [str(a) for a in args])
-        err = result.stderr
-        if result.exception is not None and not isinstance(result.exception, SystemExit):
-            err += "".join(traceback.format_exception(result.exception))
-        return Ran(result.exit_code, result.stdout, err)
+    result = CliRunner().invoke(main, [str(a) for a in args])
+    err = result.stderr
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        err += "".join(traceback.format_exception(result.exception))
+    return Ran(result.exit_code, result.stdout, err)
 
-    return run
+
+@pytest.fixture
+def cli() -> Cli:
+    """The ``reviewer`` command line, run in-process through click's runner."""
+    return run_cli

@@ -8,9 +8,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from click.testing import CliRunner, Result
-
-from reviewer.cli import main
+from conftest import run_cli as invoke
 
 
 def metadata_table(n: int, start: int = 0) -> pa.Table:
@@ -48,10 +46,6 @@ def write_shards(root: Path, sizes: list[int], dim: int = 512, seed: int = 0) ->
     return arrays
 
 
-def invoke(*args: str) -> Result:
-    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
-
-
 @pytest.fixture
 def shards(tmp_path: Path) -> tuple[Path, list[np.ndarray]]:
     return tmp_path / "laion", write_shards(tmp_path / "laion", [30, 20])
@@ -60,7 +54,7 @@ def shards(tmp_path: Path) -> tuple[Path, list[np.ndarray]]:
 @pytest.fixture
 def audit_dir(tmp_path: Path) -> Path:
     path = tmp_path / "audit"
-    assert invoke("init", path).exit_code == 0
+    assert invoke("init", path).code == 0
     return path
 
 

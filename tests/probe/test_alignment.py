@@ -26,9 +26,9 @@ def _sample_count(audit_dir: Path) -> int:
 
 
 def _refused(result, *words: str) -> None:  # type: ignore[no-untyped-def]
-    assert result.exit_code != 0
-    lines = result.output.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.output
+    assert result.code != 0
+    lines = result.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.err
     for word in words:
         assert word in lines[0]
 
@@ -36,8 +36,8 @@ def _refused(result, *words: str) -> None:  # type: ignore[no-untyped-def]
 def test_arrays_pair_with_metadata_by_shard_index(audit_dir: Path, shards) -> None:  # type: ignore[no-untyped-def]
     root, arrays = shards
     result = invoke("ingest", audit_dir, root / "metadata", "--embeddings", root / "img_emb")
-    assert result.exit_code == 0, result.output
-    assert "embedded" in result.output and "ViT-B-32/openai" in result.output
+    assert result.code == 0, result.err
+    assert "embedded" in result.out and "ViT-B-32/openai" in result.out
     stored = _set(audit_dir)
     assert stored.dim == 512 and stored.rows == 50 and len(stored.parts) == 2
     # Sample 37 is row 7 of metadata_1.parquet: its vector is row 7 of img_emb_1.npy.
@@ -49,7 +49,7 @@ def test_arrays_pair_with_metadata_by_shard_index(audit_dir: Path, shards) -> No
         )
     # Re-ingesting adds nothing, to the samples or the vectors.
     again = invoke("ingest", audit_dir, root / "metadata", "--embeddings", root / "img_emb")
-    assert again.exit_code == 0 and "already stored" in again.output
+    assert again.code == 0 and "already stored" in again.out
     assert _set(audit_dir).rows == 50 and _sample_count(audit_dir) == 50
 
 
@@ -62,7 +62,7 @@ def test_one_file_pairs_with_one_array(audit_dir: Path, shards) -> None:  # type
         "--embeddings",
         root / "img_emb" / "img_emb_1.npy",
     )
-    assert result.exit_code == 0, result.output
+    assert result.code == 0, result.err
     stored = _set(audit_dir)
     found = stored.row_of("30")
     assert found == 0
@@ -133,7 +133,7 @@ def test_another_dimension_for_the_same_model_is_refused(tmp_path: Path, audit_d
         "--embedding-model",
         model,
     )
-    assert ok.exit_code == 0, ok.output
+    assert ok.code == 0, ok.err
     second = tmp_path / "b"
     write_shards(second, [10], dim=48)
     (second / "metadata" / "metadata_0.parquet").rename(second / "metadata" / "metadata_7.parquet")
@@ -172,7 +172,7 @@ def test_rows_that_are_not_samples_keep_their_place(audit_dir: Path, tmp_path: P
     table = table.set_column(0, "SAMPLE_ID", pa.array(ids, pa.int64()))
     pq.write_table(table, root / "metadata" / "metadata_0.parquet")
     result = invoke("ingest", audit_dir, root / "metadata", "--embeddings", root / "img_emb")
-    assert result.exit_code == 0, result.output
+    assert result.code == 0, result.err
     stored = _set(audit_dir)
     assert stored.all_ids().to_pylist() == ["0", "1", "2", None, "4", "5"]
     np.testing.assert_array_equal(

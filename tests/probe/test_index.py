@@ -127,11 +127,11 @@ def test_index_cli_prints_recall(tmp_path: Path) -> None:
         tmp_path / "laion" / "img_emb",
     )
     result = invoke("index", audit, "--kind", "hnsw")
-    assert result.exit_code == 0, result.output
-    assert "indexed 3,000 512-d vectors" in result.output
-    assert "recall@100 against exact search: " in result.output
+    assert result.code == 0, result.err
+    assert "indexed 3,000 512-d vectors" in result.out
+    assert "recall@100 against exact search: " in result.out
     empty = tmp_path / "empty"
     invoke("init", empty)
     refused = invoke("index", empty)
-    assert refused.exit_code != 0 and refused.output.startswith("error: ")
-    assert "no image embeddings" in refused.output
+    assert refused.code != 0 and refused.err.startswith("error: ")
+    assert "no image embeddings" in refused.err

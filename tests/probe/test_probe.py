@@ -34,15 +34,15 @@ def embedded(tmp_path: Path, audit_dir: Path) -> tuple[Path, np.ndarray]:
         "--embeddings",
         tmp_path / "laion" / "img_emb",
     )
-    assert result.exit_code == 0, result.output
+    assert result.code == 0, result.err
     return audit_dir, np.concatenate(arrays)
 
 
 def test_probe_like_a_sample_queues_its_neighbours_in_order(embedded) -> None:  # type: ignore[no-untyped-def]
     audit_dir, vectors = embedded
     result = invoke("probe", audit_dir, "--like", "12", "--top", "10", "--name", "near12")
-    assert result.exit_code == 0, result.output
-    assert "probe 'near12': 10 items queued" in result.output
+    assert result.code == 0, result.err
+    assert "probe 'near12': 10 items queued" in result.out
     audit = Audit.open(audit_dir)
     try:
         expected = _ranked(vectors, vectors[12], 10, skip=12)
@@ -74,17 +74,17 @@ def test_probe_bad_input_is_one_line(embedded, tmp_path: Path) -> None:  # type:
     ]
     for args, words in cases:
         result = invoke("probe", audit_dir, *args)
-        assert result.exit_code != 0, args
-        assert result.output.startswith("error: ") and len(result.output.strip().splitlines()) == 1
-        assert words in result.output, (args, result.output)
+        assert result.code != 0, args
+        assert result.err.startswith("error: ") and len(result.err.strip().splitlines()) == 1
+        assert words in result.err, (args, result.err)
     ok = invoke("probe", audit_dir, "--like", "3", "--name", "p", "--top", "5")
     again = invoke("probe", audit_dir, "--like", "4", "--name", "p", "--top", "5")
-    assert ok.exit_code == 0 and again.exit_code != 0 and "already exists" in again.output
+    assert ok.code == 0 and again.code != 0 and "already exists" in again.err
 
 
 def test_probe_without_embeddings_is_refused(audit_dir: Path) -> None:
     result = invoke("probe", audit_dir, "--like", "1")
-    assert result.exit_code != 0 and "no image embeddings" in result.output
+    assert result.code != 0 and "no image embeddings" in result.err
 
 
 @pytest.fixture
@@ -100,7 +100,7 @@ def tiny_embedded(tmp_path: Path, audit_dir: Path, tiny_clip) -> tuple[Path, np.
         "--embedding-model",
         f"{name}/{weights}",
     )
-    assert result.exit_code == 0, result.output
+    assert result.code == 0, result.err
     return audit_dir, np.concatenate(arrays), name, weights
 
 
@@ -126,7 +126,7 @@ def test_text_probe_encodes_with_the_embeddings_model(tiny_embedded) -> None:  #
     result = invoke(
         "probe", audit_dir, "a red car at night", "--top", "8", "--name", "car", "--device", "cpu"
     )
-    assert result.exit_code == 0, result.output
+    assert result.code == 0, result.err
     model, _, tokenizer = _model(name, weights)
     with torch.no_grad():
         query = _unit(model.encode_text(tokenizer(["a red car at night"])))
@@ -148,7 +148,7 @@ def test_probes_file_runs_each_text(tiny_embedded, tmp_path: Path) -> None:  # t
     result = invoke(
         "probe", audit_dir, "--probes", probes, "--top", "5", "--name", "r1", "--device", "cpu"
     )
-    assert result.exit_code == 0, result.output
+    assert result.code == 0, result.err
     audit = Audit.open(audit_dir)
     try:
         names = sorted(p.name for p in audit.store.probes.probes())
@@ -162,7 +162,7 @@ def test_probes_file_runs_each_text(tiny_embedded, tmp_path: Path) -> None:  # t
 def test_a_probe_with_another_model_is_refused(tiny_embedded) -> None:  # type: ignore[no-untyped-def]
     audit_dir, *_ = tiny_embedded
     result = invoke("probe", audit_dir, "desi", "--model", "ViT-B-32", "--pretrained", "openai")
-    assert result.exit_code != 0 and "not the model of the stored embeddings" in result.output
+    assert result.code != 0 and "not the model of the stored embeddings" in result.err
 
 
 @pytest.mark.ml
@@ -182,7 +182,7 @@ def test_image_probe_never_stores_the_picture(tiny_embedded, tmp_path: Path) -> 
     result = invoke(
         "probe", audit_dir, "--like-image", picture, "--top", "6", "--name", "me", "--device", "cpu"
     )
-    assert result.exit_code == 0, result.output
+    assert result.code == 0, result.err
     model, preprocess, _ = _model(name, weights)
     with torch.no_grad():
         query = _unit(model.encode_image(preprocess(Image.open(picture).convert("RGB"))[None]))

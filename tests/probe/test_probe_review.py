@@ -20,7 +20,7 @@ async def test_probe_queue_is_reviewed_like_any_queue(tmp_path: Path, audit_dir:
         "--embeddings",
         tmp_path / "laion" / "img_emb",
     )
-    assert invoke("probe", audit_dir, "--like", "7", "--top", "4", "--name", "near7").exit_code == 0
+    assert invoke("probe", audit_dir, "--like", "7", "--top", "4", "--name", "near7").code == 0
     audit = Audit.open(audit_dir)
     try:
         audit.settings.review.breather_every = 0

@@ -33,11 +33,11 @@ def test_probe_stats_count_the_top_k(tmp_path: Path, audit_dir: Path) -> None:
         table.set_column(2, "TEXT", pa.array(captions)), root / "metadata" / "metadata_0.parquet"
     )
     assert (
-        invoke("ingest", audit_dir, root / "metadata", "--embeddings", root / "img_emb").exit_code
+        invoke("ingest", audit_dir, root / "metadata", "--embeddings", root / "img_emb").code
         == 0
     )
-    assert invoke("flag", audit_dir, "--flagger", "keyword").exit_code == 0
-    assert invoke("probe", audit_dir, "--like", "5", "--top", "12", "--name", "p5").exit_code == 0
+    assert invoke("flag", audit_dir, "--flagger", "keyword").code == 0
+    assert invoke("probe", audit_dir, "--like", "5", "--top", "12", "--name", "p5").code == 0
     audit = Audit.open(audit_dir)
     try:
         ids = audit.store.probes.queue_ids("p5")
@@ -62,8 +62,8 @@ def test_probe_stats_count_the_top_k(tmp_path: Path, audit_dir: Path) -> None:
     low, high = _wilson(3, 5)  # judged: ids 0-4 (5 items), harmful: ids 0, 1, 2
 
     result = invoke("stats", audit_dir, "--json")
-    assert result.exit_code == 0, result.output
-    row = json.loads(result.output)["probes"][0]
+    assert result.code == 0, result.err
+    row = json.loads(result.out)["probes"][0]
     assert (row["probe"], row["items"], row["judged"], row["harmful"]) == ("p5", 12, 5, 3)
     assert math.isclose(row["harmful_share"], 0.6)
     assert math.isclose(row["harmful_low"], low, abs_tol=1e-9)
@@ -72,10 +72,10 @@ def test_probe_stats_count_the_top_k(tmp_path: Path, audit_dir: Path) -> None:
     assert math.isclose(row["tag_unsure"], expected_unsure)
     assert math.isclose(row["keyword"], expected_keyword) and row["hate"] == 0
 
-    text = invoke("stats", audit_dir).output
+    text = invoke("stats", audit_dir).out
     assert "Probes: top K by similarity" in text and "p5" in text and "60.0%" in text
     out = tmp_path / "report.html"
-    assert invoke("report", audit_dir, "--out", out).exit_code == 0
+    assert invoke("report", audit_dir, "--out", out).code == 0
     html = out.read_text(encoding="utf-8")
     assert "Probes: top K by similarity" in html and "p5" in html
     with open_audit(audit_dir) as handle:
@@ -101,7 +101,7 @@ async def test_stats_screen_shows_the_probes(tmp_path: Path, audit_dir: Path) ->
         tmp_path / "laion" / "img_emb",
     )
     assert (
-        invoke("probe", audit_dir, "--like", "3", "--top", "5", "--name", "[bold]x").exit_code == 0
+        invoke("probe", audit_dir, "--like", "3", "--top", "5", "--name", "[bold]x").code == 0
     )
     audit = Audit.open(audit_dir)
     try:

@@ -66,7 +66,7 @@ def test_clip_flagger_stores_image_embeddings(
             np.testing.assert_allclose(stored.vector_at(row), vector, atol=2e-3)  # float16
     # The stored set is what probes search.
     result = invoke("probe", audit.root, "--like", "s0", "--top", "1", "--name", "near")
-    assert result.exit_code == 0, result.output
+    assert result.code == 0, result.err
     assert audit.store.probes.queue_ids("near") == ["s2"]
 
 
@@ -74,4 +74,4 @@ def test_store_embeddings_refuses_ray(audit: Any) -> None:
     result = invoke(
         "flag", audit.root, "--flagger", "clip", "--engine", "ray", "--store-embeddings"
     )
-    assert result.exit_code != 0 and "only with --engine local" in result.output
+    assert result.code != 0 and "only with --engine local" in result.err

@@ -103,3 +103,11 @@ def run_cli(*args: object) -> Ran:
 def cli() -> Cli:
     """The ``reviewer`` command line, run in-process through click's runner."""
     return run_cli
+
+
+@pytest.fixture
+def detailed() -> Any:
+    """Large text on red: unreadable only if the blur really works (image and widget tests)."""
+    from tests.images.pictures import text_image
+
+    return text_image()

@@ -17,7 +17,7 @@ beyond the labels is a ratio R = Σ_U a / Σ_U b of population totals: prevalenc
   δ_h p̃_h (1 − p̃_h), with p̃_h = (A_h + ½)/(B_h + 1) (the add-half, Jeffreys-centred
   share) and δ_h = B_h/m_h the stratum's share in the domain. That floor is our
   addition; its coverage is checked by the seeded simulation in
-  ``tests/stats_audit/test_design_coverage.py``.
+  ``tests/stats/audit/test_design.py``.
 * **Interval**: Korn & Graubard (1998), as R's ``survey::svyciprop(method="beta")``:
   Clopper–Pearson on the effective sample size n* = p̃(1 − p̃)/V, shrunk by the
   degrees-of-freedom factor (t_{m−1}/t_{m−H})², with x* = R̂ n*. It has width 0

@@ -9,9 +9,8 @@ from textual.app import App, ComposeResult
 from textual.widgets import Static
 
 from reviewer.tui.widgets.caption_view import CaptionView
+from tests.test_text_safety import HOSTILE_PIECES, forbidden, hostile
 from tests.tui.helpers import screen_lines
-
-from .test_text_safety import HOSTILE_PIECES, forbidden, hostile
 
 
 class CaptionApp(App[None]):

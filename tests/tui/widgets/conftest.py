@@ -1,19 +1,10 @@
-"""Fixtures of the safety tests: a high-detail image and a clean render log."""
+"""Fixtures of the widget safety tests: a clean render log (``detailed`` is in tests/conftest)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 import pytest
-from PIL import Image
-
-from ._images import text_image
-
-
-@pytest.fixture
-def detailed() -> Image.Image:
-    """Large text on red: unreadable only if the blur really works."""
-    return text_image()
 
 
 @pytest.fixture

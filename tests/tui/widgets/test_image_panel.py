@@ -23,9 +23,8 @@ from reviewer.images.blur import (
 )
 from reviewer.images.preview_cache import LOADING, Preview, PreviewCache
 from reviewer.tui.widgets.image_panel import REFUSED, RENDER_HOOKS, TEXT_ONLY, ImagePanel
+from tests.images.pictures import checkerboard, detail_energy
 from tests.tui.helpers import CELL_WIDTH
-
-from ._images import checkerboard, detail_energy
 
 WAIT = 10
 

@@ -21,8 +21,7 @@ from reviewer.images.blur import (
     safe_step,
     step_label,
 )
-
-from ._images import checkerboard, detail_energy
+from tests.images.pictures import checkerboard, detail_energy
 
 IMAGES = ImagesSection()
 

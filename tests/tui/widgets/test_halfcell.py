@@ -17,8 +17,7 @@ from reviewer.images.blur import RevealStep, safe_preview
 from reviewer.tui.widgets import image_panel
 from reviewer.tui.widgets.halfcell import FastHalfcell, FastHalfcellImage
 from reviewer.tui.widgets.image_panel import ImagePanel
-
-from .test_image_panel import terminal_cells
+from tests.tui.widgets.test_image_panel import terminal_cells
 
 
 def _cells(renderable: object, width: int = 70, height: int = 30) -> list[tuple[object, object]]:

@@ -40,7 +40,8 @@ warnings.filterwarnings("ignore")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from reviewer.flaggers.clip import ClipScorer, load_prompts  # noqa: E402
+from reviewer.flaggers.clip_prompts import load_prompts  # noqa: E402
+from reviewer.flaggers.clip_scorer import ClipScorer  # noqa: E402
 from reviewer.flaggers.models import load_clip  # noqa: E402
 
 
@@ -94,7 +95,7 @@ def model_gflops(scorer: ClipScorer, captions: list[str]) -> tuple[float, float,
     from PIL import Image
     from torch.utils.flop_counter import FlopCounterMode
 
-    from reviewer.flaggers.clip import encode_text_truncated
+    from reviewer.flaggers.clip_scorer import encode_text_truncated
 
     model = scorer.fp32_model
     tokens = scorer.bundle.tokenizer(captions)

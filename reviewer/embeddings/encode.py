@@ -78,7 +78,7 @@ class QueryEncoder:
         """One row per text."""
         import torch
 
-        from reviewer.flaggers.clip import encode_text_truncated
+        from reviewer.flaggers.clip_scorer import encode_text_truncated
 
         with torch.inference_mode():
             tokens = self.bundle.tokenizer(texts).to(self.device)

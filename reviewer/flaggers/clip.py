@@ -1,378 +1,39 @@
-"""CLIP scores for image-caption pairs: cosine similarity and a zero-shot NSFW probability.
+"""``reviewer flag --flagger clip``: CLIP image-caption similarity and zero-shot p_nsfw.
 
 LAION kept a pair when its CLIP image-caption similarity passed 0.28 (0.3 for
 LAION-400M); re-scoring ``similarity`` lets an audit check that filter, and a
 zero-shot NSFW probability from an explicit prompt set gives a second opinion on
-the dataset's own NSFW tags. The 2023 audit ran one forward pass per image; here
-images are decoded by a thread pool while the model encodes earlier ones in
-batches, and the prompt embeddings are computed once per run.
-
-``--fast-decode`` decodes JPEGs at the smallest DCT scale (1/2, 1/4, 1/8) whose
-shortest side still covers the model's input (224 px): 2-4x faster decoding, which
-bounds a GPU run (see docs/flaggers_ml.md), at the cost of slightly different pixels.
-
-On CPU, ``--quantize`` runs both towers with dynamic int8 ``Linear`` layers
-(about 1.2x faster on 2 cores, see ``benchmarks/bench_clip.py``); the largest
-score change against fp32 on the run's first images is saved in ``run.json``.
-
-``p_nsfw`` = sum over unsafe prompts of ``softmax(logit_scale * cos(image, prompts))``
-taken over all prompts (safe and unsafe). Prompt sets live in
-``assets/prompts/*.toml`` (``safe = [...]``, ``unsafe = [...]``) or ``.txt``
-files (``safe: ...`` / ``unsafe: ...`` lines).
+the dataset's own NSFW tags. The prompt sets are in :mod:`clip_prompts`, the
+batched scorer in :mod:`clip_scorer`; this module turns work-list rows into
+image loaders and score columns.
 """
 
 from __future__ import annotations
 
 import functools
-import tomllib
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pyarrow as pa
 
-from reviewer.assets import ASSETS
-from reviewer.errors import ImageUnavailableError, ReviewerError
-from reviewer.flaggers.base import Flagger
+from reviewer.errors import ReviewerError
+from reviewer.flaggers.clip_prompts import load_prompts
+from reviewer.flaggers.clip_scorer import ClipScorer
+from reviewer.flaggers.model_flagger import ModelFlagger
 from reviewer.store.flag_rules import SCORE_COLUMNS
 
 if TYPE_CHECKING:
     from PIL import Image
 
     from reviewer.audit import Audit
-    from reviewer.flaggers.models import ClipBundle
-
-PROMPTS_DIR = ASSETS / "prompts"
-DEFAULT_PROMPTS = PROMPTS_DIR / "nsfw_default.toml"
 
 
-@dataclass(frozen=True)
-class PromptSet:
-    """Safe and unsafe prompts; ``p_nsfw`` is the softmax mass on the unsafe ones."""
-
-    safe: tuple[str, ...]
-    unsafe: tuple[str, ...]
-    source: str = ""
-
-    @property
-    def prompts(self) -> list[str]:
-        return [*self.safe, *self.unsafe]
-
-
-def load_prompts(path: str | Path | None = None) -> PromptSet:
-    """Read a prompt set (``.toml`` or ``.txt``); both lists must be non-empty.
-
-    Raises:
-        ReviewerError: missing or malformed file.
-    """
-    file = Path(path).expanduser() if path else DEFAULT_PROMPTS
-    try:
-        text = file.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ReviewerError(f"--prompts {file}: cannot read ({exc.strerror})") from exc
-    if file.suffix == ".toml":
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise ReviewerError(f"--prompts {file}: not valid TOML ({exc})") from exc
-    else:
-        data = {"safe": [], "unsafe": []}
-        for line in text.splitlines():
-            kind, sep, prompt = line.partition(":")
-            if sep and kind.strip() in data and prompt.strip():
-                data[kind.strip()].append(prompt.strip())
-    safe, unsafe = data.get("safe") or [], data.get("unsafe") or []
-    if not _strings(safe) or not _strings(unsafe):
-        raise ReviewerError(
-            f"--prompts {file}: needs non-empty lists of strings 'safe' and 'unsafe'",
-            "see assets/prompts/nsfw_default.toml",
-        )
-    return PromptSet(tuple(safe), tuple(unsafe), str(file))
-
-
-def _strings(value: Any) -> bool:
-    return isinstance(value, list) and bool(value) and all(isinstance(v, str) for v in value)
-
-
-@dataclass
-class ClipScores:
-    """Per item: cosine similarity (NaN without caption or image), p_nsfw, error reason,
-    and the L2-normalised image embedding (a NaN row where the image was not scored)."""
-
-    similarity: np.ndarray
-    p_nsfw: np.ndarray
-    reasons: list[str | None]
-    embeddings: np.ndarray | None = None
-
-
-def encode_text_truncated(model: Any, tokens: Any) -> Any:
-    """``model.encode_text`` on tokens cut to the batch's longest caption; same result.
-
-    open_clip's default text tower is causal: a token attends only to earlier ones,
-    and the caption's feature is read at its end-of-text token. Padding after the
-    last end-of-text token therefore cannot change any feature, and cutting it
-    (with the positional embedding and causal mask sliced to match) skips the work.
-    Other text towers (HF, non-causal, other pooling) fall back to ``encode_text``.
-    """
-    import torch
-    from open_clip.model import CLIP
-    from open_clip.transformer import text_global_pool
-
-    mask = getattr(model, "attn_mask", None)
-    if not isinstance(model, CLIP) or mask is None or model.text_pool_type != "argmax":
-        return model.encode_text(tokens)
-    length = max(1, int((tokens != 0).sum(dim=1).max()))
-    tokens = tokens[:, :length]
-    cast = model.transformer.get_cast_dtype()
-    x = model.token_embedding(tokens).to(cast) + model.positional_embedding[:length].to(cast)
-    x = model.transformer(x, attn_mask=mask[:length, :length])
-    x = text_global_pool(model.ln_final(x), tokens, "argmax")
-    projection = model.text_projection
-    if projection is None:
-        return x
-    return projection(x) if isinstance(projection, torch.nn.Linear) else x @ projection
-
-
-def _mark_float_dtype(model: Any) -> Any:
-    """Tag int8 layers with the dtype they replaced, as open_clip expects.
-
-    open_clip reads the text tower's compute dtype from its first MLP weight, and
-    looks for ``int8_original_dtype`` on layers whose weight is no longer a tensor.
-    """
-    import torch
-
-    for module in model.modules():
-        if isinstance(module, torch.ao.nn.quantized.dynamic.Linear):
-            setattr(module, "int8_original_dtype", torch.float32)  # noqa: B010 (not a declared attribute)
-    return model
-
-
-class ClipScorer:
-    """Batched open_clip scoring with prompt embeddings computed once.
-
-    Args:
-        bundle: From :func:`reviewer.flaggers.models.load_clip`.
-        prompts: The zero-shot prompt set.
-        device: Torch device string.
-        batch_size: Images per forward pass.
-        workers: Threads decoding and transforming images ahead of the model.
-        quantize: Dynamic int8 quantisation of the ``Linear`` layers (CPU only).
-    """
-
-    def __init__(
-        self,
-        bundle: ClipBundle,
-        prompts: PromptSet,
-        device: str = "cpu",
-        batch_size: int = 32,
-        workers: int = 2,
-        quantize: bool = False,
-    ) -> None:
-        if quantize:
-            from reviewer.flaggers.models import check_int8_device
-
-            check_int8_device(device)
-        self.bundle = bundle
-        self.prompts = prompts
-        self.device = device
-        self.batch_size = batch_size
-        self.workers = max(1, workers)
-        self.quantize = quantize
-        self.deviation: dict[str, float] = {}
-        self.fp32_model = bundle.model
-        self.model = bundle.model
-        if quantize:
-            from reviewer.flaggers.models import quantize_int8
-
-            self.model = _mark_float_dtype(quantize_int8(bundle.model))
-        self.prompt_features = self.encode_texts(prompts.prompts)
-        self.unsafe = np.arange(len(prompts.safe), len(prompts.prompts))
-
-    @property
-    def input_side(self) -> int:
-        """The model's input side in pixels (224 for ViT-B-32): the preprocessing resizes
-        an image's shortest side to it, so a decode never needs to be larger."""
-        size = getattr(getattr(self.model, "visual", None), "image_size", 224)
-        return int(max(size) if isinstance(size, tuple | list) else size)
-
-    def encode_texts(self, texts: Sequence[str], model: Any = None) -> Any:
-        """L2-normalised text embeddings (torch tensor on the device), in input order.
-
-        Captions are encoded in length-sorted batches cut to their longest caption
-        (see :func:`encode_text_truncated`): most LAION captions use a fraction of
-        CLIP's 77-token context.
-        """
-        import torch
-
-        model = self.model if model is None else model
-        tokens = self.bundle.tokenizer(list(texts))
-        lengths = (tokens != 0).sum(dim=1)
-        order = torch.argsort(lengths, stable=True)
-        with torch.inference_mode():
-            chunks = []
-            for start in range(0, len(order), self.batch_size):
-                rows = order[start : start + self.batch_size]
-                chunk = tokens[rows].to(self.device)
-                chunks.append(encode_text_truncated(model, chunk).float())
-            encoded = torch.cat(chunks)
-            features = torch.empty_like(encoded)
-            features[order.to(encoded.device)] = encoded
-        return features / features.norm(dim=-1, keepdim=True)
-
-    def encode_images(self, pixels: Any, model: Any = None) -> Any:
-        """L2-normalised image embeddings of a preprocessed ``(n, 3, H, W)`` batch."""
-        import torch
-
-        model = self.model if model is None else model
-        with torch.inference_mode():
-            features = model.encode_image(pixels.to(self.device)).float()
-        return features / features.norm(dim=-1, keepdim=True)
-
-    def encode_images_splitting(self, pixels: Any) -> Any:
-        """:meth:`encode_images`, halving the batch on out-of-memory until it fits."""
-        import torch
-
-        try:
-            return self.encode_images(pixels)
-        except RuntimeError as exc:
-            if "out of memory" not in str(exc).lower():
-                raise
-            if torch.cuda.is_available():
-                torch.cuda.empty_cache()
-            if len(pixels) <= 1:
-                raise ReviewerError(
-                    "clip: out of memory with a batch of one image",
-                    "use a smaller model, --device cpu, or free memory",
-                ) from exc
-            half = len(pixels) // 2
-            return torch.cat(
-                [
-                    self.encode_images_splitting(pixels[:half]),
-                    self.encode_images_splitting(pixels[half:]),
-                ]
-            )
-
-    def score(
-        self, loaders: Sequence[Callable[[], Image.Image]], captions: Sequence[str | None]
-    ) -> ClipScores:
-        """Score items whose images come from ``loaders`` (called in worker threads).
-
-        A loader raising :class:`ImageUnavailableError` leaves its item unscored with
-        the error's reason; a missing caption leaves only ``similarity`` unscored.
-        """
-        import torch
-
-        n = len(loaders)
-        similarity = np.full(n, np.nan)
-        p_nsfw = np.full(n, np.nan)
-        reasons: list[str | None] = [None] * n
-        embeddings: np.ndarray | None = None
-        for rows, pixels, errors in self._decoded_batches(loaders):
-            for row, reason in errors.items():
-                reasons[row] = reason
-            if not rows:
-                continue
-            batch_captions = [captions[r] for r in rows]
-            with torch.inference_mode():
-                images = self.encode_images_splitting(pixels)
-                if embeddings is None:
-                    embeddings = np.full((n, images.shape[1]), np.nan, np.float32)
-                embeddings[rows] = images.float().cpu().numpy()
-                p_nsfw[rows] = self._p_nsfw(images, self.prompt_features)
-                similarity[rows] = self._similarity(images, batch_captions)
-            if self.quantize and not self.deviation:
-                self.deviation = self._measure_deviation(
-                    pixels, batch_captions, p_nsfw[rows], similarity[rows]
-                )
-        return ClipScores(similarity, p_nsfw, reasons, embeddings)
-
-    def _measure_deviation(
-        self,
-        pixels: Any,
-        captions: list[str | None],
-        p_nsfw: np.ndarray,
-        similarity: np.ndarray,
-    ) -> dict[str, float]:
-        """Max |int8 - fp32| of p_nsfw and similarity over the first scored batch.
-
-        The stored int8 scores are compared with an fp32 pass over the same pixels
-        and captions, so ``run.json`` says how far this audit's scores are from fp32.
-        """
-        import torch
-
-        with torch.inference_mode():
-            prompts = self.encode_texts(self.prompts.prompts, self.fp32_model)
-            images = self.encode_images(pixels, self.fp32_model)
-            ref_nsfw = self._p_nsfw(images, prompts)
-            ref_sim = self._similarity(images, captions, self.fp32_model)
-        both = ~np.isnan(similarity)
-        sim = float(np.abs(similarity[both] - ref_sim[both]).max()) if both.any() else 0.0
-        return {
-            "p_nsfw_max": float(np.abs(p_nsfw - ref_nsfw).max()),
-            "similarity_max": sim,
-            "images": len(p_nsfw),
-        }
-
-    def _decoded_batches(
-        self, loaders: Sequence[Callable[[], Image.Image]]
-    ) -> Iterator[tuple[list[int], Any, dict[int, str]]]:
-        """Decode in the thread pool, at most two batches ahead of the model (bounded
-        memory), and group the results into batches in input order."""
-        import torch
-
-        ahead = 2 * self.batch_size
-        with ThreadPoolExecutor(self.workers) as pool:
-            futures: dict[int, Future[Any]] = {}
-            submitted = 0
-            for start in range(0, len(loaders), self.batch_size):
-                stop = min(start + self.batch_size, len(loaders))
-                while submitted < min(len(loaders), start + ahead):
-                    futures[submitted] = pool.submit(self._pixels, loaders[submitted])
-                    submitted += 1
-                rows, tensors, errors = [], [], {}
-                for row in range(start, stop):
-                    result = futures.pop(row).result()
-                    if isinstance(result, str):
-                        errors[row] = result
-                    else:
-                        rows.append(row)
-                        tensors.append(result)
-                yield rows, torch.stack(tensors) if tensors else None, errors
-
-    def _pixels(self, load: Callable[[], Image.Image]) -> Any:
-        """The preprocessed tensor of one image, or the reason it is unavailable."""
-        try:
-            image = load()
-            return self.bundle.preprocess(image.convert("RGB"))
-        except ImageUnavailableError as exc:
-            return exc.reason
-        except (OSError, ValueError) as exc:
-            return f"not an image ({type(exc).__name__})"
-
-    def _p_nsfw(self, images: Any, prompts: Any) -> np.ndarray:
-        scale = self.fp32_model.logit_scale.exp().float()
-        probs = (scale * images @ prompts.T).softmax(dim=-1)
-        result: np.ndarray = probs[:, self.unsafe].sum(dim=-1).cpu().numpy()
-        return result.astype(np.float64)
-
-    def _similarity(
-        self, images: Any, captions: list[str | None], model: Any = None
-    ) -> np.ndarray:
-        out = np.full(len(captions), np.nan)
-        keep = [i for i, c in enumerate(captions) if c is not None and c.strip()]
-        if keep:
-            texts = self.encode_texts([str(captions[i]) for i in keep], model)
-            out[keep] = (images[keep] * texts).sum(dim=-1).cpu().numpy()
-        return out
-
-
-class ClipFlagger(Flagger):
+class ClipFlagger(ModelFlagger[ClipScorer]):
     """``reviewer flag --flagger clip``: image-caption similarity and zero-shot p_nsfw."""
 
     name: ClassVar[str] = "clip"
+    extra_modules: ClassVar[tuple[str, ...]] = ("torch", "open_clip")
     version: ClassVar[str] = "1"
     inputs: ClassVar[tuple[str, ...]] = ("sample_id", "text", "url", "image_ref")
     columns: ClassVar[dict[str, pa.DataType]] = SCORE_COLUMNS["clip"]
@@ -406,14 +67,8 @@ class ClipFlagger(Flagger):
         self.device = device
         self.forward_batch = forward_batch
         self.workers = workers
-        self.scorer: ClipScorer | None = None
+        self.scorer = None
         self.unscored: dict[str, int] = {}
-
-    def __getstate__(self) -> dict[str, Any]:
-        """Pickled without the loaded model: Ray actors load their own in ``prepare``."""
-        state = dict(vars(self))
-        state["scorer"] = None
-        return state
 
     def params(self) -> dict[str, Any]:
         """Prompts, int8 and fast decoding change scores; batch size, workers, device do not."""
@@ -428,42 +83,30 @@ class ClipFlagger(Flagger):
             params["fast_decode"] = True
         return params
 
-    def unavailable(self) -> str | None:
-        """Missing extra or weights (checked locally, without a network wait)."""
-        try:
-            import open_clip  # noqa: F401
-        except ImportError:
-            return "needs the [ml] extra (torch, open_clip)"
+    def check_weights(self) -> None:
+        """The architecture (or its config file) and local weights must exist."""
         from reviewer.flaggers.models import add_clip_config, clip_weights
 
-        try:
-            if self.model_config:
-                add_clip_config(self.model_config)
-            clip_weights(self.arch, self.pretrained)
-        except ReviewerError as exc:
-            return exc.one_line()
-        return None
+        if self.model_config:
+            add_clip_config(self.model_config)
+        clip_weights(self.arch, self.pretrained)
 
-    def prepare(self) -> None:
-        """Load the model once (device and weights checked first, so errors come fast)."""
-        if self.scorer is not None:
-            return
-        from reviewer.flaggers.models import add_clip_config, load_clip, resolve_device
+    def load(self, device: str) -> ClipScorer:
+        """The open_clip model on ``device``, wrapped in the batched scorer."""
+        from reviewer.flaggers.models import add_clip_config, load_clip
 
-        device = resolve_device(self.device)
         if self.model_config:
             add_clip_config(self.model_config)
         bundle = load_clip(self.arch, self.pretrained, device)
-        self.scorer = ClipScorer(
+        return ClipScorer(
             bundle, self.prompt_set, device, self.forward_batch, self.workers, self.quantize
         )
 
     def score_batch(self, batch: pa.Table) -> pa.Table:
         """Score a batch; unreadable images get NULL scores and their reason in ``error``."""
-        self.prepare()
-        assert self.scorer is not None
+        scorer = self.loaded()
         rows = batch.to_pylist()
-        scores = self.scorer.score(self._loaders(rows), [r.get("text") for r in rows])
+        scores = scorer.score(self._loaders(rows), [r.get("text") for r in rows])
         for reason in scores.reasons:
             if reason is not None:
                 self.unscored[reason] = self.unscored.get(reason, 0) + 1
@@ -517,15 +160,12 @@ class ClipFlagger(Flagger):
             )
         self.embeddings_stored += len(ids)
 
-    def extra_provenance(self) -> dict[str, Any]:
-        """Device, prompt file and counts of unscored images by reason (for ``run.json``)."""
-        info: dict[str, Any] = {
-            "device": self.scorer.device if self.scorer else None,
+    def run_facts(self) -> dict[str, Any]:
+        """The prompt file, counts of unscored images by reason and of stored embeddings."""
+        facts: dict[str, Any] = {
             "prompts_file": self.prompt_set.source,
             "unscored_images": dict(self.unscored),
         }
         if self.store_embeddings:
-            info["embeddings_stored"] = self.embeddings_stored
-        if self.quantize and self.scorer is not None:
-            info["int8_deviation"] = self.scorer.deviation
-        return info
+            facts["embeddings_stored"] = self.embeddings_stored
+        return facts

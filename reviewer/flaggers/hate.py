@@ -22,7 +22,7 @@ import numpy as np
 import pyarrow as pa
 
 from reviewer.errors import ReviewerError
-from reviewer.flaggers.base import Flagger
+from reviewer.flaggers.model_flagger import ModelFlagger
 from reviewer.store.flag_rules import SCORE_COLUMNS
 
 LABELS = ("hateful", "targeted", "aggressive")
@@ -200,10 +200,11 @@ def _smaller_batch(exc: RuntimeError, size: int) -> int:
     return size // 2
 
 
-class HateFlagger(Flagger):
+class HateFlagger(ModelFlagger[HateScorer]):
     """``reviewer flag --flagger hate``: P_hateful, P_targeted, P_aggressive per caption."""
 
     name: ClassVar[str] = "hate"
+    extra_modules: ClassVar[tuple[str, ...]] = ("torch", "pysentimiento")
     version: ClassVar[str] = "1"
     inputs: ClassVar[tuple[str, ...]] = ("sample_id", "text")
     columns: ClassVar[dict[str, pa.DataType]] = SCORE_COLUMNS["hate"]
@@ -226,50 +227,30 @@ class HateFlagger(Flagger):
         self.device = device
         self.forward_batch = forward_batch
         self.quantize = quantize
-        self.scorer: HateScorer | None = None
+        self.scorer = None
         self.out_of_domain = 0
         self.unscored = 0
-
-    def __getstate__(self) -> dict[str, Any]:
-        """Pickled without the loaded model: Ray actors load their own in ``prepare``."""
-        state = dict(vars(self))
-        state["scorer"] = None
-        return state
 
     def params(self) -> dict[str, Any]:
         """Quantisation changes scores slightly; batch size and device do not."""
         return {"quantize": self.quantize, "max_tokens": MAX_TOKENS}
 
-    def unavailable(self) -> str | None:
-        """Missing extra, or no model available offline."""
-        try:
-            import pysentimiento  # noqa: F401
-            import torch  # noqa: F401
-        except ImportError:
-            return "needs the [ml] extra (torch, pysentimiento)"
+    def check_weights(self) -> None:
+        """The model folder or the cached hub model must exist (no network wait)."""
         from reviewer.flaggers.models import hate_model_source
 
-        try:
-            hate_model_source(self.model_id)
-        except ReviewerError as exc:
-            return exc.one_line()
-        return None
+        hate_model_source(self.model_id)
 
-    def prepare(self) -> None:
-        """Load the analyzer once (device checked first, so a missing GPU fails fast)."""
-        if self.scorer is not None:
-            return
-        from reviewer.flaggers.models import load_hate_analyzer, resolve_device
+    def load(self, device: str) -> HateScorer:
+        """The pysentimiento analyzer on ``device``, wrapped in the batched scorer."""
+        from reviewer.flaggers.models import load_hate_analyzer
 
-        device = resolve_device(self.device)
         analyzer = load_hate_analyzer(self.model_id)
-        self.scorer = HateScorer(analyzer, device, self.forward_batch, self.quantize)
+        return HateScorer(analyzer, device, self.forward_batch, self.quantize)
 
     def score_batch(self, batch: pa.Table) -> pa.Table:
         """Score the batch's captions; blank ones get NULL scores and a reason."""
-        self.prepare()
-        assert self.scorer is not None
-        scores = self.scorer.score(batch.column("text").to_pylist())
+        scores = self.loaded().score(batch.column("text").to_pylist())
         self.out_of_domain += scores.out_of_domain
         self.unscored += sum(r is not None for r in scores.reasons)
         table = {"sample_id": batch.column("sample_id")}
@@ -279,17 +260,9 @@ class HateFlagger(Flagger):
         table["error"] = pa.array(scores.reasons, pa.string())
         return pa.table(table)
 
-    def extra_provenance(self) -> dict[str, Any]:
-        """Int8 deviation from fp32 and counts of skipped / out-of-domain captions.
-
-        Kept out of :meth:`provenance` (which identifies the run for resuming) because
-        it is only known after scoring; the engines store it in ``run.json``'s ``extra``.
-        """
-        info: dict[str, Any] = {
-            "device": self.scorer.device if self.scorer else None,
+    def run_facts(self) -> dict[str, Any]:
+        """Counts of skipped and mostly non-Latin (out-of-domain) captions."""
+        return {
             "unscored_captions": self.unscored,
             "mostly_non_latin_captions": self.out_of_domain,
         }
-        if self.quantize and self.scorer is not None:
-            info["int8_deviation"] = self.scorer.deviation
-        return info

@@ -39,7 +39,8 @@ def bundle(tiny_clip: tuple[str, Path]) -> Any:
 
 @pytest.fixture(scope="module")
 def scorer(bundle: Any) -> Any:
-    from reviewer.flaggers.clip import ClipScorer, load_prompts
+    from reviewer.flaggers.clip_prompts import load_prompts
+    from reviewer.flaggers.clip_scorer import ClipScorer
 
     return ClipScorer(bundle, load_prompts(), "cpu", batch_size=2, workers=2)
 
@@ -85,7 +86,7 @@ def _cosine(bundle: Any, image: Image.Image, caption: str) -> float:
 def test_p_nsfw_is_the_unsafe_softmax_mass(bundle: Any, scorer: Any) -> None:
     import torch
 
-    from reviewer.flaggers.clip import load_prompts
+    from reviewer.flaggers.clip_prompts import load_prompts
 
     prompts = load_prompts()
     with torch.no_grad():
@@ -102,7 +103,8 @@ def test_p_nsfw_is_the_unsafe_softmax_mass(bundle: Any, scorer: Any) -> None:
 
 
 def test_batched_equals_one_at_a_time(bundle: Any, scorer: Any) -> None:
-    from reviewer.flaggers.clip import ClipScorer, load_prompts
+    from reviewer.flaggers.clip_prompts import load_prompts
+    from reviewer.flaggers.clip_scorer import ClipScorer
 
     batched = scorer.score(loaders(IMAGES), CAPTIONS)
     single = ClipScorer(bundle, load_prompts(), "cpu", batch_size=1, workers=1)
@@ -194,7 +196,7 @@ def test_uncached_pretrained_tag_fails_fast(monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def test_prompt_files(tmp_path: Path) -> None:
-    from reviewer.flaggers.clip import load_prompts
+    from reviewer.flaggers.clip_prompts import load_prompts
 
     default = load_prompts()
     assert default.safe and default.unsafe
@@ -212,7 +214,7 @@ def test_prompt_files(tmp_path: Path) -> None:
 def test_truncated_text_encoding_equals_open_clip(bundle: Any) -> None:
     import torch
 
-    from reviewer.flaggers.clip import encode_text_truncated
+    from reviewer.flaggers.clip_scorer import encode_text_truncated
 
     tokens = bundle.tokenizer(["a dog", "a much longer caption about a red car at night", ""])
     with torch.no_grad():
@@ -222,7 +224,8 @@ def test_truncated_text_encoding_equals_open_clip(bundle: Any) -> None:
 
 
 def test_out_of_memory_splits_the_image_batch(bundle: Any, scorer: Any) -> None:
-    from reviewer.flaggers.clip import ClipScorer, load_prompts
+    from reviewer.flaggers.clip_prompts import load_prompts
+    from reviewer.flaggers.clip_scorer import ClipScorer
 
     flaky = ClipScorer(bundle, load_prompts(), "cpu", batch_size=4, workers=1)
     real = flaky.encode_images
@@ -252,7 +255,8 @@ def test_int8_scores_are_close_and_their_deviation_is_reported(
     bundle: Any, scorer: Any
 ) -> None:
     """int8 changes the model (scores move), and run.json's deviation is the real one."""
-    from reviewer.flaggers.clip import ClipScorer, load_prompts
+    from reviewer.flaggers.clip_prompts import load_prompts
+    from reviewer.flaggers.clip_scorer import ClipScorer
 
     quantized = ClipScorer(bundle, load_prompts(), "cpu", batch_size=8, workers=1, quantize=True)
     assert quantized.model is not bundle.model  # the fp32 model is left untouched
@@ -271,7 +275,9 @@ def test_int8_scores_are_close_and_their_deviation_is_reported(
 def test_int8_is_refused_off_cpu_and_changes_the_run_identity(
     tiny_clip: tuple[str, Path], bundle: Any
 ) -> None:
-    from reviewer.flaggers.clip import ClipFlagger, ClipScorer, load_prompts
+    from reviewer.flaggers.clip import ClipFlagger
+    from reviewer.flaggers.clip_prompts import load_prompts
+    from reviewer.flaggers.clip_scorer import ClipScorer
 
     with pytest.raises(ReviewerError, match="CPU only"):
         ClipScorer(bundle, load_prompts(), "cuda", quantize=True)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pyarrow as pa
@@ -33,6 +33,9 @@ from reviewer.errors import ReviewerError
 from reviewer.flaggers.base import Flagger
 from reviewer.store.flag_rules import SCORE_COLUMNS
 from reviewer.store.sql import lit
+
+if TYPE_CHECKING:
+    from reviewer.audit import Audit
 
 MODES = ("substring", "word")
 DEFAULT_LIST = ASSETS / "keywords" / "laion400m_2021.txt"
@@ -97,9 +100,18 @@ class KeywordFlagger(Flagger):
     def __init__(
         self,
         keywords: str | Path | None = None,
-        mode: str = "substring",
+        mode: str | None = None,
         terms: list[str] | None = None,
+        audit: Audit | None = None,
     ) -> None:
+        """Options not given come from the audit's ``[flags]`` settings (``keyword_mode``,
+        ``keyword_list``, a relative path taken from the audit folder), else the defaults:
+        the 2021 audit's substring rule and list."""
+        flags = audit.settings.flags if audit is not None else None
+        mode = mode or (flags.keyword_mode if flags is not None else "substring")
+        if keywords is None and flags is not None and flags.keyword_list:
+            path = Path(flags.keyword_list).expanduser()
+            keywords = path if path.is_absolute() or audit is None else audit.root / path
         if mode not in MODES:
             raise ReviewerError(f"keyword mode '{mode}' is unknown", f"use one of {MODES}")
         self.mode = mode

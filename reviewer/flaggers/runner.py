@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
@@ -30,7 +29,7 @@ import pyarrow.parquet as pq
 
 from reviewer.errors import ReviewerError
 from reviewer.flaggers.base import Flagger
-from reviewer.flaggers.registry import canonical_name, create_flagger
+from reviewer.flaggers.registry import create_flagger
 from reviewer.store.runs import COMPLETE, FAILED, RUNNING, RunDir, RunInfo
 
 if TYPE_CHECKING:
@@ -42,17 +41,7 @@ ENGINES = ("local", "ray")
 
 
 def build_flagger(audit: Audit, name: str, **options: Any) -> Flagger:
-    """Create a flagger, filling keyword defaults from ``reviewer.toml``.
-
-    A relative keyword-list path in the settings is taken relative to the audit folder.
-    """
-    flags = audit.settings.flags
-    if canonical_name(name) == "keyword":
-        if options.get("mode") is None:
-            options["mode"] = flags.keyword_mode
-        if options.get("keywords") is None and flags.keyword_list:
-            path = Path(flags.keyword_list).expanduser()
-            options["keywords"] = path if path.is_absolute() else audit.root / path
+    """Create a flagger for this audit (each flagger reads its own settings from it)."""
     return create_flagger(name, audit=audit, settings=audit.settings, **options)
 
 

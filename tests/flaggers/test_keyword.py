@@ -129,3 +129,23 @@ def test_unknown_mode_is_refused() -> None:
 def test_mode_and_terms_define_the_run_identity() -> None:
     assert KeywordFlagger().params() != KeywordFlagger(mode="word").params()
     assert KeywordFlagger().params()["terms"] == list(AUDIT_2021_TERMS)
+
+
+def test_options_not_given_come_from_the_audits_flags_settings(tmp_path: Path) -> None:
+    """``[flags] keyword_mode`` and a keyword_list relative to the audit folder reach the
+    flagger that `reviewer flag` builds; explicit options still win."""
+    from reviewer.audit import Audit
+    from reviewer.flaggers.runner import build_flagger
+
+    audit = Audit.init(tmp_path / "audit")
+    (audit.root / "mine.txt").write_text("zebra\nokapi\n")
+    toml = audit.root / "reviewer.toml"
+    toml.write_text(toml.read_text().replace('keyword_mode = "substring"', 'keyword_mode = "word"')
+                    .replace('keyword_list = ""', 'keyword_list = "mine.txt"'))
+    audit.close()
+    audit = Audit.open(tmp_path / "audit")
+    built = build_flagger(audit, "keyword")
+    assert isinstance(built, KeywordFlagger)
+    assert built.params() == {"mode": "word", "terms": ["zebra", "okapi"]}
+    assert build_flagger(audit, "keyword", mode="substring").params()["mode"] == "substring"
+    audit.close()

@@ -8,6 +8,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from conftest import Ran
 from conftest import run_cli as invoke
 
 
@@ -44,6 +45,11 @@ def write_shards(root: Path, sizes: list[int], dim: int = 512, seed: int = 0) ->
         arrays.append(vectors)
         start += n
     return arrays
+
+
+def ingest_laion(audit: Path, root: Path, *extra: object) -> Ran:
+    """``reviewer ingest AUDIT ROOT/metadata --embeddings ROOT/img_emb [EXTRA…]``."""
+    return invoke("ingest", audit, root / "metadata", "--embeddings", root / "img_emb", *extra)
 
 
 @pytest.fixture

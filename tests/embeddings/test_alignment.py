@@ -10,7 +10,7 @@ import pytest
 from reviewer.audit import Audit
 from reviewer.embeddings.sets import EmbeddingsFolder, ModelId
 
-from .conftest import invoke, write_shards
+from .conftest import ingest_laion, invoke, write_shards
 
 
 def _set(audit_dir: Path, model: str = "ViT-B-32/openai"):  # type: ignore[no-untyped-def]
@@ -35,7 +35,7 @@ def _refused(result, *words: str) -> None:  # type: ignore[no-untyped-def]
 
 def test_arrays_pair_with_metadata_by_shard_index(audit_dir: Path, shards) -> None:  # type: ignore[no-untyped-def]
     root, arrays = shards
-    result = invoke("ingest", audit_dir, root / "metadata", "--embeddings", root / "img_emb")
+    result = ingest_laion(audit_dir, root)
     assert result.code == 0, result.err
     assert "embedded" in result.out and "ViT-B-32/openai" in result.out
     stored = _set(audit_dir)
@@ -48,7 +48,7 @@ def test_arrays_pair_with_metadata_by_shard_index(audit_dir: Path, shards) -> No
             stored.vector_at(found), arrays[shard][row].astype(np.float32)
         )
     # Re-ingesting adds nothing, to the samples or the vectors.
-    again = invoke("ingest", audit_dir, root / "metadata", "--embeddings", root / "img_emb")
+    again = ingest_laion(audit_dir, root)
     assert again.code == 0 and "already stored" in again.out
     assert _set(audit_dir).rows == 50 and _sample_count(audit_dir) == 50
 
@@ -81,7 +81,7 @@ def test_one_array_for_two_files_is_refused(audit_dir: Path, shards) -> None:  #
 def test_count_mismatch_refuses_everything(audit_dir: Path, shards) -> None:  # type: ignore[no-untyped-def]
     root, arrays = shards
     np.save(root / "img_emb" / "img_emb_1.npy", arrays[1][:-1])  # one vector short
-    result = invoke("ingest", audit_dir, root / "metadata", "--embeddings", root / "img_emb")
+    result = ingest_laion(audit_dir, root)
     _refused(result, "19 vectors for 20 rows", "img_emb_1.npy")
     assert _sample_count(audit_dir) == 0
     assert not (audit_dir / "embeddings").exists() or not _set(audit_dir).exists
@@ -90,7 +90,7 @@ def test_count_mismatch_refuses_everything(audit_dir: Path, shards) -> None:  # 
 def test_missing_array_is_refused(audit_dir: Path, shards) -> None:  # type: ignore[no-untyped-def]
     root, _ = shards
     (root / "img_emb" / "img_emb_1.npy").unlink()
-    result = invoke("ingest", audit_dir, root / "metadata", "--embeddings", root / "img_emb")
+    result = ingest_laion(audit_dir, root)
     _refused(result, "metadata_1.parquet", "no array numbered 1")
     assert _sample_count(audit_dir) == 0
 
@@ -99,7 +99,7 @@ def test_truncated_array_is_refused(audit_dir: Path, shards) -> None:  # type: i
     root, _ = shards
     path = root / "img_emb" / "img_emb_0.npy"
     path.write_bytes(path.read_bytes()[:-100])
-    result = invoke("ingest", audit_dir, root / "metadata", "--embeddings", root / "img_emb")
+    result = ingest_laion(audit_dir, root)
     _refused(result, "truncated")
     assert _sample_count(audit_dir) == 0
 
@@ -108,7 +108,7 @@ def test_truncated_array_is_refused(audit_dir: Path, shards) -> None:  # type: i
 def test_other_dtypes_are_refused(audit_dir: Path, shards, dtype) -> None:  # type: ignore[no-untyped-def]
     root, arrays = shards
     np.save(root / "img_emb" / "img_emb_0.npy", arrays[0].astype(dtype))
-    result = invoke("ingest", audit_dir, root / "metadata", "--embeddings", root / "img_emb")
+    result = ingest_laion(audit_dir, root)
     _refused(result, "dtype")
     assert _sample_count(audit_dir) == 0
 
@@ -116,7 +116,7 @@ def test_other_dtypes_are_refused(audit_dir: Path, shards, dtype) -> None:  # ty
 def test_not_an_npy_is_refused(audit_dir: Path, shards) -> None:  # type: ignore[no-untyped-def]
     root, _ = shards
     (root / "img_emb" / "img_emb_0.npy").write_bytes(b"PAR1 not numpy at all")
-    result = invoke("ingest", audit_dir, root / "metadata", "--embeddings", root / "img_emb")
+    result = ingest_laion(audit_dir, root)
     _refused(result, "not an .npy")
 
 
@@ -124,29 +124,13 @@ def test_another_dimension_for_the_same_model_is_refused(tmp_path: Path, audit_d
     first = tmp_path / "a"
     write_shards(first, [10], dim=32)
     model = "reviewer-tiny-clip/openai"
-    ok = invoke(
-        "ingest",
-        audit_dir,
-        first / "metadata",
-        "--embeddings",
-        first / "img_emb",
-        "--embedding-model",
-        model,
-    )
+    ok = ingest_laion(audit_dir, first, "--embedding-model", model)
     assert ok.code == 0, ok.err
     second = tmp_path / "b"
     write_shards(second, [10], dim=48)
     (second / "metadata" / "metadata_0.parquet").rename(second / "metadata" / "metadata_7.parquet")
     (second / "img_emb" / "img_emb_0.npy").rename(second / "img_emb" / "img_emb_7.npy")
-    result = invoke(
-        "ingest",
-        audit_dir,
-        second / "metadata",
-        "--embeddings",
-        second / "img_emb",
-        "--embedding-model",
-        model,
-    )
+    result = ingest_laion(audit_dir, second, "--embedding-model", model)
     _refused(result, "48-d", "32-d")
     assert _set(audit_dir, model).rows == 10 and _sample_count(audit_dir) == 10
 
@@ -171,7 +155,7 @@ def test_rows_that_are_not_samples_keep_their_place(audit_dir: Path, tmp_path: P
     ids[3] = ids[1]  # row 3 repeats row 1's id
     table = table.set_column(0, "SAMPLE_ID", pa.array(ids, pa.int64()))
     pq.write_table(table, root / "metadata" / "metadata_0.parquet")
-    result = invoke("ingest", audit_dir, root / "metadata", "--embeddings", root / "img_emb")
+    result = ingest_laion(audit_dir, root)
     assert result.code == 0, result.err
     stored = _set(audit_dir)
     assert stored.all_ids().to_pylist() == ["0", "1", "2", None, "4", "5"]

@@ -13,7 +13,7 @@ from reviewer.embeddings.index import VectorIndex, build_index, exact_search
 from reviewer.embeddings.sets import EmbeddingSet, ModelId
 from reviewer.errors import ReviewerError
 
-from .conftest import clustered, invoke
+from .conftest import clustered, ingest_laion, invoke
 
 pytest.importorskip("usearch")
 MODEL = ModelId("ViT-B-32", "openai")
@@ -119,13 +119,7 @@ def test_index_cli_prints_recall(tmp_path: Path) -> None:
     audit = tmp_path / "audit"
     invoke("init", audit)
     write_shards(tmp_path / "laion", [1500, 1500])
-    invoke(
-        "ingest",
-        audit,
-        tmp_path / "laion" / "metadata",
-        "--embeddings",
-        tmp_path / "laion" / "img_emb",
-    )
+    ingest_laion(audit, tmp_path / "laion")
     result = invoke("index", audit, "--kind", "hnsw")
     assert result.code == 0, result.err
     assert "indexed 3,000 512-d vectors" in result.out

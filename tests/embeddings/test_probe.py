@@ -13,7 +13,7 @@ from PIL import Image
 from reviewer.audit import Audit
 from reviewer.review.queue import load_queue
 
-from .conftest import invoke, write_shards
+from .conftest import ingest_laion, invoke, write_shards
 
 
 def _ranked(vectors: np.ndarray, query: np.ndarray, k: int, skip: int | None = None) -> list[str]:
@@ -27,13 +27,7 @@ def _ranked(vectors: np.ndarray, query: np.ndarray, k: int, skip: int | None = N
 @pytest.fixture
 def embedded(tmp_path: Path, audit_dir: Path) -> tuple[Path, np.ndarray]:
     arrays = write_shards(tmp_path / "laion", [40, 25])
-    result = invoke(
-        "ingest",
-        audit_dir,
-        tmp_path / "laion" / "metadata",
-        "--embeddings",
-        tmp_path / "laion" / "img_emb",
-    )
+    result = ingest_laion(audit_dir, tmp_path / "laion")
     assert result.code == 0, result.err
     return audit_dir, np.concatenate(arrays)
 
@@ -91,15 +85,7 @@ def test_probe_without_embeddings_is_refused(audit_dir: Path) -> None:
 def tiny_embedded(tmp_path: Path, audit_dir: Path, tiny_clip) -> tuple[Path, np.ndarray, str, Path]:  # type: ignore[no-untyped-def]
     name, weights = tiny_clip
     arrays = write_shards(tmp_path / "laion", [30, 30], dim=32)
-    result = invoke(
-        "ingest",
-        audit_dir,
-        tmp_path / "laion" / "metadata",
-        "--embeddings",
-        tmp_path / "laion" / "img_emb",
-        "--embedding-model",
-        f"{name}/{weights}",
-    )
+    result = ingest_laion(audit_dir, tmp_path / "laion", "--embedding-model", f"{name}/{weights}")
     assert result.code == 0, result.err
     return audit_dir, np.concatenate(arrays), name, weights
 

@@ -8,18 +8,12 @@ from reviewer.audit import Audit
 from tests.tui.app_fixtures import SIZE, build_app, current_labels, until
 from tests.tui.helpers import screen_text
 
-from .conftest import invoke, write_shards
+from .conftest import ingest_laion, invoke, write_shards
 
 
 async def test_probe_queue_is_reviewed_like_any_queue(tmp_path: Path, audit_dir: Path) -> None:
     write_shards(tmp_path / "laion", [40])
-    invoke(
-        "ingest",
-        audit_dir,
-        tmp_path / "laion" / "metadata",
-        "--embeddings",
-        tmp_path / "laion" / "img_emb",
-    )
+    ingest_laion(audit_dir, tmp_path / "laion")
     assert invoke("probe", audit_dir, "--like", "7", "--top", "4", "--name", "near7").code == 0
     audit = Audit.open(audit_dir)
     try:

@@ -13,7 +13,7 @@ from reviewer.api import open_audit
 from reviewer.audit import Audit
 from reviewer.store.labels import Decision
 
-from .conftest import invoke, metadata_table, write_shards
+from .conftest import ingest_laion, invoke, metadata_table, write_shards
 
 
 def _wilson(k: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
@@ -32,10 +32,7 @@ def test_probe_stats_count_the_top_k(tmp_path: Path, audit_dir: Path) -> None:
     pq.write_table(
         table.set_column(2, "TEXT", pa.array(captions)), root / "metadata" / "metadata_0.parquet"
     )
-    assert (
-        invoke("ingest", audit_dir, root / "metadata", "--embeddings", root / "img_emb").code
-        == 0
-    )
+    assert ingest_laion(audit_dir, root).code == 0
     assert invoke("flag", audit_dir, "--flagger", "keyword").code == 0
     assert invoke("probe", audit_dir, "--like", "5", "--top", "12", "--name", "p5").code == 0
     audit = Audit.open(audit_dir)
@@ -93,13 +90,7 @@ async def test_stats_screen_shows_the_probes(tmp_path: Path, audit_dir: Path) ->
     from tests.tui.helpers import screen_text
 
     write_shards(tmp_path / "laion", [30])
-    invoke(
-        "ingest",
-        audit_dir,
-        tmp_path / "laion" / "metadata",
-        "--embeddings",
-        tmp_path / "laion" / "img_emb",
-    )
+    ingest_laion(audit_dir, tmp_path / "laion")
     assert (
         invoke("probe", audit_dir, "--like", "3", "--top", "5", "--name", "[bold]x").code == 0
     )

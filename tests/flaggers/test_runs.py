@@ -238,12 +238,10 @@ run_flagger(Audit.open(sys.argv[1]), Hate())
 """
 
 
-def test_kill_9_mid_run_loses_only_the_unfinished_part(
-    audit_with: Build, scripted_hate: Any
-) -> None:
-    audit = audit_with(sample_rows(10))
+def _killed_hate_run(audit: Audit, script: str) -> RunDir:
+    """Run SCRIPT (a hate run that SIGKILLs itself mid-run) on AUDIT; its one run folder."""
     done = subprocess.run(
-        [sys.executable, "-c", KILLED_MID_RUN, str(audit.root)],
+        [sys.executable, "-c", script, str(audit.root)],
         capture_output=True,
         text=True,
         timeout=120,
@@ -251,6 +249,14 @@ def test_kill_9_mid_run_loses_only_the_unfinished_part(
     )
     assert done.returncode == -9, done.stderr
     [killed] = list_runs(audit.paths.scores, "hate")
+    return killed
+
+
+def test_kill_9_mid_run_loses_only_the_unfinished_part(
+    audit_with: Build, scripted_hate: Any
+) -> None:
+    audit = audit_with(sample_rows(10))
+    killed = _killed_hate_run(audit, KILLED_MID_RUN)
     assert killed.info.status == "running"  # never marked complete
     assert killed.done_parts() == {0, 1}
     assert audit.store.flags.latest_runs() == {}
@@ -360,15 +366,7 @@ def test_kill_9_mid_streaming_run_loses_only_the_unfinished_part(
 ) -> None:
     audit = audit_with(sample_rows(10))
     assert "streams = True" in KILLED_STREAMING
-    done = subprocess.run(
-        [sys.executable, "-c", KILLED_STREAMING, str(audit.root)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == -9, done.stderr
-    [killed] = list_runs(audit.paths.scores, "hate")
+    killed = _killed_hate_run(audit, KILLED_STREAMING)
     assert killed.rows_path.exists() and killed.done_parts() == {0, 1}
     resumed = streaming_hate(hate_scores(10, 0.9), tag="a")
     info = run_flagger(audit, resumed)

@@ -343,8 +343,7 @@ class PlanQueries:
     def _population_sql(stratum_sql: str, keys: Sequence[str]) -> str:
         return (
             f"SELECT s.sample_id, {stratum_sql} AS stratum, f.flagset IS NOT NULL AS flagged"
-            f" FROM samples s LEFT JOIN ({flag_columns(keys)}) f USING (sample_id)"
-            " WHERE s.sample_id NOT IN (SELECT sample_id FROM _quarantine)"
+            + PlanQueries._scored_sql(keys)
         )
 
     def _draw(

@@ -4,10 +4,15 @@ Loaded once when a session starts, from the groupings ``reviewer groups`` stored
 (``pdq`` for the perceptual group shown and decided with ``g``, ``sha256`` for
 the exact copies an escalation quarantines at once). Only grouped samples are
 held, so an audit without groupings costs nothing.
+
+:func:`fold` decides which queued items wait behind a representative: seeing one
+picture of a group is enough to judge it, so the others are not shown as items of
+their own while the group is undecided (the rule is spelled out there).
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -47,3 +52,40 @@ def load_groups(audit: Audit) -> Groups:
     """The audit's stored groupings (empty when ``reviewer groups`` was never run)."""
     store = audit.store.groups
     return Groups(by_sample(store.members("pdq")), by_sample(store.members("sha256")))
+
+
+def fold(
+    ids: Sequence[str], groups: Groups, decided: Collection[str], keep: Collection[str] = ()
+) -> dict[str, tuple[str, ...]]:
+    """Representative -> the other members of its group that wait folded behind it.
+
+    The rule: in queue order, the first queued member of a group is its
+    representative; the group's later members in the same queue are folded behind
+    it, as long as the group is undecided, i.e. no member has a standing decision
+    by this reviewer (``decided``). A group where the reviewer already judged a
+    member (an earlier session judged the representative alone) is not folded
+    again: its members are ordinary items. ``keep`` (breathers) never fold nor
+    represent. Groups with a single queued member fold nothing.
+
+    What happens next is the session's part: ``g`` and a decision propagate it to
+    every member; a decision on the representative without ``g`` brings the folded
+    members back as ordinary items; undoing that decision folds them again.
+    """
+    undecided: dict[str, bool] = {}
+    reps: dict[str, str] = {}
+    folded: dict[str, list[str]] = {}
+    for sid in ids:
+        if sid in keep:
+            continue
+        group = groups.of(sid)
+        if group is None:
+            continue
+        group_id, members = group
+        if group_id not in undecided:
+            undecided[group_id] = not any(m in decided for m in members)
+        if not undecided[group_id]:
+            continue
+        rep = reps.setdefault(group_id, sid)
+        if rep != sid:
+            folded.setdefault(rep, []).append(sid)
+    return {rep: tuple(members) for rep, members in folded.items()}

@@ -30,13 +30,21 @@ def metadata(item: ReviewItem, session: ReviewSession) -> dict[str, str]:
     meta["size"] = f"{width}×{height}" if width and height else "?"
     group = session.group
     if group is not None and len(group[1]) > 1:
-        meta["group"] = f"{len(group[1]) - 1} near-duplicates in this group (g decides all)"
+        meta["group"] = group_line(len(group[1]) - 1, len(session.folded_behind))
     verdict = session.standing_verdict()
     if verdict:
         meta["your decision"] = verdict
     if session.note:
         meta["note"] = session.note
     return meta
+
+
+def group_line(near: int, folded: int) -> str:
+    """The group line: how many near-duplicates, and how many of them wait behind this item."""
+    text = f"{near} near-duplicate{'s' if near != 1 else ''} in this group (g decides all"
+    if folded:
+        text += f"; {folded} of them held back in this queue until you decide"
+    return text + ")"
 
 
 def progress_line(session: ReviewSession) -> str:

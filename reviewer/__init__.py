@@ -9,7 +9,21 @@ For notebooks::
 
 from __future__ import annotations
 
-from reviewer.api import AuditHandle, open_audit
+from typing import TYPE_CHECKING, Any
+
 from reviewer.version import __version__
 
+if TYPE_CHECKING:
+    from reviewer.api import AuditHandle, open_audit
+
 __all__ = ["AuditHandle", "__version__", "open_audit"]
+
+
+def __getattr__(name: str) -> Any:
+    """The notebook API, imported on first use: ``reviewer flag`` (which imports this
+    package) must not pay for the whole API, statistics included, at start-up."""
+    if name in ("AuditHandle", "open_audit"):
+        from reviewer import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'reviewer' has no attribute {name!r}")

@@ -12,8 +12,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 
 import pytest
+
+from reviewer.audit import Audit
+from tests.conftest import SampleRows, sample_rows
 
 HEAVY = ("torch", "open_clip", "pysentimiento", "transformers", "ray")
 UI = ("textual", "textual_image", "textual_plotext")
@@ -57,3 +61,42 @@ def test_the_core_loads_no_textual(module: str) -> None:
 def test_the_probe_sees_a_loaded_package() -> None:
     """The check itself works: importing the app does load Textual."""
     assert "textual" in loaded_after_import("reviewer.tui.app", UI)
+
+
+SHORT_COMMAND_NEVER_LOADS = (
+    *HEAVY,
+    *UI,
+    "scipy",
+    "statsmodels",
+    "krippendorff",
+    "PIL",
+    "faiss",
+    "usearch",
+    "pdqhash",
+)
+"""What a text flag pass needs none of: each costs start-up on every ``reviewer flag``."""
+
+
+def test_reviewer_flag_keyword_loads_only_what_it_needs(
+    audit: Audit, add_samples: Callable[[SampleRows], int]
+) -> None:
+    """The command as a user runs it imports only its own command module and store."""
+    add_samples(sample_rows(30, text="hot dog"))
+    code = (
+        "import json, sys\n"
+        "from reviewer.cli import main\n"
+        "try:\n"
+        f"    main(['flag', {str(audit.root)!r}, '--flagger', 'keyword'])\n"
+        "except SystemExit as exc:\n"
+        "    assert not exc.code, exc.code\n"
+        "tops = {m.split('.')[0] for m in sys.modules}\n"
+        "cmds = sorted(m for m in sys.modules if m.endswith('_cmd'))\n"
+        f"print(json.dumps([sorted(tops & {set(SHORT_COMMAND_NEVER_LOADS)!r}), cmds]))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert "keyword 30" in done.stdout
+    loaded, commands = json.loads(done.stdout.strip().splitlines()[-1])
+    assert loaded == []
+    assert commands == ["reviewer.cli.flag_cmd"]

@@ -1,9 +1,11 @@
 """The ``reviewer`` command line.
 
 Each command lives in its own module and imports its heavy dependencies inside
-the command function, so ``reviewer --help`` stays fast and reviewing never
-imports torch. User errors (:class:`~reviewer.errors.ReviewerError`) become one
-line on stderr and a non-zero exit; anything else keeps its traceback.
+the command function, and only the invoked command's module is imported (``flag``
+imports ``flag_cmd``, not the statistics or the TUI), so a short command costs
+little more than the interpreter's start-up and reviewing never imports torch.
+User errors (:class:`~reviewer.errors.ReviewerError`) become one line on stderr and a
+non-zero exit; anything else keeps its traceback.
 """
 
 from __future__ import annotations
@@ -74,7 +76,28 @@ _HELP_ERRORS: tuple[type[Exception], ...] = tuple(
 
 
 class ReviewerGroup(click.Group):
-    """A click group that turns user errors into one clear line and an exit code."""
+    """A click group that turns user errors into one clear line and an exit code, and
+    loads each command's module only when that command is asked for."""
+
+    def get_command(self, ctx: click.Context | None, cmd_name: str) -> click.Command | None:
+        """The command ``cmd_name``; by convention in ``<name>_cmd``, else found by loading all.
+
+        A module may hold several commands (``sample_cmd`` has ``plan``); one the name
+        does not lead to is found by loading every module, as ``--help`` does.
+        """
+        if cmd_name not in self.commands:
+            _load(f"{cmd_name.replace('-', '_')}_cmd")
+        if cmd_name not in self.commands:
+            self._load_all()
+        return self.commands.get(cmd_name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._load_all()
+        return sorted(self.commands)
+
+    def _load_all(self) -> None:
+        for name in _command_modules():
+            _load(name)
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         try:
@@ -115,20 +138,27 @@ def main() -> None:
     """Audit web-scale image-text datasets: ingest, flag, sample, review, measure, export."""
 
 
-def _register() -> None:
-    """Add every ``*_cmd`` module's ``COMMANDS``: a new command is one module, declared once.
+def _command_modules() -> list[str]:
+    """Every ``*_cmd`` module of this package: a new command is one module, declared once.
 
     The modules are found by name rather than listed here, so adding a command never
-    means editing this file; each imports its heavy dependencies inside the command.
+    means editing this file.
     """
-    import importlib
     import pkgutil
 
-    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-        if info.name.endswith("_cmd"):
-            module = importlib.import_module(f"{__name__}.{info.name}")
-            for command in module.COMMANDS:
-                main.add_command(command)
+    return sorted(i.name for i in pkgutil.iter_modules(__path__) if i.name.endswith("_cmd"))
 
 
-_register()
+_LOADED: set[str] = set()
+
+
+def _load(module_name: str) -> None:
+    """Import one command module (if there is one of that name) and add its ``COMMANDS``."""
+    import importlib
+
+    if module_name in _LOADED or module_name not in _command_modules():
+        return
+    module = importlib.import_module(f"{__name__}.{module_name}")
+    for command in module.COMMANDS:
+        main.add_command(command)
+    _LOADED.add(module_name)

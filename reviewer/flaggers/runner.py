@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
@@ -196,26 +197,36 @@ def _score_from_audit(
 
     Each part opens, reads and closes its own read-only connection, and the file
     is free while the part is scored: a writer (ingest, ``sample``) waiting for
-    DuckDB's lock gets it between parts. Memory holds one part.
+    DuckDB's lock gets it between parts. The next part is read while this one is
+    scored (DuckDB and the matching both run outside the GIL), so memory holds two.
     """
     total, size = run.info.todo_rows, run.info.batch_size
     missing = sorted(set(range(run.part_count())) - run.done_parts())
     done_rows = total - sum(min(size, total - i * size) for i in missing)
     if progress:
         progress(done_rows, total)
-    for index in missing:
-        batch = store.work_lists.read_rows(list(flagger.inputs), run.part_ranges(index))
-        expected = min(size, total - index * size)
-        if batch.num_rows != expected:
-            raise ReviewerError(
-                f"run {run.info.run_id}: part {index} found {batch.num_rows} of its "
-                f"{expected} samples in the audit (rows were removed since the run began)",
-                "flag again with --no-resume",
-            )
-        run.write_part(index, conform_scores(flagger, batch, flagger.score_batch(batch)))
-        done_rows += batch.num_rows
-        if progress:
-            progress(done_rows, total)
+
+    def read(index: int) -> pa.Table:
+        return store.work_lists.read_rows(list(flagger.inputs), run.part_ranges(index))
+
+    with ThreadPoolExecutor(max_workers=1) as reader:
+        pending = reader.submit(read, missing[0]) if missing else None
+        for position, index in enumerate(missing):
+            assert pending is not None
+            batch = pending.result()
+            following = missing[position + 1] if position + 1 < len(missing) else None
+            pending = reader.submit(read, following) if following is not None else None
+            expected = min(size, total - index * size)
+            if batch.num_rows != expected:
+                raise ReviewerError(
+                    f"run {run.info.run_id}: part {index} found {batch.num_rows} of its "
+                    f"{expected} samples in the audit (rows were removed since the run began)",
+                    "flag again with --no-resume",
+                )
+            run.write_part(index, conform_scores(flagger, batch, flagger.score_batch(batch)))
+            done_rows += batch.num_rows
+            if progress:
+                progress(done_rows, total)
 
 
 def _score_on_ray(flagger: Flagger, run: RunDir, progress: Progress | None) -> None:

@@ -138,6 +138,14 @@ class WorkListQueries:
                     f"ORDER BY hash(sample_id, {int(seed)}), sample_id LIMIT {int(sample)}"
                 ).fetchnumpy()["rowid"]
                 return ranges_of(np.sort(np.asarray(rowids, dtype=np.int64)))
+            if not where:
+                # The whole table: without deletions its row ids are one dense range,
+                # known without a scan (DuckDB keeps count, min and max of rowid).
+                n, low, high = conn.execute(
+                    "SELECT count(*), min(rowid), max(rowid) FROM samples"
+                ).fetchall()[0]
+                if not n or high - low + 1 == n:
+                    return _ranges_table([(int(low), int(high) + 1)] if n else [])
             # Each ingested file is one INSERT, so its rows are one range of row ids;
             # the islands query below is only needed if that ever stops being true.
             rows = conn.execute(
@@ -156,13 +164,7 @@ class WorkListQueries:
                         "GROUP BY island ORDER BY 1"
                     ).fetchall()
                 ]
-        return pa.table(
-            [
-                pa.array([a for a, _ in ranges], pa.int64()),
-                pa.array([b for _, b in ranges], pa.int64()),
-            ],
-            RANGES_SCHEMA,
-        )
+        return _ranges_table(ranges)
 
     def read_rows(self, columns: list[str], ranges: pa.Table) -> pa.Table:
         """The given sample columns of the rows in ``ranges`` (order not guaranteed).
@@ -188,6 +190,11 @@ class WorkListQueries:
                 f"SELECT {_cols(columns)} FROM samples WHERE {span} "
                 "AND rowid IN (SELECT r FROM _rowids)"
             ).to_arrow_table()
+
+
+def _ranges_table(ranges: list[tuple[int, int]]) -> pa.Table:
+    starts, stops = [a for a, _ in ranges], [b for _, b in ranges]
+    return pa.table([pa.array(starts, pa.int64()), pa.array(stops, pa.int64())], RANGES_SCHEMA)
 
 
 def _cols(columns: list[str]) -> str:

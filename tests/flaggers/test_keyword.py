@@ -17,6 +17,7 @@ from reviewer.errors import ReviewerError
 from reviewer.flaggers.keyword import (
     AUDIT_2021_TERMS,
     DEFAULT_LIST,
+    LOWERS_INTO_ASCII,
     KeywordFlagger,
     read_keyword_file,
 )
@@ -149,3 +150,46 @@ def test_options_not_given_come_from_the_audits_flags_settings(tmp_path: Path) -
     assert built.params() == {"mode": "word", "terms": ["zebra", "okapi"]}
     assert build_flagger(audit, "keyword", mode="substring").params()["mode"] == "substring"
     audit.close()
+
+
+def test_lowers_into_ascii_names_every_character_duckdb_lowers_into_ascii() -> None:
+    """The ASCII pre-filter's extra patterns are complete: checked on every code point."""
+    import duckdb
+
+    chars = pa.table(
+        {"c": [chr(c) for c in range(0x80, 0x110000) if not 0xD800 <= c <= 0xDFFF]}
+    )
+    with duckdb.connect() as conn:
+        found = conn.from_arrow(chars).filter("regexp_matches(lower(c), '[\\x01-\\x7f]')")
+        lowered = sorted(r[0] for r in found.fetchall())
+    assert lowered == sorted(LOWERS_INTO_ASCII)
+
+
+def duckdb_rule(terms: list[str], values: list[str | None]) -> list[list[str]]:
+    """The exact rule written straight in DuckDB, one value at a time (the reference)."""
+    import duckdb
+
+    with duckdb.connect() as conn:
+        return [
+            [t for t in terms if v is not None
+             and conn.execute("SELECT contains(lower(?), ?)", [v, t]).fetchone()[0]]
+            for v in values
+        ]
+
+
+UNICODE_TEXT = st.text(
+    alphabet=st.sampled_from(list("hikpornHIKPORN x.-\u0130\u212a\u0131\u00e9\u00c9\u03a3")),
+    max_size=12,
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.none() | UNICODE_TEXT, min_size=1, max_size=40))
+def test_prefilter_and_exact_check_equal_duckdbs_rule(values: list[str | None]) -> None:
+    """Custom terms with 'i' and 'k' meet the characters lower() maps into ASCII."""
+    terms = ["hi", "k", "porn", "x.-"]
+    results = score(KeywordFlagger(terms=terms), [(v, v) for v in values])
+    want = duckdb_rule(terms, values)
+    for value, got, expected in zip(values, results, want, strict=True):
+        assert got["caption_terms"] == expected, value
+        assert got["url_terms"] == expected, value

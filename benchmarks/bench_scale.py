@@ -67,6 +67,28 @@ for sample_id in audit.store.plans.queue_sample_ids("q"):
     verdict = rng.choice(["confirm", "reject", "reject", "unsure"])
     audit.labels.record(Decision(sample_id, "bench", "nsfw", verdict))
 """
+REVIEW_START = r"""
+import asyncio, sys
+from reviewer.audit import Audit
+from reviewer.tui.launch import prepare_in_background
+audit = Audit.open(sys.argv[1])
+pending = prepare_in_background(audit, "bench", "q")  # as `reviewer review --queue q` does
+from textual_image.widget import HalfcellImage
+from reviewer.tui.app import ReviewerApp
+
+async def main():
+    ready = pending.result()
+    app = ReviewerApp(audit, ready.session, audit.settings, previews=ready.previews,
+                      renderer=HalfcellImage)
+    app.review_screen.rows.add(ready.page, ready.items)
+    async with app.run_test(size=(120, 40), headless=True) as pilot:
+        while app.review_screen.drawn != ready.session.current_id:  # first item on screen
+            await pilot.pause(0.01)
+        await pilot.press("q")
+        await pilot.press("enter")
+
+asyncio.run(main())
+"""
 DUCKDB_CTAS = r"""
 import sys, duckdb
 con = duckdb.connect(sys.argv[1])
@@ -117,6 +139,7 @@ def commands(audit: Path, files: list[Path]) -> list[tuple[str, list[str]]]:
         ("flag nsfw-field", ["flag", a, "--flagger", "nsfw-field"]),
         ("plan", ["plan", a, "--margin", "0.05", "--strata", "flag,nsfw"]),
         ("sample", ["sample", a, "--name", "q", "--strata", "flag,nsfw", "--per-stratum", "100"]),
+        ("review start", []),  # the review app headless until the first item is drawn
         ("stats", ["stats", a]),
         ("export flagged", ["export", a, "--flagged-by", "keyword", "--out", a + "/e.parquet"]),
         ("report", ["report", a, "--out", a + "/report.html"]),
@@ -143,10 +166,13 @@ def run_size(
             continue  # ingest and flag keyword make the audit the others need
         if name == "stats":  # a reviewer works through the queue (not timed)
             subprocess.run([sys.executable, "-c", LABEL_QUEUE, str(audit)], check=True, env=env)
-        m = measure([*REVIEWER, *argv], env)
+        run = [sys.executable, "-c", REVIEW_START, str(audit)] if name == "review start" else [
+            *REVIEWER, *argv]
+        m = measure(run, env)
         out[name] = figures(rows, m.seconds, m.peak_mb)
+        out[name]["load"] = os.getloadavg()[0]
         print(f"  {name:<16} {m.seconds:8.1f} s {rows / m.seconds:12,.0f} rows/s "
-              f"{m.peak_mb:7,.0f} MB", flush=True)
+              f"{m.peak_mb:7,.0f} MB   load {out[name]['load']:.1f}", flush=True)
     ctas_db = data / f"ctas-{rows}.duckdb"
     ctas_db.unlink(missing_ok=True)
     m = measure([sys.executable, "-c", DUCKDB_CTAS, str(ctas_db), memory_limit, *map(str, files)])
@@ -159,7 +185,7 @@ def run_size(
     for name in ("duckdb CTAS", "pandas keyword"):
         r = out[name]
         print(f"  {name:<16} {r['seconds']:8.1f} s {r['rows_per_s']:12,.0f} rows/s "
-              f"{r['peak_mb']:7,.0f} MB", flush=True)
+              f"{r['peak_mb']:7,.0f} MB   load {os.getloadavg()[0]:.1f}", flush=True)
     ingest, ctas = out["ingest"]["seconds"], out["duckdb CTAS"]["seconds"]
     keyword, pandas = out["flag keyword"]["seconds"], out["pandas keyword"]["seconds"]
     print(f"  ingest speed / DuckDB CTAS: {ctas / ingest:.2f}x (target >= 0.5x)")
@@ -183,6 +209,22 @@ def growth(results: dict[int, dict[str, dict[str, float]]]) -> None:
         tb = math.log(b["seconds"] / a["seconds"]) / span
         mb = math.log(b["peak_mb"] / a["peak_mb"]) / span
         print(f"  {name:<16} {tb:7.2f} {mb:9.2f} {b['peak_mb'] / a['peak_mb']:12.2f}x")
+
+
+def flat_memory(results: dict[int, dict[str, dict[str, float]]]) -> None:
+    """The issue's memory target: peak RSS at the largest size <= 1.2x that at the one
+    before it, and <= 2.5 GB, for every command."""
+    sizes = sorted(results)
+    if len(sizes) < 2:
+        return
+    before, last = sizes[-2], sizes[-1]
+    print(f"\nmemory at {last:,} vs {before:,} rows (target <= 1.2x and <= 2,500 MB)")
+    for name, b in results[last].items():
+        if name in ("duckdb CTAS", "pandas keyword") or name not in results[before]:
+            continue
+        ratio = b["peak_mb"] / results[before][name]["peak_mb"]
+        ok = ratio <= 1.2 and b["peak_mb"] <= 2500
+        print(f"  {name:<16} {b['peak_mb']:7,.0f} MB {ratio:6.2f}x  {'ok' if ok else 'MISSED'}")
 
 
 def main() -> None:
@@ -209,6 +251,7 @@ def main() -> None:
         if not args.keep_audits:
             shutil.rmtree(args.data / f"audit-{rows}", ignore_errors=True)
     growth(results)
+    flat_memory(results)
     print(f"\nload average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores "
           "(other processes slow both sides of every ratio)")
     if args.json:

@@ -238,7 +238,16 @@ def main() -> None:
     )
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     parser.add_argument("--keep-audits", action="store_true", help="keep the audits built")
+    parser.add_argument(
+        "--merge", type=Path, nargs="+", default=None,
+        help="print growth and memory over the --json files of earlier runs, run nothing",
+    )
     args = parser.parse_args()
+    if args.merge:
+        merged = {int(k): v for f in args.merge for k, v in json.loads(f.read_text()).items()}
+        growth(merged)
+        flat_memory(merged)
+        return
     sizes = args.sizes or ([1_000_000, 5_000_000] if args.quick else [2_000_000, 20_000_000,
                                                                        100_000_000])
     print(f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}, DuckDB memory limit "

@@ -158,8 +158,13 @@ class FileStage:
                 " HAVING count(*) > 1 ORDER BY min(source_row)"
             ).fetchall()
         )
+        # Staged rows whose id the audit holds. The inner join builds its hash table on
+        # the file's ids and streams the audit's past it: built the other way round, every
+        # file would hash all of ``samples`` (100M ids spilling at LAION scale).
         existing = conn.execute(
-            f"SELECT count(*), min(sample_id) FROM {_STAGE} SEMI JOIN samples USING (sample_id)"
+            f"SELECT count(*), min(sample_id) FROM {_STAGE} SEMI JOIN ("
+            f"SELECT sample_id FROM samples SEMI JOIN {_STAGE} USING (sample_id)"
+            ") USING (sample_id)"
         ).fetchone()
         n_existing = int(existing[0]) if existing else 0
         staged = conn.execute(f"SELECT count(*) FROM {_STAGE}").fetchone()

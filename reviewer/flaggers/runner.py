@@ -110,6 +110,11 @@ def run_flagger(
             _score_locally(flagger, run, progress)
         _complete(flagger, run)
     except BaseException as exc:
+        if run.reads_audit and not run.done_parts():
+            # Row ranges and no part scored: nothing worth keeping (the work list is
+            # remade in one short read), so a damaged or busy audit leaves no trace.
+            shutil.rmtree(run.path, ignore_errors=True)
+            raise
         message = "interrupted" if isinstance(exc, KeyboardInterrupt) else str(exc) or repr(exc)
         run.mark(FAILED, error=message.splitlines()[0][:500])
         raise

@@ -9,10 +9,11 @@
    listed items, and checks the final labels agree on every item both judged.
 2. Hashing throughput (images/s), decode vs hash time, beside the PDQ reference figure
    (about 550 hashes/s in C++, decoding the bottleneck).
-3. List matching: exact entries (DuckDB hash join) and PDQ entries (faiss multi-index),
-   entries x samples per second.
+3. List matching: exact entries (DuckDB hash join) and PDQ entries (exact multi-index
+   Hamming search, :mod:`reviewer.hamming`), entries x samples per second, beside faiss
+   brute force measured on a slice; PDQ grouping (the same search as a self-join).
 
-    .venv/bin/python benchmarks/bench_exposure.py [--quick] [--items N]
+    .venv/bin/python benchmarks/bench_exposure.py [--quick] [--items N] [--part matching]
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import io
+import os
 import sys
 import tempfile
 import time
@@ -159,7 +161,24 @@ def hashing_rate(n: int) -> None:
           "for camera-size photos in C++")
 
 
-def matching_rate(samples: int, entries: int) -> None:
+def planted_codes(samples: int, entries: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, int]:
+    """Random 256-bit codes (PDQ hashes of unrelated images are near-uniform) with 1% of
+    the samples planted as near copies of list entries: distances 0..31 cycle (all must
+    match) and 0.1% planted at distance 32 (none may). Returns the planted count within 31."""
+    rng = np.random.default_rng(seed)
+    codes = rng.integers(0, 256, (samples, 32), dtype=np.uint8)
+    bank = rng.integers(0, 256, (entries, 32), dtype=np.uint8)
+    near = samples // 100
+    for k in range(near + samples // 1000):
+        distance = k % 32 if k < near else 32
+        code = bank[int(rng.integers(entries))].copy()
+        for bit in rng.choice(256, distance, replace=False):
+            code[bit // 8] ^= np.uint8(1 << (7 - bit % 8))
+        codes[k] = code
+    return codes, bank, near
+
+
+def exact_rate(samples: int, entries: int) -> None:
     import duckdb
 
     rng = np.random.default_rng(0)
@@ -171,29 +190,60 @@ def matching_rate(samples: int, entries: int) -> None:
         conn.register("e", pa.table({"v": listed}))
         conn.execute("SELECT count(*) FROM h JOIN e ON h.md5 = e.v").fetchall()
     exact = time.perf_counter() - started
-    from reviewer.matching import hamming_index
-
-    codes = rng.integers(0, 256, (samples // 10, 32), dtype=np.uint8)
-    bank = rng.integers(0, 256, (entries // 10, 32), dtype=np.uint8)
-    started = time.perf_counter()
-    hamming_index(bank).range_search(codes, 32)
-    near = time.perf_counter() - started
     print(f"exact list match: {samples:,} samples x {entries:,} entries in {exact:.2f} s "
-          f"({samples * entries / exact:.2e} pairs/s)")
-    print(f"PDQ list match (exact faiss range search, distance 31): {len(codes):,} x {len(bank):,} "
-          f"in {near:.2f} s ({len(codes) * len(bank) / near:.2e} pairs/s)")
+          f"({samples * entries / exact:.2e} entries x samples/s)")
+
+
+def pdq_rate(size: int, brute: bool) -> None:
+    """PDQ list matching and PDQ grouping (self-join) at ``size`` x ``size``, distance 31."""
+    from reviewer.hamming import flat_index, near_pairs, plan
+
+    codes, bank, near = planted_codes(size, size)
+    chunks = plan(256, 31, size, size)
+    how = "brute force" if chunks is None else f"multi-index, {len(chunks)} chunks"
+    started = time.perf_counter()
+    matched, _ = near_pairs(codes, bank, 31)
+    took = time.perf_counter() - started
+    found = len(np.unique(matched))
+    print(f"PDQ list match, distance 31 ({how}): {size:,} samples x {size:,} entries in "
+          f"{took:.1f} s ({size * size / took:.2e} entries x samples/s); {found:,} samples "
+          f"matched, {near:,} planted within 31 (ok: {found == near})  [load {load()}]")
+    if brute:
+        sub = min(size, max(2_000, size // 100))
+        started = time.perf_counter()
+        flat_index(bank).range_search(codes[:sub], 32)
+        rate = sub * size / (time.perf_counter() - started)
+        print(f"  brute force (faiss IndexBinaryFlat) on {sub:,} x {size:,}: {rate:.2e} pairs/s,"
+              f" so {size * size / rate:.0f} s for the whole; speed-up {size * size / rate / took:.0f}x")
+    both = np.concatenate([codes, bank])
+    started = time.perf_counter()
+    pairs, _ = near_pairs(both, None, 31)
+    took = time.perf_counter() - started
+    print(f"PDQ grouping (self-join, distance 31): {len(both):,} hashes in {took:.1f} s, "
+          f"{len(pairs):,} pairs within 31  [load {load()}]")
+
+
+def load() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--items", type=int, default=None)
+    parser.add_argument("--part", choices=["all", "review", "hashing", "matching"],
+                        default="all", help="Run one section only.")
     args = parser.parse_args()
     items = args.items or (200 if args.quick else 1000)
-    with tempfile.TemporaryDirectory() as tmp:
-        review_comparison(items, Path(tmp))
-    hashing_rate(50 if args.quick else 300)
-    matching_rate(100_000 if args.quick else 1_000_000, 100_000 if args.quick else 1_000_000)
+    if args.part in ("all", "review"):
+        with tempfile.TemporaryDirectory() as tmp:
+            review_comparison(items, Path(tmp))
+    if args.part in ("all", "hashing"):
+        hashing_rate(50 if args.quick else 300)
+    if args.part in ("all", "matching"):
+        exact_rate(100_000 if args.quick else 1_000_000, 100_000 if args.quick else 1_000_000)
+        for size in (10_000,) if args.quick else (100_000, 1_000_000):
+            pdq_rate(size, brute=True)
 
 
 if __name__ == "__main__":

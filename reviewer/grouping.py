@@ -4,8 +4,9 @@ Web datasets are full of re-posts (SemDeDup removed half of LAION-440M as
 semantic duplicates). Two samples are linked when their image bytes are equal
 (SHA-256) or, with ``--by pdq``, when their PDQ hashes are within ``--pdq-distance``
 (both of quality >= 50); groups are the connected components of those links
-(:func:`scipy.sparse.csgraph.connected_components`). PDQ pairs come from the same
-exact faiss Hamming range search ``reviewer match`` uses (see :mod:`reviewer.matching`).
+(:func:`scipy.sparse.csgraph.connected_components`). PDQ pairs come from the same exact
+Hamming range search ``reviewer match`` uses (:mod:`reviewer.hamming`), run over the
+distinct hashes only: samples with equal hashes are linked directly.
 """
 
 from __future__ import annotations
@@ -19,11 +20,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from reviewer.errors import ReviewerError
+from reviewer.hamming import near_pairs, unique_codes
 from reviewer.matching import (
     DEFAULT_MIN_QUALITY,
     DEFAULT_PDQ_DISTANCE,
     check_pdq_distance,
-    hamming_index,
     hex_to_bytes,
 )
 
@@ -86,11 +87,11 @@ def _pdq_pairs(hashes: pa.Table, distance: int) -> tuple[np.ndarray, np.ndarray]
     if len(good) < 2:
         return np.array([], np.int64), np.array([], np.int64)
     codes = hex_to_bytes(hashes.column("pdq").take(pa.array(good)))
-    index = hamming_index(codes)
-    limits, _, found = index.range_search(codes, distance + 1)
-    counts = np.diff(limits.astype(np.int64))
-    left = np.repeat(np.arange(len(good)), counts)
-    return good[left], good[found.astype(np.int64)]
+    distinct, first, inverse = unique_codes(codes)
+    near, other = near_pairs(distinct, None, distance)
+    rows = np.concatenate([good, good[first[near]]])
+    cols = np.concatenate([good[first[inverse]], good[first[other]]])
+    return rows, cols
 
 
 def _components(ids: np.ndarray, rows: np.ndarray, cols: np.ndarray, by: str) -> pa.Table:

@@ -7,13 +7,9 @@ Hamming distance ``--pdq-distance`` (default 31, Meta's recommendation) of a
 listed hash and its quality is at least ``min_quality`` (default 50: Meta
 discards hashes of quality 49 and below as too uninformative to match).
 
-Near matching is an exact range search in Hamming space with faiss
-(``IndexBinaryFlat``: every sample hash against every listed hash, 256-bit
-popcounts in SIMD), so no match within the distance is ever missed. faiss's
-multi-index hashing (``IndexBinaryMultiHash``, 16 substrings probed with one
-flipped bit — also exact up to 31) was measured slower here: PDQ hashes of
-different images are close to uniformly random, so at distance 31 its
-candidate lists stay long (``benchmarks/bench_exposure.py``).
+Near matching is an exact range search in Hamming space (:mod:`reviewer.hamming`:
+multi-index hashing, exact by the pigeonhole principle; brute force for small inputs),
+so no match within the distance is ever missed.
 
 All or nothing: the list is parsed and checked whole, every match is computed,
 and only then are the matches written, in one SQLite transaction, together with
@@ -33,6 +29,7 @@ import numpy as np
 import pyarrow as pa
 
 from reviewer.errors import ReviewerError
+from reviewer.hamming import near_pairs
 from reviewer.known_lists import KnownList, read_list
 
 if TYPE_CHECKING:
@@ -121,26 +118,11 @@ def _pdq_matches(
     ids = samples.column("sample_id").to_numpy(zero_copy_only=False)
     if len(ids) == 0 or len(listed) == 0:
         return pa.table({"sample_id": pa.array([], pa.string())})
-    index = hamming_index(hex_to_bytes(listed))
-    queries = hex_to_bytes(samples.column("pdq"))
+    matched, _ = near_pairs(hex_to_bytes(samples.column("pdq")), hex_to_bytes(listed),
+                            distance, progress)
     hit = np.zeros(len(ids), dtype=bool)
-    step = 65_536
-    for start in range(0, len(queries), step):
-        chunk = queries[start : start + step]
-        limits, _, _ = index.range_search(chunk, distance + 1)  # faiss: distance < radius
-        hit[start : start + len(chunk)] = np.diff(limits.astype(np.int64)) > 0
-        if progress is not None:
-            progress(min(start + step, len(queries)), len(queries))
+    hit[matched] = True
     return pa.table({"sample_id": pa.array(ids[hit], pa.string())})
-
-
-def hamming_index(codes: np.ndarray) -> Any:
-    """A faiss Hamming-space index over ``(n, 32)`` uint8 PDQ codes (exact range search)."""
-    import faiss
-
-    index = faiss.IndexBinaryFlat(PDQ_BITS)
-    index.add(codes)
-    return index
 
 
 def hex_to_bytes(hexes: pa.Array | pa.ChunkedArray) -> np.ndarray:

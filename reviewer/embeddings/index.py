@@ -158,7 +158,7 @@ def rerank(
 # ---- building -----------------------------------------------------------------------------
 
 
-def _valid_blocks(
+def valid_blocks(
     vectors: EmbeddingSet, rows: int = 262_144
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """(global rows, float16 block) of the rows that have a sample, part by part."""
@@ -218,7 +218,7 @@ def _build_ivfpq(
     # default (16) misassigns many (measured recall@100 0.54 at 100k), so widen it.
     faiss.downcast_index(ivf.quantizer).hnsw.efSearch = 128
     done = 0
-    for rows, block in _valid_blocks(vectors):
+    for rows, block in valid_blocks(vectors):
         index.add_with_ids(block.astype(np.float32), rows)
         done += len(rows)
         progress(done, total)
@@ -241,7 +241,7 @@ def _build_hnsw(
     )
     total = vectors.rows
     done = 0
-    for rows, block in _valid_blocks(vectors, rows=65_536):
+    for rows, block in valid_blocks(vectors, rows=65_536):
         index.add(rows, block, threads=threads)
         done += len(rows)
         progress(done, total)

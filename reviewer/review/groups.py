@@ -1,8 +1,8 @@
 """Near-duplicate groups as the review session sees them: who is grouped with whom.
 
 Loaded once when a session starts, from the groupings ``reviewer groups`` stored
-(``pdq`` for the perceptual group shown and decided with ``g``, ``sha256`` for
-the exact copies an escalation quarantines at once). Only grouped samples are
+(the newer of ``pdq`` and ``clip`` for the perceptual group shown and decided with
+``g``, ``sha256`` for the exact copies an escalation quarantines at once). Only grouped samples are
 held, so an audit without groupings costs nothing.
 
 :func:`fold` decides which queued items wait behind a representative: seeing one
@@ -51,7 +51,7 @@ def by_sample(members: pa.Table) -> dict[str, Group]:
 def load_groups(audit: Audit) -> Groups:
     """The audit's stored groupings (empty when ``reviewer groups`` was never run)."""
     store = audit.store.groups
-    return Groups(by_sample(store.members("pdq")), by_sample(store.members("sha256")))
+    return Groups(by_sample(store.members(store.perceptual())), by_sample(store.members("sha256")))
 
 
 def fold(

@@ -1,9 +1,11 @@
-"""SQL on near-duplicate groups: one grouping per method (``sha256``, ``pdq``).
+"""SQL on near-duplicate groups: one grouping per method (``sha256``, ``pdq``, ``clip``).
 
 A grouping run replaces the previous grouping of the same method in one short
-write transaction. Only groups of two or more samples are stored; a sample's
-group is its ``group_id`` (``sha256-17``, ``pdq-3``), shown as ``group:<id>`` in
-the provenance of decisions propagated to it.
+write transaction. ``pdq`` and ``clip`` are both perceptual: the newer of the two is
+the one the review app decides with ``g`` (:meth:`GroupQueries.perceptual`). Only
+groups of two or more samples are stored; a sample's group is its ``group_id``
+(``sha256-17``, ``pdq-3``, ``clip-5``), shown as ``group:<id>`` in the provenance of
+decisions propagated to it.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 
 if TYPE_CHECKING:
+    import duckdb
+
     from reviewer.store.core import Database
 
 _DDL = (
@@ -53,13 +57,21 @@ class GroupQueries:
             )
             conn.execute("COMMIT")
 
+    def perceptual(self) -> str:
+        """The newer perceptual grouping's method (``pdq`` or ``clip``; ``pdq`` when neither)."""
+        with self.db.connect() as conn:
+            if not _exists(conn):
+                return "pdq"
+            newest = conn.execute(
+                "SELECT method FROM groupings WHERE method IN ('pdq', 'clip')"
+                " ORDER BY created_at DESC, method LIMIT 1"
+            ).fetchall()
+        return str(newest[0][0]) if newest else "pdq"
+
     def members(self, method: str) -> pa.Table:
         """``group_id, sample_id, size`` of every grouped sample (empty when never grouped)."""
         with self.db.connect() as conn:
-            exists = conn.execute(
-                "SELECT count(*) FROM information_schema.tables WHERE table_name = 'sample_groups'"
-            ).fetchall()
-            if not exists[0][0]:
+            if not _exists(conn):
                 return pa.table({"group_id": pa.array([], pa.string()),
                                  "sample_id": pa.array([], pa.string()),
                                  "size": pa.array([], pa.int64())})
@@ -68,3 +80,11 @@ class GroupQueries:
                 " ORDER BY group_id, sample_id",
                 params=[method],
             ).to_arrow_table()
+
+
+def _exists(conn: duckdb.DuckDBPyConnection) -> bool:
+    """Whether ``reviewer groups`` ever ran (its tables are made on first use)."""
+    found = conn.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'sample_groups'"
+    ).fetchall()
+    return bool(found[0][0])

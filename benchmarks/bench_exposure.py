@@ -166,8 +166,9 @@ def hashing_rate(n: int, tmp: Path) -> None:
             pdq += hashed - decoded
         total = decode + pdq + digests
         print(f"hashing {count} JPEGs of {size[0]}x{size[1]} (one core): "
-              f"{count / total:,.0f} images/s; decode {decode / total:.0%}, PDQ {pdq / total:.0%}, MD5+SHA-1+SHA-256 "
-              f"{digests / total:.0%} of the time  [load {load()}]")
+              f"{count / total:,.0f} images/s; decode {decode / total:.0%}, "
+              f"PDQ {pdq / total:.0%}, MD5+SHA-1+SHA-256 {digests / total:.0%} of the time"
+              f"  [load {load()}]")
     audit, _, _ = build(tmp / "hash" / "audit", n)
     started = time.perf_counter()
     run_flagger(audit, "image_hash")

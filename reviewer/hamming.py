@@ -208,10 +208,11 @@ def _probe_chunk(
     out_i: list[np.ndarray] = []
     for first in range(0, len(masks), step):
         keys = (sorted_values[None, :] ^ masks[first : first + step, None]).ravel()
-        hit = np.flatnonzero(buckets.occupied[keys])
+        state = buckets.state[keys]
+        hit = np.flatnonzero(state)
         if hit.size == 0:
             continue
-        p, i = buckets.expand(hit % n, keys[hit])
+        p, i = buckets.expand(hit % n, keys[hit], state[hit])
         if self_join:  # each unordered pair once: both directions are probed
             keep = probe_order[p] < index_order[i]
             p, i = p[keep], i[keep]
@@ -241,8 +242,10 @@ def _close(
 class _Buckets:
     """The indexed codes of one chunk, by chunk value (direct addressing).
 
-    Tables of ``2^width`` slots are allocated but only written at occupied values, so
-    their cost is the codes', not the slots' (the pages never touched stay unmapped).
+    ``state`` (one byte a slot: 0 empty, 1 one code, 2 several) is what every probe
+    reads; ``start`` is read only for occupied slots, and the rare buckets of several
+    codes keep their sizes aside. The ``start`` table's pages are written only at
+    occupied slots, so untouched ones are never mapped.
     """
 
     def __init__(self, values: np.ndarray, width: int) -> None:
@@ -250,18 +253,23 @@ class _Buckets:
         ordered = values[self.order]
         starts = np.flatnonzero(np.concatenate([[True], ordered[1:] != ordered[:-1]]))
         distinct = ordered[starts]
-        self.occupied = np.zeros(1 << width, bool)
-        self.occupied[distinct] = True
+        counts = np.diff(np.concatenate([starts, [len(values)]]))
+        self.state = np.zeros(1 << width, np.uint8)
+        self.state[distinct] = np.minimum(counts, 2)
         self.start = np.empty(1 << width, np.int32)
         self.start[distinct] = starts
-        self.count = np.empty(1 << width, np.int32)
-        self.count[distinct] = np.diff(np.concatenate([starts, [len(values)]]))
+        several = counts > 1
+        self.several_keys, self.several_counts = distinct[several], counts[several]
 
-    def expand(self, probes: np.ndarray, keys: np.ndarray) -> Pairs:
+    def expand(self, probes: np.ndarray, keys: np.ndarray, state: np.ndarray) -> Pairs:
         """(probe, position in ``order``) for every code in each (occupied) probed bucket."""
-        start, count = self.start[keys], self.count[keys]
-        if count.max() == 1:
+        start = self.start[keys]
+        several = np.flatnonzero(state == 2)
+        if several.size == 0:
             return probes, start
+        count = np.ones(len(keys), np.int64)
+        found = np.searchsorted(self.several_keys, keys[several])
+        count[several] = self.several_counts[found]
         total = int(count.sum())
         before = np.cumsum(count) - count
         within = np.arange(total) - np.repeat(before, count)

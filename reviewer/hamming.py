@@ -209,7 +209,7 @@ def _probe_chunk(
     for first in range(0, len(masks), step):
         keys = (sorted_values[None, :] ^ masks[first : first + step, None]).ravel()
         state = buckets.state[keys]
-        hit = np.flatnonzero(state)
+        hit = np.flatnonzero(state != 0)  # numpy's fast path is for booleans
         if hit.size == 0:
             continue
         p, i = buckets.expand(hit % n, keys[hit], state[hit])

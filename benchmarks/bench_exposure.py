@@ -180,16 +180,15 @@ def hashing_rate(n: int, tmp: Path) -> None:
 
 def planted_codes(samples: int, entries: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, int]:
     """Random 256-bit codes (PDQ hashes of unrelated images are near-uniform) with 1% of
-    the samples planted as near copies of list entries: distances 0..31 cycle (all must
-    match) and 0.1% planted at distance 32 (none may). Returns the planted count within 31."""
+    the samples planted as near copies: sample k is entry k with k % 32 bits flipped (all
+    must match), and 0.1% more at exactly 32 bits (none may). Returns the count within 31."""
     rng = np.random.default_rng(seed)
     codes = rng.integers(0, 256, (samples, 32), dtype=np.uint8)
     bank = rng.integers(0, 256, (entries, 32), dtype=np.uint8)
     near = samples // 100
     for k in range(near + samples // 1000):
-        distance = k % 32 if k < near else 32
-        code = bank[int(rng.integers(entries))].copy()
-        for bit in rng.choice(256, distance, replace=False):
+        code = bank[k].copy()
+        for bit in rng.choice(256, k % 32 if k < near else 32, replace=False):
             code[bit // 8] ^= np.uint8(1 << (7 - bit % 8))
         codes[k] = code
     return codes, bank, near
@@ -233,12 +232,14 @@ def pdq_rate(size: int, brute: bool) -> None:
         whole = size * size / rate
         print(f"  brute force (faiss IndexBinaryFlat) on {sub:,} x {size:,}: {rate:.2e} pairs/s,"
               f" so {whole:.0f} s for the whole; multi-index {whole / took:.0f}x faster")
-    both = np.concatenate([codes, bank])
+    half = size // 2  # the planted samples and their entries are all in the first halves
+    both = np.concatenate([codes[:half], bank[:half]])
     started = time.perf_counter()
     pairs, _ = near_pairs(both, None, 31)
     took = time.perf_counter() - started
     print(f"PDQ grouping (self-join, distance 31): {len(both):,} hashes in {took:.1f} s, "
-          f"{len(pairs):,} pairs within 31  [load {load()}]")
+          f"{len(pairs):,} pairs within 31, {near:,} planted (ok: {len(pairs) == near})"
+          f"  [load {load()}]")
 
 
 def load() -> str:

@@ -197,3 +197,22 @@ def test_weighted_kappa_at_interval_level_weighs_value_differences() -> None:
         assert summary.weighted[name].value == pytest.approx(reference)
     ordinal = agreement_summary(triples, level="ordinal", n_boot=10)
     assert ordinal.weighted["linear"].value != pytest.approx(summary.weighted["linear"].value)
+
+
+ANXIETY = {  # R package irr, data(anxiety), columns rater2 and rater3: 20 subjects, 1 to 6
+    "rater2": [3, 6, 4, 6, 2, 4, 2, 4, 3, 3, 2, 3, 3, 3, 2, 2, 1, 3, 3, 4],
+    "rater3": [2, 1, 4, 4, 3, 2, 1, 6, 1, 1, 1, 2, 3, 3, 1, 1, 3, 3, 2, 2],
+}
+
+
+def test_weighted_kappa_on_irr_anxiety_uses_values_at_interval_level() -> None:
+    """irr's anxiety data, raters 2 and 3 (issue 11): neither used 5, so the categories are
+    1, 2, 3, 4, 6 and ranks differ from values. Linear weighted κ on the values is 0.1262;
+    on ranks (what irr::kappa2(anxiety[, 2:3], "equal") computes, factor levels) 0.1459."""
+    a, b = ANXIETY["rater2"], ANXIETY["rater3"]
+    triples = [(f"s{i}", r, v) for i, (x, y) in enumerate(zip(a, b, strict=True))
+               for r, v in (("rater2", x), ("rater3", y))]
+    interval = agreement_summary(triples, level="interval", n_boot=10)
+    ordinal = agreement_summary(triples, level="ordinal", n_boot=10)
+    assert interval.weighted["linear"].value == pytest.approx(0.1262, abs=5e-5)
+    assert ordinal.weighted["linear"].value == pytest.approx(0.1459, abs=5e-5)

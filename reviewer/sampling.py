@@ -23,6 +23,13 @@ from scipy.stats import norm
 
 from reviewer.audit import Audit
 from reviewer.errors import ReviewerError
+from reviewer.stats.allocation import (
+    CANDIDATE_QUANTILES,
+    NOISE_LIMIT,
+    choose_bands,
+    interval_allocation,
+    quantile_cuts,
+)
 from reviewer.store.connection import Progress
 from reviewer.store.plans import DrawRequest, PlanInfo
 from reviewer.store.strata import stratum_expression
@@ -284,102 +291,6 @@ def interval_sample_size(
 # ---- label budgets -------------------------------------------------------------------
 
 
-def neyman_allocation(
-    populations: Sequence[float], guesses: Sequence[float], budget: int, minimum: int = 2,
-    noise_limit: float | None = None,
-) -> np.ndarray:
-    """Labels per stratum that minimise the variance of a stratified proportion.
-
-    Neyman (1934): n_h ∝ N_h S_h with S_h = sqrt(p_h (1 − p_h)), p_h the stratum's
-    guessed share (e.g. its mean model score, clipped to [0.001, 0.999] so a band the
-    score calls certain still gets labels). With ``noise_limit`` the Neyman shares are
-    mixed with proportional ones (:func:`guarded_shares`) so that, were the score noise,
-    the design would need at most ``noise_limit`` times SRS's labels. Every stratum gets
-    at least ``minimum`` labels (so its variance can be estimated) and at most N_h; the
-    rest is spread by largest remainders, so the total is exactly the budget (or every item).
-    """
-    big_n = np.asarray(populations, dtype=float)
-    p = np.clip(np.asarray(guesses, dtype=float), 0.001, 0.999)
-    cap = big_n.astype(int)
-    n = np.minimum(cap, minimum)
-    budget = int(min(budget, cap.sum()))
-    if n.sum() > budget:
-        raise ReviewerError(
-            f"--budget {budget}: fewer labels than strata need ({int(n.sum())}: {minimum} each)",
-            "raise --budget or use fewer score bands",
-        )
-    share = big_n * np.sqrt(p * (1 - p))
-    if noise_limit is not None:
-        share = guarded_shares(big_n, share, noise_limit)[0]
-    while n.sum() < budget:
-        open_ = n < cap
-        left = budget - int(n.sum())
-        ideal = np.where(open_, share, 0.0)
-        ideal = left * ideal / ideal.sum() if ideal.sum() > 0 else open_ * left / open_.sum()
-        add = np.minimum(np.floor(ideal).astype(int), cap - n)
-        if add.sum() == 0:  # largest remainder: one more to the strata furthest below ideal
-            order = np.argsort(-(ideal - np.floor(ideal)) - open_ * 1e-9)
-            for i in order[:left]:
-                if n[i] < cap[i]:
-                    n[i] += 1
-            continue
-        n = n + add
-    allocated: np.ndarray = n
-    return allocated
-
-
-NOISE_LIMIT = 1.05
-"""Most labels a budget plan may need, relative to SRS, if its score turns out to be noise
-(issue 11: "never worse than SRS by more than 5 % when the score is noise")."""
-
-
-def guarded_shares(
-    populations: np.ndarray, neyman: np.ndarray, limit: float = NOISE_LIMIT
-) -> tuple[np.ndarray, float]:
-    """Label shares w = (1 − λ)·W + λ·V between proportional W and Neyman V; and λ.
-
-    If the score is noise, every band has the same harm rate p, and a stratified
-    estimate with shares w has variance p(1 − p)/n · Σ W_h²/w_h (Cochran 1977, 5.6), i.e.
-    needs Σ W_h²/w_h times the labels of SRS. That factor grows with λ (0: proportional,
-    exactly 1), so the largest λ with factor ≤ ``limit`` keeps as much of Neyman's gain as
-    the guarantee allows. λ is found by scipy's ``brentq`` root finder.
-    """
-    from scipy.optimize import brentq
-
-    weights = populations / populations.sum()
-    target = neyman / neyman.sum() if neyman.sum() > 0 else weights
-
-    def excess(lam: float) -> float:
-        mixed = (1 - lam) * weights + lam * target
-        return float(np.sum(np.divide(weights**2, mixed, where=mixed > 0,
-                                      out=np.zeros_like(mixed)))) - limit
-
-    lam = 1.0 if excess(1.0) <= 0 else float(brentq(excess, 0.0, 1.0))
-    return (1 - lam) * weights + lam * target, lam
-
-
-BUDGET_QUANTILES = (0.5, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 0.999)
-"""Where a budget plan cuts its guiding score: at these quantiles of the score over the
-target's domain, so a rare-harm score whose items nearly all score < 0.05 is still split
-(fixed cuts at 0.05/0.2/0.5/0.8 left ~97 % of the benchmark's items in one band). Eight
-cuts beat four on every benchmark population (e.g. 0.85× instead of 0.88× SRS's width on
-the informative score) and cost 2 labels per band (benchmarks/bench_label_efficiency.py)."""
-
-
-COARSER_QUANTILES = ((0.5, 0.9, 0.99, 0.999), (0.9, 0.99), ())
-"""Fewer cuts, tried in turn when the budget cannot give every band its 2 labels."""
-
-
-def quantile_cuts(quantiles: Sequence[float]) -> tuple[float, ...]:
-    """Band cut points from a score's quantiles: strictly inside (0, 1), distinct as printed.
-
-    A score with few distinct values (or many zeros) yields fewer cuts; none at all
-    leaves one band, i.e. simple random sampling.
-    """
-    cuts = {float(f"{q:.6g}") for q in quantiles}
-    return tuple(sorted(c for c in cuts if 0 < c < 1))
-
-
 @dataclass(frozen=True)
 class BudgetSpec:
     """``reviewer sample --budget B --target T [--using SCORE]``.
@@ -426,63 +337,88 @@ def draw_budget_plan(
 ) -> PlanInfo:
     """Spend a label budget where it narrows the target's interval most, and store the plan.
 
-    Strata are bands of the guiding score cut at its quantiles over the target's domain
-    (:data:`BUDGET_QUANTILES`), crossed with the flag set for a precision target, whose
-    other flag sets get no labels; labels are allocated by :func:`neyman_allocation` with
-    each band's mean score as its guessed share, guarded against a noise score. The
-    design (strata, N_h, inclusion probabilities) is recorded like any plan's, so
-    ``reviewer stats`` estimates the target design-based and reports how many
-    simple-random-sample labels would give the same interval.
+    Strata are bands of the guiding score cut at its quantiles over the target's domain,
+    crossed with the flag set for a precision target, whose other flag sets get no labels.
+    The cut set (:data:`~reviewer.stats.allocation.CANDIDATE_QUANTILES`) and the labels per
+    band are those whose predicted interval — the one ``reviewer stats`` prints, with its
+    per-band floor, at each band's mean score as its guessed rate — is narrowest, guarded
+    against a noise score (:mod:`reviewer.stats.allocation`). The design (strata, N_h,
+    inclusion probabilities) is recorded like any plan's, so ``reviewer stats`` estimates
+    the target design-based and reports how many simple-random-sample labels would give
+    the same interval.
     """
     spec.check()
     flag = spec.score_flag()
     keys = (("flag",) if spec.target != "prevalence" else ()) + (f"score:{flag}",)
-    stratum_expression(keys[-1], audit.settings, ())  # refuse a bad flag name before SQL
+    try:  # refuse a bad flag name before SQL, naming the option the user gave
+        stratum_expression(keys[-1], audit.settings, ())
+    except ReviewerError as exc:
+        option = "--using" if spec.using else "--target"
+        raise ReviewerError(f"{option} {spec.using or spec.target}: "
+                            + exc.message.split(": ", 1)[-1], exc.hint) from None
     flagged_only = spec.target != "prevalence"
-    level, cuts, sql, domain = _score_bands(audit, spec, keys, flag)
-    counts = neyman_allocation([n for _, n, _ in domain],
-                               [0.5 if m is None else m for _, _, m in domain], spec.budget,
-                               noise_limit=NOISE_LIMIT)
+    level, cuts = _choose_cuts(audit, spec, keys, flag)
+    sql = stratum_sql(audit, keys, cuts)
+    rows = audit.store.plans.stratum_scores(sql, keys, audit.settings, flag, flagged_only)
+    domain = [r for r in rows if _in_target(r[0], spec.target)]
+    counts = interval_allocation([n for _, n, _ in domain], [_guess(m) for _, _, m in domain],
+                                 spec.budget)
     allocation = {h: int(c) for (h, _, _), c in zip(domain, counts, strict=True)}
     request = DrawRequest(
         name=spec.name, seed=spec.seed, stratum_sql=sql, per_stratum=max(1, max(counts)),
         flagged_only=flagged_only, control=0, allocation=allocation,
         spec={"strata": list(keys), "bands": list(cuts), "quantiles": list(level),
               "seed": spec.seed, "budget": spec.budget, "target": spec.target, "using": flag,
-              "allocation": "neyman", "noise_limit": NOISE_LIMIT,
+              "allocation": "interval", "noise_limit": NOISE_LIMIT,
               "flagged_only": flagged_only, "control": 0, "reviewers": []},
     )
     audit.store.plans.create(request, keys, audit.settings, replace=replace, progress=progress)
     return audit.store.plans.get(spec.name)
 
 
-def _score_bands(
-    audit: Audit, spec: BudgetSpec, keys: tuple[str, ...], flag: str
-) -> tuple[tuple[float, ...], tuple[float, ...], str, list[tuple[str, int, float | None]]]:
-    """The quantiles used, their cuts, the stratum SQL and the target's strata (N_h, mean).
+def _guess(mean: float | None) -> float:
+    """A band's guessed harm rate: its mean score; 0.5 (nothing known) where unscored."""
+    return 0.5 if mean is None else mean
 
-    The finest quantile set whose strata the budget can give 2 labels each; the quantiles
-    are computed once over the target's domain and the coarser sets reuse them.
-    """
+
+def _choose_cuts(
+    audit: Audit, spec: BudgetSpec, keys: tuple[str, ...], flag: str
+) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """The candidate quantile set (and its cuts) whose allocation predicts the narrowest
+    interval: the score's quantiles once, one pass counting items per finest band, then
+    every candidate's bands regrouped from those counts (no pass per candidate)."""
     domain_flag = spec.target.split(":", 1)[1] if spec.target != "prevalence" else None
-    values = audit.store.plans.score_quantiles(
-        keys, audit.settings, flag, BUDGET_QUANTILES, domain_flag)
-    quantiles = dict(zip(BUDGET_QUANTILES, values, strict=False))
-    for level in (BUDGET_QUANTILES, *COARSER_QUANTILES):
-        cuts = quantile_cuts([quantiles[q] for q in level if q in quantiles])
-        sql = stratum_sql(audit, keys, cuts)
-        rows = audit.store.plans.stratum_scores(
-            sql, keys, audit.settings, flag, flagged_only=domain_flag is not None)
-        if not rows or all(mean is None for _, _, mean in rows):
-            raise ReviewerError(f"--using {flag}: no complete flag run provides this score",
-                                "run `reviewer flag` with the flagger that scores it first")
-        domain = [r for r in rows if _in_target(r[0], spec.target)]
-        if not domain:
-            raise ReviewerError(f"--target {spec.target}: no item raises that flag",
-                                "check the flag name (see `reviewer stats`)")
-        if 2 * len(domain) <= spec.budget or not cuts:
-            break  # a small budget takes fewer bands rather than fail on their 2-label floors
-    return level, cuts, sql, domain
+    levels = sorted({q for candidate in CANDIDATE_QUANTILES for q in candidate})
+    values = dict(zip(levels, audit.store.plans.score_quantiles(
+        keys, audit.settings, flag, levels, domain_flag), strict=False))
+    if not values:
+        raise ReviewerError(f"--using {flag}: no complete flag run provides this score",
+                            "run `reviewer flag` with the flagger that scores it first")
+    finest = quantile_cuts(list(values.values()))
+    rows = audit.store.plans.score_histogram(keys, audit.settings, flag, finest, domain_flag)
+    if not rows:
+        raise ReviewerError(f"--target {spec.target}: no item raises that flag",
+                            "check the flag name (see `reviewer stats`)")
+    options = [(level, quantile_cuts([values[q] for q in level if q in values]))
+               for level in CANDIDATE_QUANTILES]
+    best, _ = choose_bands([_regroup(rows, finest, cuts) for _, cuts in options], spec.budget)
+    return options[best]
+
+
+def _regroup(
+    rows: list[tuple[str | None, int, int, float | None]], finest: tuple[float, ...],
+    cuts: tuple[float, ...],
+) -> tuple[np.ndarray, np.ndarray]:
+    """N_h and guessed rate of each (flag set, band) stratum for ``cuts`` ⊆ ``finest``."""
+    lower = np.asarray((0.0, *finest))
+    totals: dict[tuple[str | None, int], list[float]] = {}
+    for flagset, band, n, mean in rows:
+        coarse = -1 if band < 0 else int(np.searchsorted(cuts, lower[band], side="right"))
+        entry = totals.setdefault((flagset, coarse), [0.0, 0.0])
+        entry[0] += n
+        entry[1] += n * _guess(mean)
+    big_n = np.array([n for n, _ in totals.values()])
+    return big_n, np.array([s for _, s in totals.values()]) / big_n
 
 
 def _in_target(stratum: str, target: str) -> bool:

@@ -82,7 +82,8 @@ def text_lines(stats: AuditStats) -> list[str]:
         "",
         *field_lines(stats),
     ]
-    sections = (precision_lines(stats), probe_lines(stats), agreement_lines(stats),
+    sections = (precision_lines(stats), target_lines(stats), probe_lines(stats),
+                agreement_lines(stats),
                 reviewer_lines(stats), exposure_lines(stats.exposure), strata_lines(stats))
     for section in filter(None, sections):  # an empty section adds no blank line
         lines += ["", *section]
@@ -167,6 +168,22 @@ def precision_lines(stats: AuditStats) -> list[str]:
     if stats.overlap:
         lines.append("Flag overlap (items raised by both)")
         lines += [f"  {o['flag_a']} & {o['flag_b']}: {o['items']:,}" for o in stats.overlap]
+    return lines
+
+
+def target_lines(stats: AuditStats) -> list[str]:
+    """Each design-based target with the labels it used and what SRS would have needed."""
+    from reviewer.stats import formatting as fmt
+
+    if not stats.targets:
+        return []
+    lines = ["Targets (design-based): labels used and simple-random-sample labels for the same"
+             " interval width",
+             f"  {'target':<30}{'estimate':>9}{'interval':>16}{'labels':>9}{'SRS labels':>12}"]
+    for t in stats.targets:
+        srs = "—" if t["srs_equivalent_labels"] is None else f"{t['srs_equivalent_labels']:,}"
+        lines.append(f"  {t['target'][:30]:<30}{fmt.pct(t['estimate']):>9}"
+                     f"{fmt.pct_range(t['low'], t['high']):>16}{t['labels']:>9,}{srs:>12}")
     return lines
 
 

@@ -257,6 +257,33 @@ class PlanQueries:
             ).fetchone()
         return [] if row is None or row[0] is None else [float(q) for q in row[0]]
 
+    def score_histogram(
+        self, keys: Sequence[str], settings: Settings, flag: str, cuts: Sequence[float],
+        domain_flag: str | None = None,
+    ) -> list[tuple[str | None, int, int, float | None]]:
+        """Items and mean score of ``flag`` per (flag set, band) of the target's domain.
+
+        The band is the number of ``cuts`` at or below the score (-1 where unscored), the
+        rule of :func:`reviewer.store.strata.stratum_expression`, so any subset of the cuts
+        regroups these rows into that subset's bands without another pass over the items.
+        With ``domain_flag`` only items raising it, by flag set; otherwise every item, the
+        flag set ``None``. ``keys`` must include ``score:FLAG`` so the score is pivoted.
+        """
+        score = f"f.score_{flag}"
+        with self.db.connect() as conn:
+            self._prepare(conn, settings)
+            rows = conn.execute(
+                f"SELECT {'f.flagset' if domain_flag else 'NULL'} AS flagset,"
+                f" CASE WHEN {score} IS NULL THEN -1"
+                f" ELSE len(list_filter(?::DOUBLE[], lambda c: c <= {score})) END AS band,"
+                f" count(*), avg({score})"
+                + self._scored_sql(keys)
+                + (" AND list_contains(string_split(f.flagset, '+'), ?)" if domain_flag else "")
+                + " GROUP BY 1, 2 ORDER BY 1, 2",
+                [list(cuts), *([domain_flag] if domain_flag else [])],
+            ).fetchall()
+        return [(fs, int(b), int(n), None if m is None else float(m)) for fs, b, n, m in rows]
+
     # ---- drawing -----------------------------------------------------------------------
 
     def create(

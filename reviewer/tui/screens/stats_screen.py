@@ -68,6 +68,20 @@ def precision_panel(stats: AuditStats) -> RenderableType:
     return table
 
 
+def targets_panel(stats: AuditStats) -> RenderableType:
+    """Each design-based target: estimate with its whisker, labels used, SRS-equivalent labels."""
+    table = Table(title="Targets (design-based; SRS labels = simple random sample labels for"
+                  " the same interval width)", title_justify="left", box=None, padding=(0, 1))
+    for column in ("target", "labels", "SRS labels", "estimate",
+                   "0%" + " " * (AXIS_WIDTH - 6) + "100%"):
+        table.add_column(column)
+    for t in stats.targets:
+        srs = "—" if t["srs_equivalent_labels"] is None else f"{t['srs_equivalent_labels']:,}"
+        table.add_row(Text(neutralise(t["target"][:28])), f"{t['labels']:,}", srs,
+                      fmt.pct(t["estimate"]), whisker_line(t["estimate"], t["low"], t["high"]))
+    return table
+
+
 def probe_panel(stats: AuditStats) -> RenderableType:
     """Probes compared: judged harmful among each top K (whisker), tag and flag shares.
 
@@ -200,7 +214,8 @@ class StatsScreen(Screen[None]):
         self.stats, self.error = stats, None
         notes = Text("\n".join(f"• {n}" for n in stats.notes), style="yellow")
         self.query_one("#stats-content", Static).update(Group(
-            summary_text(stats), Text(""), precision_panel(stats), Text(""), heat_panel(stats),
+            summary_text(stats), Text(""), precision_panel(stats), Text(""),
+            *((targets_panel(stats), Text("")) if stats.targets else ()), heat_panel(stats),
             Text(""), agreement_panel(stats), Text(""),
             *((probe_panel(stats), Text("")) if stats.probes else ()), notes,
         ))

@@ -392,13 +392,13 @@ def _choose_cuts(
     values = dict(zip(levels, audit.store.plans.score_quantiles(
         keys, audit.settings, flag, levels, domain_flag), strict=False))
     if not values:
+        if domain_flag and audit.store.plans.score_quantiles(keys, audit.settings, flag, [0.5]):
+            raise ReviewerError(f"--target {spec.target}: no item raises that flag",
+                                "check the flag name (see `reviewer stats`)")
         raise ReviewerError(f"--using {flag}: no complete flag run provides this score",
                             "run `reviewer flag` with the flagger that scores it first")
     finest = quantile_cuts(list(values.values()))
     rows = audit.store.plans.score_histogram(keys, audit.settings, flag, finest, domain_flag)
-    if not rows:
-        raise ReviewerError(f"--target {spec.target}: no item raises that flag",
-                            "check the flag name (see `reviewer stats`)")
     options = [(level, quantile_cuts([values[q] for q in level if q in values]))
                for level in CANDIDATE_QUANTILES]
     best, _ = choose_bands([_regroup(rows, finest, cuts) for _, cuts in options], spec.budget)

@@ -274,6 +274,8 @@ def test_sample_budget_from_the_command_line_and_its_target_everywhere(  # type:
     (["--budget", "40", "--target", "prevalence", "--using", "hate_hateful"],
      "no complete flag run provides"),
     (["--budget", "40", "--target", "precision:keyword"], "no complete flag run provides"),
+    (["--budget", "40", "--target", "precision:keyword", "--using", "clip_nsfw"],
+     "--target precision:keyword: no item raises that flag"),
 ])
 def test_sample_budget_bad_input_is_one_line_and_draws_nothing(  # type: ignore[no-untyped-def]
     audit: Audit, add_samples, make_rows, monkeypatch, cli, args, message

@@ -9,6 +9,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from reviewer.audit import Audit
+from reviewer.embeddings.index import VectorIndex
+from reviewer.embeddings.sets import EmbeddingsFolder
 from reviewer.review.groups import by_sample, load_groups
 
 from .conftest import clustered, ingest_laion, invoke, metadata_table
@@ -81,6 +83,21 @@ def test_planted_near_duplicates_are_grouped_and_others_not(planted) -> None:  #
     assert frozenset({"7", "63"}) in _stored(audit_dir) == _brute_groups(vectors, 0.91)
 
 
+def test_through_a_built_index_the_same_groups(planted) -> None:  # type: ignore[no-untyped-def]
+    audit_dir, vectors = planted
+    built = invoke("index", audit_dir, "--kind", "hnsw")
+    assert built.code == 0, built.err
+    audit = Audit.open(audit_dir)
+    try:
+        vector_set = EmbeddingsFolder(audit.paths.embeddings).choose(None, "image")
+        assert VectorIndex.open(vector_set).kind == "hnsw"  # the indexed path, not exact
+    finally:
+        audit.close()
+    ran = invoke("groups", audit_dir, "--by", "clip")
+    assert ran.code == 0, ran.err
+    assert _stored(audit_dir) == _brute_groups(vectors, 0.94)
+
+
 def test_the_review_decides_the_newer_perceptual_grouping(planted) -> None:  # type: ignore[no-untyped-def]
     audit_dir, _ = planted
     assert invoke("groups", audit_dir, "--by", "clip").code == 0
@@ -109,3 +126,13 @@ def test_no_embeddings_bad_cosine_and_non_unit_vectors_are_one_line(
     assert ran.code != 0 and "not unit vectors" in ran.err
     assert len(ran.err.strip().splitlines()) == 1
     assert _stored(audit_dir) == set()
+
+
+def test_too_many_vectors_without_an_index_is_refused(
+    planted, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+) -> None:
+    audit_dir, _ = planted
+    monkeypatch.setattr("reviewer.embeddings.neighbours.EXACT_BELOW", 50)
+    ran = invoke("groups", audit_dir, "--by", "clip")
+    assert ran.code != 0 and "65 embeddings and no vector index" in ran.err
+    assert "reviewer index DIR" in ran.err and len(ran.err.strip().splitlines()) == 1

@@ -2,8 +2,9 @@
 
 ``reviewer match`` (samples against a list's PDQ entries) and ``reviewer groups --by pdq``
 (all samples against each other) need every pair of 256-bit PDQ hashes within Hamming
-distance 31, a million against a million, in seconds. Brute force (faiss
-``IndexBinaryFlat``) checks 10^12 pairs: ~28 minutes on this 2-core machine. faiss's
+distance 31, a million against a million. Brute force (faiss ``IndexBinaryFlat``)
+checks 10^12 pairs: ~40 minutes on this shared 2-core machine; this module ~33 s
+(``benchmarks/bench_exposure.py``). faiss's
 multi-index hashing (``IndexBinaryMultiHash``, the index Meta's HMA uses for PDQ) is
 the right algorithm but measured ~150 µs per query at 256 bits / radius 31 here (a hash
 map of vectors per substring, a set per query): most of an hour for a million queries.
@@ -36,7 +37,7 @@ from typing import Any
 import numpy as np
 
 MAX_WIDTH = 24
-"""Widest chunk: its bucket table has 2^24 offsets (64 MB)."""
+"""Widest chunk: its bucket tables have 2^24 slots (a state byte and an int32 start: 80 MB)."""
 
 # Cost model (seconds per unit, measured on this machine's numpy) that picks the chunking,
 # or brute force when that is cheaper (small inputs). Only the ratios matter.

@@ -2,8 +2,8 @@
 
 Loaded once when a session starts, from the groupings ``reviewer groups`` stored
 (the newer of ``pdq`` and ``clip`` for the perceptual group shown and decided with
-``g``, ``sha256`` for the exact copies an escalation quarantines at once). Only grouped samples are
-held, so an audit without groupings costs nothing.
+``g``, ``sha256`` for the exact copies an escalation quarantines at once). Only
+grouped samples are held, so an audit without groupings costs nothing.
 
 :func:`fold` decides which queued items wait behind a representative: seeing one
 picture of a group is enough to judge it, so the others are not shown as items of

@@ -12,6 +12,7 @@ import pyarrow as pa
 import pytest
 from scipy.special import expit
 
+import reviewer
 from reviewer.audit import Audit
 from reviewer.config import Settings
 from reviewer.errors import ReviewerError
@@ -259,6 +260,16 @@ def test_sample_budget_from_the_command_line_and_its_target_everywhere(  # type:
     console.print(targets_panel(stats))
     shown = console.export_text()
     assert "prevalence" in shown and f"{target['srs_equivalent_labels']:,}" in shown
+    # The same target in the Markdown report and the notebook API.
+    report = audit.root / "r.md"
+    code, _, err = cli("report", audit.root, "--plan", "b", "--out", report)
+    assert code == 0, err
+    row = next(line for line in report.read_text().splitlines()
+               if line.startswith("| prevalence"))
+    assert f"| {target['srs_equivalent_labels']:,} |" in row and "| 40 |" in row
+    frame = reviewer.open_audit(audit.root).targets(plan="b").set_index("target")
+    assert frame.loc["prevalence", "srs_equivalent_labels"] == target["srs_equivalent_labels"]
+    assert frame.loc["prevalence", "low"] == pytest.approx(target["low"])
 
 
 @pytest.mark.parametrize(("args", "message"), [

@@ -50,3 +50,33 @@ def test_whisker_line_places_the_interval() -> None:
     line = whisker_line(0.5, 0.25, 0.75, width=9).plain
     assert line == "  ├─●─┤  "
     assert whisker_line(None, None, None, width=4).plain == "····"
+
+
+async def test_screen_shows_the_targets_of_a_plan(  # type: ignore[no-untyped-def]
+    audit: Audit, add_samples, make_rows, set_flags, label
+) -> None:
+    from rich.console import Console
+    from textual.widgets import Static
+
+    from reviewer.sampling import SampleSpec, draw_plan
+
+    add_samples(make_rows(40))
+    set_flags([(f"s{i:05d}", "keyword") for i in range(20)])
+    draw_plan(audit, SampleSpec("p", strata=("flag",), per_stratum=10, control=10, seed=1))
+    queue = audit.store.plans.queue_sample_ids("p")
+    label(audit, [(s, "confirm" if i % 3 == 0 else "reject") for i, s in enumerate(queue)])
+    app = Host()
+    async with app.run_test(size=(140, 80)) as pilot:
+        await app.push_screen(StatsScreen(audit))
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, StatsScreen) and screen.stats is not None
+        console = Console(width=140, record=True)
+        console.print(screen.query_one("#stats-content", Static).content)
+        shown = console.export_text()
+    targets = {t["target"]: t for t in screen.stats.targets}
+    assert {"prevalence", "precision:keyword"} <= set(targets)
+    assert "Targets (design-based" in shown
+    row = next(line for line in shown.splitlines() if line.strip().startswith("precision:keyword"))
+    assert f"{targets['precision:keyword']['labels']:,}" in row

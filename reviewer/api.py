@@ -26,6 +26,7 @@ import pyarrow as pa
 
 from reviewer.audit import Audit
 from reviewer.errors import ReviewerError
+from reviewer.flag_specs import HATE_THRESHOLD
 
 if TYPE_CHECKING:
     from reviewer.ingest import IngestReport
@@ -275,7 +276,7 @@ class AuditHandle:
     def _hate_scores(self, threshold: float | None) -> tuple[Any, float]:
         from reviewer.stats import hcr
 
-        default = self.audit.settings.flags.hate_threshold
+        default = self.audit.settings.flags[HATE_THRESHOLD]
         checked = hcr.check_threshold(default if threshold is None else threshold)
         scores = self.audit.store.flags.scores_with_samples("hate", ("dataset", "source_file"))
         return scores, checked

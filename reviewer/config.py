@@ -10,91 +10,21 @@ of a documented ``0``), the one source the loader checks and its error message q
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
-import re
 import tomllib
 import typing
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
 from reviewer.errors import ReviewerError
+from reviewer.flag_specs import SPECS, FlaggerSpec, FlagSetting, flag_settings
+from reviewer.setting_rule import Rule
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Rule:
-    """What values one setting accepts: the single source its loader checks and its error
-    message quotes. Numbers outside ``[low, high]`` (``low`` excluded when ``above``) and
-    strings outside ``choices`` are refused; a list's every item is checked."""
-
-    low: float | None = None
-    high: float | None = None
-    above: bool = False
-    choices: tuple[str, ...] = ()
-    off: str = ""
-    """Set when ``0`` is the documented way to switch the rule off: what 0 means."""
-    min_items: int = 0
-    max_items: int | None = None
-    increasing: bool = False
-    pattern: str = ""
-    """A regular expression a string must match (``example`` shows one that does)."""
-    example: str = ""
-
-    def problem(self, value: Any) -> str | None:
-        """Why ``value`` is refused, or ``None``."""
-        items = value if isinstance(value, list) else [value]
-        if isinstance(value, list):
-            if len(value) < self.min_items:
-                return "is empty" if not value else f"needs at least {self.min_items} items"
-            if self.max_items is not None and len(value) > self.max_items:
-                return f"has more than {self.max_items} items"
-            if self.increasing and sorted(value) != value:
-                return "is not increasing"
-            if self.choices == () and len(set(map(str, value))) != len(value):
-                return "repeats an item"
-        for item in items:
-            if self.choices and item not in self.choices:
-                return "is not allowed"
-            if self.pattern and not re.match(self.pattern, str(item), re.IGNORECASE):
-                return f"is not {self.example.split(':')[0]}"
-            if isinstance(item, str) and not item.strip() and self.min_items:
-                return "holds an empty name"
-            if isinstance(item, int | float) and not isinstance(item, bool):
-                if self.off and item == 0:
-                    continue
-                if self.low is not None and (item < self.low or (self.above and item == self.low)):
-                    return "is too small"
-                if self.high is not None and item > self.high:
-                    return "is too large"
-        return None
-
-    def allowed(self) -> str:
-        """The accepted values, in words (``0 (no cap) or 1 to 100000``)."""
-        if self.choices:
-            return "one of " + ", ".join(f'"{c}"' for c in self.choices)
-        if self.pattern:
-            return self.example.split(":", 1)[1].strip()
-        low = "" if self.low is None else f"{'above ' if self.above else ''}{self.low:g}"
-        if self.low is not None and self.high is not None:
-            span = f"{low} {'and at most' if self.above else 'to'} {self.high:g}"
-        elif self.low is not None:
-            span = f"{low} or more" if not self.above else low
-        elif self.high is not None:
-            span = f"at most {self.high:g}"
-        else:
-            span = "any value"
-        if self.increasing:
-            span = f"increasing values in [{self.low:g}, {self.high:g}]"
-            return f"a list of {self.min_items} or more {span}"
-        if self.min_items:
-            most = f" to {self.max_items}" if self.max_items else " or more"
-            span = f"a list of {self.min_items}{most} distinct items" + (
-                "" if span == "any value" else f", {span}"
-            )
-        return f"0 ({self.off}) or {span}" if self.off else span
 
 
 def setting(default: Any, rule: Rule | None = None) -> Any:
@@ -175,26 +105,44 @@ class WellbeingSection:
     """Minutes of reviewing per day after which the session ends politely; 0 disables."""
 
 
-@dataclass
 class FlagsSection:
-    """Thresholds that turn raw scores into flags; changing them never re-scores."""
+    """``[flags]``: the thresholds that turn raw scores into flags; changing them never
+    re-scores. Its fields are not written here but generated (:func:`flags_section`) from
+    the :class:`~reviewer.flag_specs.FlagSetting` each flagger declares in
+    :data:`reviewer.flag_specs.SPECS`, so a new flagger's settings are declared once.
 
-    keyword_mode: str = setting("substring", Rule(choices=("substring", "word")))
-    """``substring`` (the 2021 audit's rule, for replication) or ``word`` (word boundaries)."""
-    keyword_list: str = ""
-    """Path of a keyword file; empty means the 2021 audit's list shipped in ``assets/``."""
-    hate_threshold: float = setting(0.5, Rule(low=0, high=1))
-    """P_hateful / P_targeted / P_aggressive above this flag a caption (hate-scaling audit: 0.5)."""
-    punsafe_cuts: list[float] = field(
-        default_factory=lambda: [0.5, 0.9],
-        metadata={"rule": Rule(low=0, high=1, min_items=1, increasing=True)},
-    )
-    """punsafe below the first cut bins as UNLIKELY, below the second as UNSURE, else NSFW."""
-    clip_nsfw_threshold: float = setting(0.5, Rule(low=0, high=1))
-    """Zero-shot CLIP NSFW probability above which an image is flagged."""
-    clip_similarity_threshold: float = setting(0.28, Rule(low=-1, high=1))
-    """Image-caption cosine similarity below which a pair is flagged as mismatched
-    (LAION used 0.28-0.3)."""
+    Read and set a value through its declaration, which mypy types:
+    ``settings.flags[HATE_THRESHOLD]`` is a ``float``.
+    """
+
+    def __getitem__(self, key: FlagSetting[T]) -> T:
+        return typing.cast(T, getattr(self, key.name))
+
+    def __setitem__(self, key: FlagSetting[T], value: T) -> None:
+        setattr(self, key.name, value)
+
+
+def flags_section(specs: dict[str, FlaggerSpec]) -> type[FlagsSection]:
+    """The ``[flags]`` dataclass of ``specs``: one field per declared setting, with its
+    type, default and :class:`Rule`, so the loader checks it like every other setting."""
+    fields = [
+        (
+            item.name,
+            item.kind,
+            field(
+                default_factory=partial(copy.deepcopy, item.default),
+                metadata={"rule": item.rule} if item.rule is not None else {},
+            ),
+        )
+        for item in flag_settings(specs)
+    ]
+    cls = dataclasses.make_dataclass("GeneratedFlagsSection", fields, bases=(FlagsSection,))
+    cls.__module__, cls.__doc__ = __name__, FlagsSection.__doc__
+    return typing.cast(type[FlagsSection], cls)
+
+
+GeneratedFlagsSection = flags_section(SPECS)
+"""The ``[flags]`` section of :class:`Settings` (named so pickling finds it)."""
 
 
 # -- [database]: DuckDB memory and spill (issue #16) ---------------------------------
@@ -229,7 +177,8 @@ class Settings:
     review: ReviewSection = field(default_factory=ReviewSection)
     images: ImagesSection = field(default_factory=ImagesSection)
     wellbeing: WellbeingSection = field(default_factory=WellbeingSection)
-    flags: FlagsSection = field(default_factory=FlagsSection)
+    flags: FlagsSection = field(default_factory=lambda: GeneratedFlagsSection())
+    """Built from the flaggers' specs (looked up at each call, so a test can add a spec)."""
     database: DatabaseSection = field(default_factory=DatabaseSection)
     keys: dict[str, str] = field(default_factory=dict)
     """Key overrides by binding id, e.g. ``confirm = "j"``."""
@@ -363,6 +312,17 @@ def _check_together(settings: Settings, source: str) -> None:
         )
 
 
+def flags_toml(specs: dict[str, FlaggerSpec]) -> str:
+    """The ``[flags]`` table of the default ``reviewer.toml``: each declared setting at its
+    default, its comment at column 30 like the hand-written tables."""
+    lines = ["[flags]"]
+    for item in flag_settings(specs):
+        # JSON writes str, bool, int, float and lists of them exactly as TOML does.
+        line = f"{item.name} = {json.dumps(item.default, ensure_ascii=False)}"
+        lines.append(f"{line:<29} # {item.comment}" if item.comment else line)
+    return "\n".join(lines) + "\n"
+
+
 DEFAULT_TOML = """\
 # Settings of this audit. Delete a line to get its default back.
 # Every value below is the default; see the README for why. Values are checked when the
@@ -397,14 +357,7 @@ break_minutes = 5.0
 daily_reveal_cap = 200        # 0 = no cap
 daily_minutes_cap = 240.0     # 0 = no cap
 
-[flags]
-keyword_mode = "substring"    # substring (2021 audit rule) | word
-keyword_list = ""             # empty = assets/keywords/laion400m_2021.txt
-hate_threshold = 0.5           # hate flags and HCR: P > this (pysentimiento labels p > 0.5)
-punsafe_cuts = [0.5, 0.9]
-clip_nsfw_threshold = 0.5
-clip_similarity_threshold = 0.28
-
+""" + flags_toml(SPECS) + """
 [database]
 memory_limit = "2GB"          # DuckDB's memory per process; beyond it queries spill to disk
 temp_directory = ""           # where they spill; empty = cache/duckdb_tmp in the audit

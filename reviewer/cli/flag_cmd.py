@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from reviewer.errors import ModelUnavailableError, ReviewerError
+from reviewer.flag_specs import CLIP_NSFW_THRESHOLD, HATE_THRESHOLD, SPECS
 
 if TYPE_CHECKING:
     from reviewer.audit import Audit
@@ -170,8 +171,8 @@ def _summary_settings(settings: Settings, threshold: float | None) -> Settings:
     if not 0 <= threshold <= 1:
         raise ReviewerError(f"--threshold {threshold}: must be between 0 and 1")
     adjusted = copy.deepcopy(settings)
-    adjusted.flags.hate_threshold = threshold
-    adjusted.flags.clip_nsfw_threshold = threshold
+    adjusted.flags[HATE_THRESHOLD] = threshold
+    adjusted.flags[CLIP_NSFW_THRESHOLD] = threshold
     return adjusted
 
 
@@ -189,7 +190,6 @@ def _run_one(
     """Run one flagger with a progress bar and print what it found."""
     from reviewer.cli.progress import progress_bar
     from reviewer.flaggers.runner import build_flagger, run_flagger
-    from reviewer.store.flag_rules import SPECS
 
     if SPECS[name].needs_images and audit.store.samples.summary().with_images == 0:
         raise ReviewerError(

@@ -19,6 +19,7 @@ import click
 
 from reviewer.cli.output import echo
 from reviewer.errors import ReviewerError
+from reviewer.flag_specs import HATE_THRESHOLD
 
 
 @click.command("hcr")
@@ -66,7 +67,7 @@ def hcr_command(
     audit = Audit.open(directory)
     try:
         threshold = hcr.check_threshold(
-            audit.settings.flags.hate_threshold if threshold is None else threshold
+            audit.settings.flags[HATE_THRESHOLD] if threshold is None else threshold
         )
         scores = audit.store.flags.scores_with_samples("hate", ("dataset", "source_file"))
     finally:

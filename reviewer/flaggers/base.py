@@ -17,7 +17,7 @@ Writing a flagger (for the hate / clip helpers)
 -----------------------------------------------
 Subclass :class:`Flagger` and set:
 
-- ``name``: the name of its spec in :data:`reviewer.store.flag_rules.SPECS` (folder
+- ``name``: the name of its spec in :data:`reviewer.flag_specs.SPECS` (folder
   under ``scores/``, registry key; the CLI also accepts dashes: ``nsfw-field``).
 - ``version``: bump when scores would change for the same inputs.
 - ``model_id``: the model (hub name or local path) or ``None`` for rule-based flaggers.
@@ -64,9 +64,10 @@ image_hash     md5, sha1, sha256, pdq (hex) string,          none (read by ``rev
 =======
 Score columns and flags (the contract between scorers and flags)
 -----------------------------------------------------------------
-Each flagger is declared once in :data:`reviewer.store.flag_rules.SPECS`: its
-class path, score columns, flags, the SQL rule deriving them and the thresholds
-it reads. A flagger class takes ``columns`` from its spec
+Each flagger is declared once in :data:`reviewer.flag_specs.SPECS`: its
+class path, score columns, flags and the ``[flags]`` settings it reads (the SQL
+rule deriving the flags is :data:`reviewer.store.flag_rules.RULES` under the same
+name). A flagger class takes ``columns`` from its spec
 (``SCORE_COLUMNS[name]``), so the scorer and the flag rules cannot drift apart.
 
 Score values are probabilities in [0, 1] (similarity: cosine in [-1, 1]); NULL

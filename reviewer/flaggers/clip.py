@@ -18,10 +18,10 @@ import numpy as np
 import pyarrow as pa
 
 from reviewer.errors import ReviewerError
+from reviewer.flag_specs import SCORE_COLUMNS
 from reviewer.flaggers.clip_prompts import load_prompts
 from reviewer.flaggers.clip_scorer import ClipScorer
 from reviewer.flaggers.model_flagger import ModelFlagger
-from reviewer.store.flag_rules import SCORE_COLUMNS
 
 if TYPE_CHECKING:
     from PIL import Image

@@ -22,8 +22,8 @@ import numpy as np
 import pyarrow as pa
 
 from reviewer.errors import ReviewerError
+from reviewer.flag_specs import SCORE_COLUMNS
 from reviewer.flaggers.model_flagger import ModelFlagger
-from reviewer.store.flag_rules import SCORE_COLUMNS
 
 LABELS = ("hateful", "targeted", "aggressive")
 """The model's three labels, in the order of the score columns."""

@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import pyarrow as pa
 
 from reviewer.errors import ImageUnavailableError, ReviewerError
+from reviewer.flag_specs import SCORE_COLUMNS
 from reviewer.flaggers.base import Flagger
-from reviewer.store.flag_rules import SCORE_COLUMNS
 
 if TYPE_CHECKING:
     from reviewer.audit import Audit

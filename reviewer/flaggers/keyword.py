@@ -45,8 +45,8 @@ import pyarrow.compute as pc
 
 from reviewer.assets import ASSETS
 from reviewer.errors import ReviewerError
+from reviewer.flag_specs import KEYWORD_LIST, KEYWORD_MODE, SCORE_COLUMNS
 from reviewer.flaggers.base import Flagger
-from reviewer.store.flag_rules import SCORE_COLUMNS
 from reviewer.store.sql import lit
 
 if TYPE_CHECKING:
@@ -126,9 +126,9 @@ class KeywordFlagger(Flagger):
         ``keyword_list``, a relative path taken from the audit folder), else the defaults:
         the 2021 audit's substring rule and list."""
         flags = audit.settings.flags if audit is not None else None
-        mode = mode or (flags.keyword_mode if flags is not None else "substring")
-        if keywords is None and flags is not None and flags.keyword_list:
-            path = Path(flags.keyword_list).expanduser()
+        mode = mode or (flags[KEYWORD_MODE] if flags is not None else KEYWORD_MODE.default)
+        if keywords is None and flags is not None and flags[KEYWORD_LIST]:
+            path = Path(flags[KEYWORD_LIST]).expanduser()
             keywords = path if path.is_absolute() or audit is None else audit.root / path
         if mode not in MODES:
             raise ReviewerError(f"keyword mode '{mode}' is unknown", f"use one of {MODES}")

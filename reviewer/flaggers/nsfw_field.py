@@ -14,8 +14,8 @@ from typing import ClassVar
 
 import pyarrow as pa
 
+from reviewer.flag_specs import SCORE_COLUMNS
 from reviewer.flaggers.base import Flagger
-from reviewer.store.flag_rules import SCORE_COLUMNS
 
 LEVELS = ("UNLIKELY", "UNSURE", "NSFW")
 

@@ -3,7 +3,7 @@
 The hate and clip flaggers pull in torch, transformers and open_clip; importing
 them for ``reviewer flag --flagger keyword`` (or for the TUI) would cost seconds
 and fail where the ML extra is not installed. So the registry maps names to
-the ``module:Class`` strings of their specs (:data:`reviewer.store.flag_rules.SPECS`)
+the ``module:Class`` strings of their specs (:data:`reviewer.flag_specs.SPECS`)
 and imports on demand, turning a missing module into a
 clean "not available" reason instead of a traceback.
 """
@@ -15,8 +15,8 @@ import inspect
 from typing import Any
 
 from reviewer.errors import ReviewerError
+from reviewer.flag_specs import SPECS
 from reviewer.flaggers.base import Flagger
-from reviewer.store.flag_rules import SPECS
 
 FLAGGERS: dict[str, str] = {name: spec.flagger for name, spec in SPECS.items()}
 """Every known flagger's ``module:Class``, in the order ``--flagger all`` runs them."""

@@ -23,6 +23,7 @@ import pandas as pd
 
 from reviewer.audit import Audit
 from reviewer.errors import ReviewerError
+from reviewer.flag_specs import HATE_THRESHOLD
 from reviewer.stats import design as dsg
 from reviewer.stats import precision as prec
 from reviewer.stats.agreement_view import field_agreement, reviewer_agreement
@@ -549,7 +550,7 @@ def hate_rates(audit: Audit, confidence: float = 0.95) -> list[dict[str, Any]]:
         scores = audit.store.flags.scores_with_samples("hate", ("dataset",))
     except (ReviewerError, AttributeError):
         return []
-    threshold = audit.settings.flags.hate_threshold
+    threshold = audit.settings.flags[HATE_THRESHOLD]
     return [row.as_dict() for name, part in hcr.split_groups(scores, "dataset").items()
             for row in hcr.hcr_rows(part, threshold, name, confidence)]
 

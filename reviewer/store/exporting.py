@@ -19,11 +19,11 @@ import pyarrow as pa
 
 from reviewer.config import Settings
 from reviewer.errors import DISK_FULL_EXIT, ReviewerError
+from reviewer.flag_specs import FLAG_NAMES
 from reviewer.store import export_sql as q
 from reviewer.store.connection import fetch_with_progress
 from reviewer.store.core import Database
 from reviewer.store.damage import explain_duckdb_error
-from reviewer.store.flag_rules import FLAG_NAMES
 from reviewer.store.samples import column_name
 from reviewer.store.scores import FlagViews
 from reviewer.store.sql import ident, lit

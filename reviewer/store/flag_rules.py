@@ -1,13 +1,8 @@
-"""Every flagger declared once (:data:`SPECS`), and the SQL that turns its scores into flags.
+"""The SQL that turns each flagger's scores into flags (:data:`RULES`).
 
-A :class:`FlaggerSpec` says everything the rest of reviewer needs to know about a
-flagger without importing it (its module may pull in torch): the class that
-scores, the score columns it writes, the flags derived from them and the SQL
-rule that derives them, the ``[flags]`` settings that rule reads, and whether it
-needs images. The registry (:mod:`reviewer.flaggers.registry`), the flag-name
-maps, the rule lookup of the flags view and the CLI's checks all read
-:data:`SPECS`. It lives in ``store`` because the rules are SQL, and ``store`` is
-below ``flaggers``: a new flagger is its module plus one spec (and rule) here.
+Flaggers are declared in :data:`reviewer.flag_specs.SPECS` (class, score columns, flags,
+the ``[flags]`` settings they read); their rules are SQL, and all SQL lives in ``store``,
+so each spec's rule is here, under the same name.
 
 Every flag row has the columns ``sample_id, flagger, flag, score, flagged, reason,
 run_id``. ``reason`` is the specific text a reviewer sees (``keyword: "porn" in
@@ -22,12 +17,15 @@ mismatch flag, which fires *below* the similarity threshold. NULL scores never f
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-
-import pyarrow as pa
 
 from reviewer.config import FlagsSection
 from reviewer.errors import ReviewerError
+from reviewer.flag_specs import (
+    CLIP_NSFW_THRESHOLD,
+    CLIP_SIMILARITY_THRESHOLD,
+    HATE_THRESHOLD,
+    PUNSAFE_CUTS,
+)
 from reviewer.store.sql import lit, num
 
 FLAG_COLUMNS = ("sample_id", "flagger", "flag", "score", "flagged", "reason", "run_id")
@@ -95,7 +93,7 @@ def punsafe_band_sql(column: str, cuts: list[float]) -> str:
 def nsfw_field_rules(source: str, run_id: str, flags: FlagsSection) -> list[str]:
     """``nsfw_field`` (tag NSFW), ``nsfw_field_unsure`` (tag UNSURE), ``punsafe`` (>= 1st cut)."""
     level = "CASE nsfw_tag WHEN 'UNLIKELY' THEN 0 WHEN 'UNSURE' THEN 1 WHEN 'NSFW' THEN 2 END"
-    cuts = check_cuts(flags.punsafe_cuts)
+    cuts = check_cuts(flags[PUNSAFE_CUTS])
     band = punsafe_band_sql("punsafe", cuts)
     return [
         _row(
@@ -133,7 +131,7 @@ _HATE_TYPES = (("hateful", "P_hateful"), ("targeted", "P_targeted"), ("aggressiv
 
 def hate_rules(source: str, run_id: str, flags: FlagsSection) -> list[str]:
     """One flag per hate type at ``hate_threshold`` and ``hate_any`` (any of the three)."""
-    t = num(flags.hate_threshold)
+    t = num(flags[HATE_THRESHOLD])
     rows = [
         _row(
             source,
@@ -171,8 +169,8 @@ def hate_rules(source: str, run_id: str, flags: FlagsSection) -> list[str]:
 
 def clip_rules(source: str, run_id: str, flags: FlagsSection) -> list[str]:
     """``clip_nsfw`` at ``clip_nsfw_threshold``; ``clip_mismatch`` below the similarity cut."""
-    nsfw = num(flags.clip_nsfw_threshold)
-    sim = num(flags.clip_similarity_threshold)
+    nsfw = num(flags[CLIP_NSFW_THRESHOLD])
+    sim = num(flags[CLIP_SIMILARITY_THRESHOLD])
     return [
         _row(
             source,
@@ -195,7 +193,7 @@ def clip_rules(source: str, run_id: str, flags: FlagsSection) -> list[str]:
     ]
 
 
-Rule = Callable[[str, str, FlagsSection], list[str]]
+SqlRule = Callable[[str, str, FlagsSection], list[str]]
 """``rule(source relation, run id, thresholds)`` -> SELECTs producing flag rows."""
 
 
@@ -204,93 +202,12 @@ def no_flags(source: str, run_id: str, flags: FlagsSection) -> list[str]:
     return []
 
 
-@dataclass(frozen=True)
-class FlaggerSpec:
-    """One flagger, declared without importing it.
-
-    Attributes:
-        name: Folder under ``scores/``, registry key and CLI name (dashes accepted).
-        flagger: ``module:Class`` of the scorer, imported only when a run needs it.
-        score_columns: Score column -> Arrow type, written after ``sample_id``.
-        flags: Flags derived from the scores, in the order the rule writes them.
-        rule: SQL that derives ``flags`` from the score columns and thresholds.
-        thresholds: The ``[flags]`` settings the rule reads (changing them never re-scores).
-        needs_images: Scores images: refused on an audit without any.
-    """
-
-    name: str
-    flagger: str
-    score_columns: dict[str, pa.DataType]
-    flags: tuple[str, ...]
-    rule: Rule
-    thresholds: tuple[str, ...] = ()
-    needs_images: bool = False
-
-
-SPECS: dict[str, FlaggerSpec] = {
-    spec.name: spec
-    for spec in (
-        FlaggerSpec(
-            name="keyword",
-            flagger="reviewer.flaggers.keyword:KeywordFlagger",
-            score_columns={
-                "caption_terms": pa.list_(pa.string()),
-                "url_terms": pa.list_(pa.string()),
-            },
-            flags=("keyword",),
-            rule=keyword_rules,
-        ),
-        FlaggerSpec(
-            name="nsfw_field",
-            flagger="reviewer.flaggers.nsfw_field:NsfwFieldFlagger",
-            score_columns={"nsfw_tag": pa.string(), "punsafe": pa.float64()},
-            flags=("nsfw_field", "nsfw_field_unsure", "punsafe"),
-            rule=nsfw_field_rules,
-            thresholds=("punsafe_cuts",),
-        ),
-        FlaggerSpec(
-            name="hate",
-            flagger="reviewer.flaggers.hate:HateFlagger",
-            score_columns={
-                "p_hateful": pa.float64(),
-                "p_targeted": pa.float64(),
-                "p_aggressive": pa.float64(),
-            },
-            flags=("hate_hateful", "hate_targeted", "hate_aggressive", "hate_any"),
-            rule=hate_rules,
-            thresholds=("hate_threshold",),
-        ),
-        FlaggerSpec(
-            name="clip",
-            flagger="reviewer.flaggers.clip:ClipFlagger",
-            score_columns={"p_nsfw": pa.float64(), "similarity": pa.float64()},
-            flags=("clip_nsfw", "clip_mismatch"),
-            rule=clip_rules,
-            thresholds=("clip_nsfw_threshold", "clip_similarity_threshold"),
-            needs_images=True,
-        ),
-        FlaggerSpec(
-            name="image_hash",
-            flagger="reviewer.flaggers.image_hash:ImageHashFlagger",
-            score_columns={
-                "md5": pa.string(),
-                "sha1": pa.string(),
-                "sha256": pa.string(),
-                "pdq": pa.string(),
-                "pdq_quality": pa.int32(),
-            },
-            flags=(),  # read by `reviewer match` and `reviewer groups`
-            rule=no_flags,
-            needs_images=True,
-        ),
-    )
+RULES: dict[str, SqlRule] = {
+    "keyword": keyword_rules,
+    "nsfw_field": nsfw_field_rules,
+    "hate": hate_rules,
+    "clip": clip_rules,
+    "image_hash": no_flags,
 }
-"""Every known flagger, in the order ``reviewer flag --flagger all`` runs them."""
-
-SCORE_COLUMNS: dict[str, dict[str, pa.DataType]] = {
-    name: spec.score_columns for name, spec in SPECS.items()
-}
-"""Score columns by flagger name, as the flag rules expect them."""
-
-FLAG_NAMES: dict[str, tuple[str, ...]] = {name: spec.flags for name, spec in SPECS.items()}
-"""Flags derived from each flagger's scores."""
+"""The SQL rule of each flagger in :data:`reviewer.flag_specs.SPECS` (the rest of its
+declaration), writing the flags its spec names in that order."""

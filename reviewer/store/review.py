@@ -20,6 +20,7 @@ import duckdb
 import pyarrow as pa
 
 from reviewer.config import Settings
+from reviewer.flag_specs import PUNSAFE_CUTS
 from reviewer.store.core import Database
 from reviewer.store.probes import ProbeQueries
 from reviewer.store.scores import FlagQueries, FlagViews
@@ -117,7 +118,7 @@ def fallback_reasons(row: dict[str, Any], settings: Settings) -> list[str]:
     if tag in ("UNSURE", "NSFW"):
         reasons.append(f"NSFW field: {tag}")
     punsafe = row.get("punsafe")
-    cuts = settings.flags.punsafe_cuts
+    cuts = settings.flags[PUNSAFE_CUTS]
     if isinstance(punsafe, float) and cuts and punsafe >= cuts[0]:
         reasons.append(f"punsafe {punsafe:.2f}")
     return reasons
@@ -245,5 +246,5 @@ class ReviewQueries:
 
 
 def _first_cut(settings: Settings) -> float:
-    cuts = settings.flags.punsafe_cuts
+    cuts = settings.flags[PUNSAFE_CUTS]
     return float(cuts[0]) if cuts else 2.0

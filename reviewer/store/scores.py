@@ -26,7 +26,7 @@ import pyarrow as pa
 from reviewer.config import Settings
 from reviewer.errors import ReviewerError
 from reviewer.store.core import Database
-from reviewer.store.flag_rules import EMPTY_FLAGS_SQL, SPECS
+from reviewer.store.flag_rules import EMPTY_FLAGS_SQL, RULES
 from reviewer.store.runs import RunDir, RunInfo, latest_complete, list_runs
 from reviewer.store.sql import lit
 
@@ -91,9 +91,9 @@ class FlagViews:
                 )
                 source = kept
             conn.execute(f"CREATE OR REPLACE TEMP VIEW scores_{name} AS SELECT * FROM {source}")
-            spec = SPECS.get(name)
-            if spec is not None:
-                selects.extend(spec.rule(f"scores_{name}", run.info.run_id, settings.flags))
+            rule = RULES.get(name)
+            if rule is not None:
+                selects.extend(rule(f"scores_{name}", run.info.run_id, settings.flags))
         body = " UNION ALL ".join(selects) if selects else EMPTY_FLAGS_SQL
         conn.execute(f"CREATE OR REPLACE TEMP VIEW flags AS {body}")
         return sorted(sources)

@@ -14,6 +14,7 @@ import duckdb
 import pyarrow as pa
 
 from reviewer.config import Settings
+from reviewer.flag_specs import PUNSAFE_CUTS
 from reviewer.store.core import Database
 from reviewer.store.flag_rules import punsafe_band_sql
 from reviewer.store.plans import PlanQueries
@@ -57,7 +58,7 @@ class StatsQueries:
         if plan is not None:
             self.plans.get(plan)
         levels = ", ".join(f"'{lvl}'" for lvl in NSFW_LEVELS)
-        band = punsafe_band_sql("s.punsafe", settings.flags.punsafe_cuts)
+        band = punsafe_band_sql("s.punsafe", settings.flags[PUNSAFE_CUTS])
         plan_join = (
             "LEFT JOIN (SELECT sample_id, any_value(stratum) AS stratum,"
             " any_value(inclusion_prob) AS inclusion_prob FROM plan_items WHERE plan = ?"

@@ -12,7 +12,8 @@ from collections.abc import Sequence
 
 from reviewer.config import Settings
 from reviewer.errors import ReviewerError
-from reviewer.store.flag_rules import FLAG_NAMES, punsafe_band_sql
+from reviewer.flag_specs import FLAG_NAMES, PUNSAFE_CUTS
+from reviewer.store.flag_rules import punsafe_band_sql
 from reviewer.store.schema import NSFW_LEVELS
 
 
@@ -30,7 +31,7 @@ def stratum_expression(key: str, settings: Settings, bands: Sequence[float]) -> 
         return f"'nsfw=' || CASE WHEN s.nsfw IN ({levels}) THEN s.nsfw ELSE 'N/A' END"
     if key == "punsafe":
         # The flags' own banding, so any valid punsafe_cuts (one cut, three) works here too.
-        band = punsafe_band_sql("s.punsafe", settings.flags.punsafe_cuts)
+        band = punsafe_band_sql("s.punsafe", settings.flags[PUNSAFE_CUTS])
         return f"'punsafe=' || coalesce({band}, 'N/A')"
     if key == "dataset":
         return "'dataset=' || coalesce(s.dataset, '?')"

@@ -14,8 +14,8 @@ import pyarrow as pa
 import pytest
 
 from reviewer.audit import Audit
+from reviewer.flag_specs import SCORE_COLUMNS
 from reviewer.flaggers.base import Flagger
-from reviewer.store.flag_rules import SCORE_COLUMNS
 
 
 class ScriptedFlagger(Flagger):

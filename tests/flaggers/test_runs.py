@@ -212,7 +212,7 @@ import os, signal, sys
 import pyarrow as pa
 from reviewer.audit import Audit
 from reviewer.flaggers.base import Flagger
-from reviewer.store.flag_rules import SCORE_COLUMNS
+from reviewer.flag_specs import SCORE_COLUMNS
 from reviewer.flaggers.runner import run_flagger
 
 class Hate(Flagger):

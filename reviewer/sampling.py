@@ -32,7 +32,7 @@ from reviewer.stats.allocation import (
 )
 from reviewer.store.connection import Progress
 from reviewer.store.plans import DrawRequest, PlanInfo
-from reviewer.store.strata import stratum_expression
+from reviewer.store.strata import check_flag, stratum_expression
 
 DEFAULT_BANDS = (0.5, 0.7, 0.9)
 
@@ -350,12 +350,10 @@ def draw_budget_plan(
     spec.check()
     flag = spec.score_flag()
     keys = (("flag",) if spec.target != "prevalence" else ()) + (f"score:{flag}",)
-    try:  # refuse a bad flag name before SQL, naming the option the user gave
-        stratum_expression(keys[-1], audit.settings, ())
-    except ReviewerError as exc:
-        option = "--using" if spec.using else "--target"
-        raise ReviewerError(f"{option} {spec.using or spec.target}: "
-                            + exc.message.split(": ", 1)[-1], exc.hint) from None
+    if spec.using:  # before any SQL, naming the option the flag came from
+        check_flag(flag, f"--using {flag}", "e.g. --using clip_nsfw")
+    else:
+        check_flag(flag, f"--target {spec.target}", "e.g. --target precision:keyword")
     flagged_only = spec.target != "prevalence"
     level, cuts = _choose_cuts(audit, spec, keys, flag)
     sql = stratum_sql(audit, keys, cuts)

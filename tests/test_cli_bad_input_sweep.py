@@ -89,6 +89,12 @@ def test_plan_refuses_nonsense_strata_and_bands(
         (["--per-stratum", "1000000"], "--per-stratum 1000000: must be between 1 and 999,999"),
         (["--control", "1000000"], "--control 1000000: must be between 0 and 999,999"),
         (["--strata", "score:nope"], "unknown flag 'nope'"),
+        # A budget plan names the option the bad flag came from, not --strata
+        # (--using nope: tests/stats/audit/test_budget.py).
+        (["--budget", "10", "--target", "prevalence", "--using", "a;b"],
+         "--using a;b: bad flag name"),
+        (["--budget", "10", "--target", "precision:nope"],
+         "--target precision:nope: unknown flag 'nope'"),
     ],
 )
 def test_sample_refuses_values_the_draw_cannot_take(
@@ -96,6 +102,7 @@ def test_sample_refuses_values_the_draw_cannot_take(
 ) -> None:
     result = cli("sample", filled.root, "--name", "p", "--strata", "nsfw", *args)
     assert_one_line_error(result, fragment)
+    assert "--budget" not in args or "--strata" not in result.err, result.err
     assert filled.store.plans.all() == []
 
 

@@ -82,9 +82,9 @@ def test_an_unwritable_folder_opens_read_only_and_immutable(
     stats = cli("stats", archived)
     assert stats.code == 0, stats
     sample = cli("sample", archived, "--name", "r1")
-    assert sample.code != 0 and "opened read-only" in sample.err
+    assert sample.code != 0 and "`reviewer sample` would change it" in sample.err
     review = cli("review", archived, "--reviewer", "ana")
-    assert review.code != 0 and "read-only here, decisions could not be saved" in review.err
+    assert review.code != 0 and "`reviewer review` would change it" in review.err
     assert snapshot(archived) == before
 
 

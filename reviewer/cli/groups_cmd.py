@@ -40,6 +40,7 @@ def groups_command(
 
     audit = Audit.open(directory)
     try:
+        audit.require_writable("groups")
         with progress_bar(f"groups by {by}", unit="vectors" if by == "clip" else "chunks") as bar:
             result = build_groups(audit, by, pdq_distance, cosine, embedding_model, bar)
     finally:

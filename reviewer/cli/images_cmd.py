@@ -35,7 +35,8 @@ def images_command(directory: Path, images: Path | None, check: bool) -> None:
     if images is None and not check:
         raise ReviewerError("nothing to do", "give --images PATH to link, or --check")
     audit = Audit.open(directory)
-    if images is not None:
+    if images is not None:  # linking writes; --check only reads
+        audit.require_writable("images")
         with progress_bar("linking", unit="samples") as progress:
             report = attach_images(audit.store, images, progress=progress)
         echo(

@@ -32,6 +32,7 @@ def import_command(directory: Path, file: Path, as_json: bool) -> None:
     from reviewer.label_import import import_labels
 
     audit = Audit.open(directory)
+    audit.require_writable("labels import")
     result = import_labels(audit, file)
     if as_json:
         click.echo(json.dumps(asdict(result), indent=2))

@@ -45,6 +45,7 @@ def match_command(
 
     audit = Audit.open(directory)
     try:
+        audit.require_writable("match")
         with progress_bar("match pdq", unit="chunks") as progress:
             result = match_list(audit, list_path, name, pdq_distance, min_quality, progress)
     finally:

@@ -60,11 +60,7 @@ def run_review(audit: Audit, reviewer_name: str | None, queue_name: str | None) 
     from reviewer.tui.keymap import validate_keymap
     from reviewer.tui.launch import prepare_in_background
 
-    if audit.read_only:
-        raise ReviewerError(
-            f"{audit.root}: the audit is read-only here, decisions could not be saved",
-            "review in a writable copy of the audit (info, stats and report work on this one)",
-        )
+    audit.require_writable("review")
     name = check_reviewer_name(audit.reviewer_name(reviewer_name))
     validate_keymap(audit.settings.keys)
     _check_label_store(audit)

@@ -79,6 +79,7 @@ def sample_command(
     from reviewer.sampling import BudgetSpec, SampleSpec, draw_budget_plan, draw_plan
 
     audit = Audit.open(directory)
+    audit.require_writable("sample")
     if (target or using) and budget is None:
         raise ReviewerError("--target and --using need --budget", "e.g. --budget 500")
     with progress_bar("drawing", unit="%") as progress:

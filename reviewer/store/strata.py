@@ -37,14 +37,7 @@ def stratum_expression(key: str, settings: Settings, bands: Sequence[float]) -> 
         return "'dataset=' || coalesce(s.dataset, '?')"
     if key.startswith("score:"):
         flag = key.split(":", 1)[1]
-        if not flag.replace("_", "").isalnum():
-            raise ReviewerError(f"--strata {key}: bad flag name", "e.g. score:hate_hateful")
-        known = [name for names in FLAG_NAMES.values() for name in names]
-        if flag not in known:
-            # Otherwise every sample lands in one silent "FLAG=none" stratum.
-            raise ReviewerError(
-                f"--strata {key}: unknown flag '{flag}'", f"flags: {', '.join(known)}"
-            )
+        check_flag(flag, f"--strata {key}", "e.g. score:hate_hateful")
         cuts = sorted(float(b) for b in bands)
         cases = " ".join(
             f"WHEN f.score_{flag} < {hi!r} THEN '[{lo:g},{hi:g})'"
@@ -58,6 +51,17 @@ def stratum_expression(key: str, settings: Settings, bands: Sequence[float]) -> 
     raise ReviewerError(
         f"--strata: unknown key '{key}'", "use flag, nsfw, punsafe, dataset or score:FLAG"
     )
+
+
+def check_flag(flag: str, option: str, example: str) -> None:
+    """Refuse a flag name no flagger declares, naming the ``option`` that gave it:
+    an unknown flag's score is NULL everywhere, so every sample would land in one
+    silent "FLAG=none" stratum. The name goes into SQL, so it must be a plain word."""
+    if not flag.replace("_", "").isalnum():
+        raise ReviewerError(f"{option}: bad flag name", example)
+    known = [name for names in FLAG_NAMES.values() for name in names]
+    if flag not in known:
+        raise ReviewerError(f"{option}: unknown flag '{flag}'", f"flags: {', '.join(known)}")
 
 
 def flag_columns(keys: Sequence[str]) -> str:

@@ -177,16 +177,28 @@ def read_only_audit(demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 @pytest.mark.parametrize("command", [
     ["ingest", "{src}"], ["flag", "--flagger", "keyword", "--no-resume"],
     ["flag", "--flagger", "all"], ["sample", "--name", "x", "--strata", "nsfw"],
+    ["match", "--list", "{list}"], ["groups", "--by", "sha256"],
+    ["images", "--images", "{images}"], ["labels", "import", "{labels}"],
+    ["review", "--reviewer", "ana"],
 ])
 def test_a_read_only_audit_refuses_writes_in_one_line(
-    read_only_audit: Path, cli: Cli, command: list[str]
+    read_only_audit: Path, cli: Cli, command: list[str], tmp_path: Path
 ) -> None:
+    """Refused up front, with the one message (`reviewer <command>` would change it)."""
     from reviewer.assets import assets_dir
 
-    source = assets_dir() / "demo" / "demo-synthetic.csv"
+    inputs = {"src": assets_dir() / "demo" / "demo-synthetic.csv",
+              "images": assets_dir() / "demo" / "images",
+              "list": tmp_path / "known.txt", "labels": tmp_path / "labels.csv"}
+    inputs["list"].write_text("md5:" + "0" * 32 + "\n")
+    inputs["labels"].write_text("sample_id,reviewer,category,verdict\ndemo-040,bo,nsfw,reject\n")
+    words = command[:2] if command[0] == "labels" else command[:1]  # `reviewer labels import`
+    args = [a.format(**inputs) for a in command[len(words):]]
     before = snapshot(read_only_audit)
-    args = [a.format(src=source) for a in command[1:]]
-    assert_one_line_error(cli(command[0], read_only_audit, *args), "read-only", "writable copy")
+    ran = cli(*words, read_only_audit, *args)
+    assert_one_line_error(
+        ran, "read-only here", f"`reviewer {' '.join(words)}` would change it", "writable copy"
+    )
     assert snapshot(read_only_audit) == before
     ran = cli("info", read_only_audit)
     assert ran.code == 0 and "labels    29" in ran.out

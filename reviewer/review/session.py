@@ -56,6 +56,24 @@ class _Item:
     note: str | None = None
 
 
+@dataclass(frozen=True)
+class NearGroupQuestion:
+    """After an escalation: whether to quarantine the escalated item's perceptual group too.
+
+    The exact copies (same bytes) are already quarantined; a near-duplicate may be a
+    different picture (a crop, another frame), so a person decides.
+    """
+
+    sample_id: str
+    """The escalated item."""
+    group_id: str
+    """Its perceptual (``pdq``) group."""
+    members: tuple[str, ...]
+    """Members not quarantined yet."""
+    exact_copies: int
+    """Exact copies quarantined with the escalation."""
+
+
 @dataclass
 class ReviewSession:
     """One reviewer working through one queue.
@@ -103,6 +121,9 @@ class ReviewSession:
         self._folded_ids: set[str] = set()
         self._released: dict[str, tuple[str, ...]] = {}
         """Representative -> the members its standing decision unfolded (refolded on undo)."""
+        self.near_question: NearGroupQuestion | None = None
+        """Set by an escalation whose perceptual group has members left: ask, then answer
+        with :meth:`answer_near_group`."""
         self._unrevealed = 0
         """Decisions of this session taken without revealing the image."""
         self._verdicts: Counter[str] = Counter()
@@ -431,7 +452,7 @@ class ReviewSession:
             self.exposure_log.write("confirmed_harmful", sample_id=sid)
         if verdict == "escalate":
             self._hidden.add(sid)
-            self._quarantine_copies(sid)
+            self.near_question = self._near_question(sid, self._quarantine_copies(sid))
         self._history.append((sid, verdict))
         self._move(+1)
 
@@ -493,15 +514,42 @@ class ReviewSession:
         """Decisions this session propagated to group members."""
         return self._propagated
 
-    def _quarantine_copies(self, sid: str) -> None:
-        """Quarantine the exact copies (same bytes) of an escalated item at once."""
+    def _quarantine_copies(self, sid: str) -> int:
+        """Quarantine the exact copies (same bytes) of an escalated item at once; how many."""
         exact = self.groups.exact.get(sid)
         if exact is None:
-            return
+            return 0
         group_id, members = exact
         copies = [m for m in members if m != sid]
         self.labels.quarantine(copies, self.reviewer, f"group:{group_id}")
         self._hidden.update(copies)
+        return len(copies)
+
+    def _near_question(self, sid: str, exact_copies: int) -> NearGroupQuestion | None:
+        """The question to ask after escalating ``sid``, if its perceptual group has members
+        that are not quarantined yet (``g`` then escalate quarantined them all: no question)."""
+        near = self.groups.near.get(sid)
+        if near is None:
+            return None
+        group_id, members = near
+        quarantined = self.labels.quarantined_ids()
+        left = tuple(m for m in members if m != sid and m not in quarantined)
+        return NearGroupQuestion(sid, group_id, left, exact_copies) if left else None
+
+    def answer_near_group(self, quarantine: bool) -> int:
+        """The reviewer's answer to :attr:`near_question`: yes quarantines the remaining
+        members at once for everyone (reason ``group:<pdq id>``, by this reviewer) and
+        moves off the item on screen if it was one of them; no changes nothing (they stay
+        ordinary items, to be judged). Returns how many were quarantined."""
+        question, self.near_question = self.near_question, None
+        if question is None or not quarantine:
+            return 0
+        count = self.labels.quarantine(
+            question.members, self.reviewer, f"group:{question.group_id}"
+        )
+        self._hidden.update(question.members)
+        self.leave_if_quarantined()
+        return count
 
     def _decision(self, sid: str, verdict: str) -> Decision:
         breather = sid in self.queue.breathers

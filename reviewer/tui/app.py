@@ -19,8 +19,9 @@ from textual.app import App
 from textual.widget import Widget
 
 from reviewer.config import Settings
+from reviewer.errors import ReviewerError
 from reviewer.images.preview_cache import PreviewCache
-from reviewer.review.session import ReviewSession
+from reviewer.review.session import NearGroupQuestion, ReviewSession
 from reviewer.review.summary import Summary
 from reviewer.tui import keymap
 from reviewer.tui.screens.review_screen import ReviewScreen
@@ -96,6 +97,31 @@ class ReviewerApp(App[Summary | None]):
         """The break screen closed: back to reviewing, or the session ends there."""
         if result == "quit":
             self.finish()
+
+    def on_review_screen_near_group_asked(self, message: ReviewScreen.NearGroupAsked) -> None:
+        from reviewer.tui.screens.near_group_screen import NearGroupScreen
+
+        question = message.question
+        self.push_screen(
+            NearGroupScreen(question), lambda answer: self._near_group_answered(question, answer)
+        )
+
+    def _near_group_answered(self, question: NearGroupQuestion, answer: bool | None) -> None:
+        """Quarantine the perceptual group (yes) or leave it (no); the review screen then
+        shows whatever item is current."""
+        try:
+            count = self.session.answer_near_group(bool(answer))
+        except ReviewerError as exc:
+            self.review_screen.say(f"group NOT quarantined: {exc.one_line()}")
+            return
+        if count and self.previews is not None:
+            for member in question.members:
+                self.previews.forget(member)
+        sid, group = question.sample_id, question.group_id
+        self.review_screen.say(
+            f"quarantined {count} near-duplicates of {sid} (group:{group})"
+            if answer else f"near-duplicates of {sid} left to be judged"
+        )
 
     def on_review_screen_day_over(self, message: ReviewScreen.DayOver) -> None:
         self.session.log_cap()

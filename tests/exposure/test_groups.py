@@ -124,3 +124,44 @@ def test_long_export_shows_propagated_events(hashed: HashAudit, tmp_path: object
     assert rows["s00003"]["propagated_from"] == event.event_id
     assert rows["s00003"]["standing"] and rows["s00000"]["propagated_from"] is None
     assert pa.types.is_string(pq.read_schema(out).field("group_id").type)
+
+
+def test_escalation_asks_about_the_perceptual_group_and_yes_quarantines_it() -> None:
+    from reviewer.review.session import NearGroupQuestion
+
+    exact = ("sha256-1", ("a", "b"))
+    near = ("pdq-1", ("a", "b", "c", "d"))
+    groups = Groups(near={m: near for m in near[1]}, exact={m: exact for m in exact[1]})
+    labels = LabelStore(None)
+    session = _session(labels, ["a", "x", "c", "d", "b"], groups)
+    assert session.folded_behind == ("c", "d", "b")
+    session.decide("escalate")
+    # The exact copy at once, before any answer; the near ones are asked about.
+    assert labels.quarantined_ids() == {"a", "b"}
+    assert session.near_question == NearGroupQuestion("a", "pdq-1", ("c", "d"), 1)
+    session.next()  # x → c: unanswered, the near members are ordinary items
+    assert session.current_id == "c"
+    assert session.answer_near_group(True) == 2
+    assert session.near_question is None
+    assert session.current_id is None  # c and d left the queue, b was quarantined
+    reasons = {r["sample_id"]: r["reason"] for r in labels.quarantine_table().to_pylist()}
+    assert reasons == {"a": "escalated", "b": "group:sha256-1", "c": "group:pdq-1",
+                       "d": "group:pdq-1"}
+
+
+def test_no_leaves_the_near_duplicates_to_be_judged(hashed: HashAudit) -> None:
+    build_groups(hashed.audit, "pdq")
+    build_groups(hashed.audit, "sha256")
+    labels = hashed.audit.labels
+    session = _session(labels, ["s00000", "s00004", "s00003"], load_groups(hashed.audit))
+    session.decide("escalate")  # s00000: no exact copy; s00003 is a near copy
+    question = session.near_question
+    assert question is not None and (question.members, question.exact_copies) == (("s00003",), 0)
+    assert session.answer_near_group(False) == 0
+    assert labels.quarantined_ids() == {"s00000"}
+    assert [session.current_id, session.next(), session.current_id] == ["s00004", True, "s00003"]
+    # Escalating with g quarantines the whole group at once: nothing is left to ask about.
+    again = _session(labels, ["s00001", "s00002"], load_groups(hashed.audit))
+    again.decide_group("escalate")
+    assert again.near_question is None
+    assert {"s00001", "s00002"} <= labels.quarantined_ids()

@@ -47,7 +47,7 @@ from reviewer.tui.widgets.image_panel import ImagePanel
 
 if TYPE_CHECKING:
     from reviewer.audit import Audit
-    from reviewer.review.session import ReviewSession
+    from reviewer.review.session import NearGroupQuestion, ReviewSession
 
 
 @dataclass(frozen=True)
@@ -99,6 +99,12 @@ class ReviewScreen(Screen[None]):
         """At an item boundary, today's exposure cap is reached: the session must end."""
 
         reason: str
+
+    @dataclass
+    class NearGroupAsked(Message):
+        """An escalation left near-duplicates unquarantined: the app asks the reviewer."""
+
+        question: NearGroupQuestion
 
     @dataclass
     class RowsLoaded(Message):
@@ -430,6 +436,10 @@ class ReviewScreen(Screen[None]):
             for member in members:
                 self.previews.forget(member)
         self.say(saved)
+        question = self.session.near_question
+        if question is not None:  # the next item shows once the reviewer has answered
+            self.post_message(self.NearGroupAsked(question))
+            return
         self._timed_move(started)
 
     def action_group(self) -> None:

@@ -97,12 +97,21 @@ class WellbeingSection:
     """Suggest a break after this many image reveals since the last break."""
     break_after_confirmed: int = setting(15, Rule(low=1, off="no break for confirmed items"))
     """Suggest a break after this many items confirmed harmful since the last break."""
+    break_after_full_colour_seconds: float = setting(
+        60.0, Rule(low=1, high=86400, off="no break for full-colour time")
+    )
+    """Suggest a break after this many seconds of images shown in full colour (the last
+    reveal step) since the last break, counted from the exposure log's
+    ``full_colour_seconds``."""
     break_minutes: float = setting(5.0, Rule(low=1, high=240))
     """Length of the timed pause the break screen offers."""
     daily_reveal_cap: int = setting(200, Rule(low=1, off="no cap"))
     """Reveals per reviewer per day after which the session ends politely; 0 disables."""
     daily_minutes_cap: float = setting(240.0, Rule(low=1, high=1440, off="no cap"))
     """Minutes of reviewing per day after which the session ends politely; 0 disables."""
+    daily_full_colour_seconds_cap: float = setting(600.0, Rule(low=1, high=86400, off="no cap"))
+    """Seconds of full-colour exposure per reviewer per day (this session and earlier ones
+    in the exposure log) after which the session ends politely; 0 disables."""
 
 
 class FlagsSection:
@@ -353,9 +362,11 @@ max_pixels = 64000000         # larger images are refused as decompression bombs
 break_every_minutes = 25.0
 break_after_reveals = 20
 break_after_confirmed = 15
+break_after_full_colour_seconds = 60.0   # seconds in full colour since the last break
 break_minutes = 5.0
 daily_reveal_cap = 200        # 0 = no cap
 daily_minutes_cap = 240.0     # 0 = no cap
+daily_full_colour_seconds_cap = 600.0   # seconds in full colour per day; 0 = no cap
 
 """ + flags_toml(SPECS) + """
 [database]

@@ -23,7 +23,9 @@ IDLE_GAP_S = 120.0
 SNOOZE_S = 300.0
 """A snooze postpones a time-based reminder by this many seconds of active work ..."""
 SNOOZE_COUNT = 5
-"""... and an exposure-based reminder by this many more reveals or confirmations."""
+"""... and an exposure-based reminder by this many more reveals or confirmations ..."""
+SNOOZE_FULL_COLOUR_S = 30.0
+"""... or by this many more seconds in full colour."""
 
 
 @dataclass
@@ -46,6 +48,7 @@ class DailyExposure:
 
     reveals: int = 0
     minutes: float = 0.0
+    full_colour_seconds: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -53,7 +56,7 @@ class BreakDue:
     """Why a break is suggested now."""
 
     reason: str
-    """``time``, ``reveals`` or ``confirmed``."""
+    """``time``, ``reveals``, ``full_colour`` or ``confirmed``."""
     message: str
 
 
@@ -64,9 +67,11 @@ class _SinceBreak:
     active_s: float = 0.0
     reveals: int = 0
     confirmed: int = 0
+    full_colour_s: float = 0.0
     due_active_s: float = 0.0
     due_reveals: int = 0
     due_confirmed: int = 0
+    due_full_colour_s: float = 0.0
 
 
 @dataclass
@@ -100,6 +105,7 @@ class Wellbeing:
             due_active_s=s.break_every_minutes * 60.0,
             due_reveals=s.break_after_reveals,
             due_confirmed=s.break_after_confirmed,
+            due_full_colour_s=s.break_after_full_colour_seconds,
         )
 
     # ---- events ---------------------------------------------------------------
@@ -125,8 +131,10 @@ class Wellbeing:
         self.session.revealed_seconds += max(0.0, seconds)
 
     def full_colour_for(self, seconds: float) -> None:
-        """An image was shown in full colour (the last reveal step) for ``seconds``."""
+        """An image was shown in full colour (the last reveal step) for ``seconds``: counted
+        when it is hidden or left, so the rules see it at the next item boundary."""
         self.session.full_colour_seconds += max(0.0, seconds)
+        self._since.full_colour_s += max(0.0, seconds)
 
     def confirmed_harmful(self) -> None:
         """The reviewer confirmed an item as harmful."""
@@ -149,6 +157,15 @@ class Wellbeing:
         if s.break_after_reveals > 0 and since.reveals >= since.due_reveals:
             return BreakDue(
                 "reveals", f"You have revealed {since.reveals} images since your last break."
+            )
+        if (
+            s.break_after_full_colour_seconds > 0
+            and since.full_colour_s >= since.due_full_colour_s
+        ):
+            return BreakDue(
+                "full_colour",
+                f"You have seen images in full colour for {since.full_colour_s:.0f} seconds "
+                "since your last break.",
             )
         if s.break_after_confirmed > 0 and since.confirmed >= since.due_confirmed:
             return BreakDue(
@@ -174,6 +191,9 @@ class Wellbeing:
         since.due_active_s = max(since.due_active_s, since.active_s + SNOOZE_S)
         since.due_reveals = max(since.due_reveals, since.reveals + SNOOZE_COUNT)
         since.due_confirmed = max(since.due_confirmed, since.confirmed + SNOOZE_COUNT)
+        since.due_full_colour_s = max(
+            since.due_full_colour_s, since.full_colour_s + SNOOZE_FULL_COLOUR_S
+        )
         self.session.breaks_snoozed += 1
 
     # ---- daily cap --------------------------------------------------------------
@@ -186,6 +206,10 @@ class Wellbeing:
         """Active minutes today, this session included."""
         return self.today.minutes + self.session.active_seconds / 60.0
 
+    def full_colour_seconds_today(self) -> float:
+        """Seconds in full colour today, this session included (ended reveals)."""
+        return self.today.full_colour_seconds + self.session.full_colour_seconds
+
     def cap_reached(self) -> str | None:
         """A polite sentence when today's exposure cap is reached, else ``None``."""
         s = self.settings
@@ -193,6 +217,13 @@ class Wellbeing:
             return (
                 f"You have revealed {self.reveals_today()} images today, the daily limit of "
                 f"this audit ({s.daily_reveal_cap}). That is enough for today."
+            )
+        full = self.full_colour_seconds_today()
+        if s.daily_full_colour_seconds_cap > 0 and full >= s.daily_full_colour_seconds_cap:
+            return (
+                f"You have seen images in full colour for {full:.0f} seconds today, the daily "
+                f"limit of this audit ({s.daily_full_colour_seconds_cap:.0f}). "
+                "That is enough for today."
             )
         if s.daily_minutes_cap > 0 and self.minutes_today() >= s.daily_minutes_cap:
             return (
@@ -210,12 +241,15 @@ def start_of_local_day(now: datetime) -> str:
 
 
 def load_today(labels: LabelStore, reviewer: str, now: datetime) -> DailyExposure:
-    """Sum the reviewer's exposure log since local midnight: reveals and minutes reviewed.
+    """Sum the reviewer's exposure log since local midnight: reveals, minutes reviewed and
+    seconds in full colour.
 
     Minutes come from ``session_end`` events (seconds of active reviewing), so a
-    session that was killed counts its reveals but not its minutes.
+    session that was killed counts its reveals but not its minutes; full-colour time
+    is logged per item as it ends, so a killed session loses at most the item on screen.
     """
     rows = labels.exposure(reviewer=reviewer, since=start_of_local_day(now)).to_pylist()
     reveals = sum(1 for r in rows if r["kind"] == "reveal")
     seconds = sum(r["seconds"] or 0.0 for r in rows if r["kind"] == "session_end")
-    return DailyExposure(reveals=reveals, minutes=seconds / 60.0)
+    full = sum(r["seconds"] or 0.0 for r in rows if r["kind"] == "full_colour_seconds")
+    return DailyExposure(reveals=reveals, minutes=seconds / 60.0, full_colour_seconds=full)

@@ -20,6 +20,9 @@ SWEEP = [
     ("wellbeing", "break_minutes", "-5", "1 to 240", "5"),
     ("wellbeing", "break_every_minutes", "-25", "0 (no timed breaks) or 1 to 1440", "25"),
     ("wellbeing", "break_after_confirmed", "-2", "0 (no break for confirmed items)", "15"),
+    ("wellbeing", "break_after_full_colour_seconds", "-1",
+     "0 (no break for full-colour time) or 1 to 86400", "60"),
+    ("wellbeing", "daily_full_colour_seconds_cap", "-1", "0 (no cap) or 1 to 86400", "600"),
     ("review", "image_mode", '"blurr"', 'one of "blur", "hidden", "text-only"', '"blur"'),
     ("review", "categories", "[]", "a list of 1 to 9 distinct items", '["nsfw", "hate"'),
     ("review", "breather_every", "-3", "0 (no breathers)", "0"),
@@ -85,7 +88,8 @@ def test_wrong_types_and_inconsistent_values_are_refused(
 
 @pytest.mark.parametrize(
     "key", ["daily_reveal_cap", "daily_minutes_cap", "break_after_reveals", "break_every_minutes",
-            "break_after_confirmed"],
+            "break_after_confirmed", "break_after_full_colour_seconds",
+            "daily_full_colour_seconds_cap"],
 )
 def test_the_documented_zero_still_switches_a_wellbeing_rule_off(
     tmp_path: Path, key: str

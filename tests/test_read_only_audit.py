@@ -42,7 +42,7 @@ def archived(tmp_path: Path) -> Path:
 def test_reads_work_and_nothing_changes_on_disk(archived: Path) -> None:
     before = snapshot(archived)
     handle = reviewer.open_audit(archived, read_only=True)
-    assert handle.summary()["samples"] == 48
+    assert handle.summary()["samples"] == 53
     labels = handle.labels()
     assert sorted(labels["verdict"].to_pylist()) == ["confirm", "reject"]
     assert handle.flags().num_rows > 0

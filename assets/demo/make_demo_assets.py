@@ -374,13 +374,87 @@ ROWS: list[tuple[str, str, str, float, str]] = [
     ("sauce", "chilli plants on a sunny balcony", "UNLIKELY", 0.01, "benign"),
     ("horse", "horse silhouette clip art", "UNLIKELY", 0.02, "benign"),
     ("chelsea", "sleepy cat in the afternoon sun", "UNSURE", 0.27, "benign; tag UNSURE"),
+    # Re-posts and listed items: `reviewer demo` runs image-hash, match and groups on them.
+    (
+        "astronaut-small",
+        "Eileen Collins NASA portrait, thumbnail re-post",
+        "NSFW",
+        0.61,
+        "near-duplicate: astronaut.jpg resized and re-compressed (grouped by PDQ)",
+    ),
+    (
+        "astronaut-copy",
+        "Eileen Collins portrait, mirror of the NASA file",
+        "UNSURE",
+        0.44,
+        "exact copy: the same bytes as astronaut.jpg under another name (grouped by SHA-256)",
+    ),
+    (
+        "coffee-repost",
+        "hot coffee, reposted from a cafe's page",
+        "UNLIKELY",
+        0.03,
+        "near-duplicate: coffee.jpg resized and re-compressed; keyword 'hot '",
+    ),
+    (
+        "listed-card",
+        "stand-in for an item on a known-content list",
+        "NSFW",
+        0.91,
+        "its MD5 is in known-list.txt: reviewer match quarantines it before anyone sees it",
+    ),
+    (
+        "listed-url-card",
+        "stand-in for an item listed by its URL",
+        "UNSURE",
+        0.40,
+        "its URL is in known-list.txt: reviewer match quarantines it before anyone sees it",
+    ),
 ]
 
 URL_OVERRIDES = {
     # Keyword hits in the URL only (the 2021 filter looked at URL and caption).
     "Sextant, brass navigation instrument": "https://demo.invalid/shop/sextant-brass.jpg",
     "walking route across the South Downs, East Sussex": "https://demo.invalid/sussex-walks/route.jpg",
+    "stand-in for an item listed by its URL": "https://demo.invalid/known/listed-url-card.png",
 }
+
+
+def draw_copies() -> None:
+    """Re-posts of the demo's own public-domain photos (an exact copy and two resized,
+    re-compressed ones) and two drawn cards that stand in for listed content."""
+    (IMAGES / "astronaut-copy.jpg").write_bytes((IMAGES / "astronaut.jpg").read_bytes())
+    for name, size, quality in (("astronaut", 384, 60), ("coffee", 384, 55)):
+        img = Image.open(IMAGES / f"{name}.jpg").convert("RGB")
+        img.thumbnail((size, size))
+        img.save(IMAGES / f"{name}-{'small' if name == 'astronaut' else 'repost'}.jpg",
+                 quality=quality)
+    card = Image.new("RGB", (256, 192), (120, 120, 130))
+    d = ImageDraw.Draw(card)
+    d.rectangle([24, 24, 231, 167], outline=(240, 240, 240), width=6)
+    d.line([(24, 24), (231, 167)], fill=(240, 240, 240), width=6)
+    d.line([(24, 167), (231, 24)], fill=(240, 240, 240), width=6)
+    card.save(IMAGES / "listed-card.png")
+    card = Image.new("RGB", (256, 192), (60, 70, 90))
+    ImageDraw.Draw(card).ellipse([70, 38, 186, 154], fill=(230, 200, 60))
+    card.save(IMAGES / "listed-url-card.png")
+
+
+def write_list() -> None:
+    """``known-list.txt``: the MD5 of one card and the URL of the other (a hash list of
+    known content, in the format `reviewer match` reads)."""
+    import hashlib
+
+    md5 = hashlib.md5((IMAGES / "listed-card.png").read_bytes()).hexdigest()
+    url = URL_OVERRIDES["stand-in for an item listed by its URL"]
+    (HERE / "known-list.txt").write_text(
+        "# SYNTHETIC demo list: stands in for a known-content hash list (the IWF's, NCMEC's\n"
+        "# and C3P's lists hold MD5 / PhotoDNA / PDQ hashes and URLs). `reviewer demo` runs\n"
+        "#   reviewer match demo-audit --list assets/demo/known-list.txt --name demo-list\n"
+        f"md5:{md5}\n"
+        f"url:{url}\n",
+        encoding="utf-8",
+    )
 
 
 def write_metadata() -> None:
@@ -426,4 +500,6 @@ if __name__ == "__main__":
     IMAGES.mkdir(parents=True, exist_ok=True)
     copy_skimage()
     draw_all()
+    draw_copies()
+    write_list()
     write_metadata()

@@ -4,6 +4,11 @@ The demo must be safe to open anywhere: public-domain photos shipped in
 ``assets/demo/images`` and Pillow-drawn pictures, with captions that trip the
 2021 LAION-400M keyword filter in innocent ways ("Essex", "hot chocolate").
 Nothing sexual or hateful. Its dataset is named ``demo-synthetic``.
+
+It also shows what keeps reviewers from seeing what need not be seen: a few
+re-posts of its own photos (an exact copy, resized and re-compressed copies) are
+grouped, and two stand-in items are on a small known-content list
+(``assets/demo/known-list.txt``), so they are quarantined before anyone sees them.
 """
 
 from __future__ import annotations
@@ -77,6 +82,38 @@ def flag_demo_audit(audit: Audit) -> None:
             run_flagger(audit, name)
 
 
+DEMO_LIST = "demo-list"
+
+
+def expose_demo_audit(audit: Audit) -> list[str]:
+    """Hash the demo's images, match the demo list and group near-duplicates, as
+    ``reviewer flag --flagger image-hash``, ``reviewer match`` and ``reviewer groups``
+    would; returns what to tell the user (counts only: listed items are never shown).
+    Idempotent: each step runs once per demo audit."""
+    from reviewer.flaggers.runner import run_flagger
+    from reviewer.grouping import build_groups
+    from reviewer.matching import match_list
+
+    if "image_hash" not in audit.store.flags.latest_runs():
+        run_flagger(audit, "image_hash")
+    known = ASSETS / "demo" / "known-list.txt"
+    if not any(run["list_name"] == DEMO_LIST for run in audit.labels.list_runs()):
+        match_list(audit, str(known), DEMO_LIST)
+    listed = sum(
+        1 for reason in audit.labels.quarantine_table().column("reason").to_pylist()
+        if reason == f"list:{DEMO_LIST}"
+    )
+    build_groups(audit, "sha256")
+    groups = build_groups(audit, "pdq")
+    return [
+        f"known-content list {DEMO_LIST}: {listed} samples quarantined before anyone saw "
+        f"them; they never appear (reviewer match DIR --list {known})",
+        f"near-duplicate groups: {groups.members} samples in {groups.groups} groups "
+        "(reviewer groups DIR); the queue shows one per group with its count, g decides "
+        "the whole group",
+    ]
+
+
 @click.command("demo")
 @click.argument("directory", type=click.Path(path_type=Path), default=Path("demo-audit"))
 @click.option("--reviewer", "reviewer_name", metavar="NAME", help="Who is reviewing.")
@@ -86,7 +123,9 @@ def demo_command(directory: Path, reviewer_name: str | None, no_review: bool) ->
 
     The demo holds public-domain photos, drawn pictures and made-up captions that trip
     the 2021 LAION-400M keyword filter in innocent ways ("Essex", "hot chocolate"). It is
-    flagged with the keyword and NSFW-field flaggers, then opened in the review app.
+    flagged with the keyword and NSFW-field flaggers, its images hashed, matched against a
+    small demo list of known content and grouped into near-duplicate groups, then opened
+    in the review app.
     """
     import sys
 
@@ -95,10 +134,13 @@ def demo_command(directory: Path, reviewer_name: str | None, no_review: bool) ->
     audit = build_demo_audit(directory)
     try:
         flag_demo_audit(audit)
+        exposure = expose_demo_audit(audit)
         click.echo(
             "demo audit (SYNTHETIC data: public-domain photos, drawn pictures, made-up captions)"
         )
         print_summary(audit.root, audit_summary(audit))
+        for line in exposure:
+            click.echo(line)
         if no_review:
             return
         if not (sys.stdin.isatty() and sys.stdout.isatty()):

@@ -1,7 +1,7 @@
 """``reviewer flag`` with the model flaggers, end to end on the demo audit's real files.
 
-The demo has 48 samples, 46 with a readable image, one corrupt JPEG and one image
-missing on disk whose URL cannot be reached: the clip flagger must score the 46,
+The demo has 53 samples, 51 with a readable image, one corrupt JPEG and one image
+missing on disk whose URL cannot be reached: the clip flagger must score the 51,
 leave the two unscored with their reasons, and say so.
 """
 
@@ -43,7 +43,7 @@ def test_clip_int8_on_the_demo(demo: Path, tiny_clip: tuple[str, Path], cli: Cli
     args += ["--pretrained", str(weights), "--model-config", str(config), "--quantize"]
     result = cli(*args)
     assert result.code == 0, result
-    assert "clip: 46 of 48 samples scored" in result.out
+    assert "clip: 51 of 53 samples scored" in result.out
     # the demo has local images, so [images] fetch defaults to "never": no URL is fetched
     assert "clip: 2 samples could not be scored (corrupt 1, no local image 1)" in result.err
     run = only_run(demo, "clip")
@@ -51,11 +51,11 @@ def test_clip_int8_on_the_demo(demo: Path, tiny_clip: tuple[str, Path], cli: Cli
     assert saved["status"] == "complete" and saved["params"]["quantize"] is True
     assert saved["extra"]["int8_deviation"]["images"] > 0
     rows = {r["sample_id"]: r for r in parts(run).to_pylist()}
-    assert len(rows) == 48
+    assert len(rows) == 53
     broken = next(r for r in rows.values() if r["error"] == "corrupt")
     assert broken["p_nsfw"] is None and broken["similarity"] is None
     scored = [r for r in rows.values() if r["error"] is None]
-    assert len(scored) == 46
+    assert len(scored) == 51
     assert all(0 <= r["p_nsfw"] <= 1 and -1 <= r["similarity"] <= 1 for r in scored)
 
 
@@ -89,10 +89,10 @@ def test_hate_then_hcr_on_the_demo(demo: Path, tiny_hate_dir: Path, cli: Cli) ->
     flag = ["flag", str(demo), "--flagger", "hate", "--model", str(tiny_hate_dir)]
     result = cli(*flag)
     assert result.code == 0, result
-    assert "hate: 48 of 48 samples scored" in result.out
+    assert "hate: 53 of 53 samples scored" in result.out
     run = only_run(demo, "hate")
     table = parts(run, ["p_hateful", "p_targeted", "p_aggressive"])
-    assert table.num_rows == 48 and all(c.null_count == 0 for c in table.columns)
+    assert table.num_rows == 53 and all(c.null_count == 0 for c in table.columns)
     hcr = cli("hcr", demo)
     assert hcr.code == 0, hcr
     lines = [line.split() for line in hcr.out.splitlines() if line.startswith("all ")]
@@ -102,4 +102,4 @@ def test_hate_then_hcr_on_the_demo(demo: Path, tiny_hate_dir: Path, cli: Cli) ->
         for r in table.to_pylist()
         if max(r["p_hateful"], r["p_targeted"], r["p_aggressive"]) >= 0.5
     )
-    assert counts["any"] == (expected, 48)
+    assert counts["any"] == (expected, 53)

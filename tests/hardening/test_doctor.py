@@ -22,7 +22,7 @@ def test_a_sound_audit_is_all_ok(demo: Path, cli: Cli) -> None:
     assert ran.code == 0, ran
     lines = ran.out.strip().splitlines()
     assert len(lines) == 5 and all(line.startswith("ok ") for line in lines)
-    assert "48 samples" in ran.out and "47 local images present" in ran.out
+    assert "53 samples" in ran.out and "52 local images present" in ran.out
     assert snapshot(demo) == before
 
 

@@ -79,5 +79,5 @@ def test_the_api_accepts_the_cli_spelling_of_a_flagger(demo: Path) -> None:
     import reviewer
 
     handle = reviewer.open_audit(demo)
-    assert handle.scores("nsfw-field").num_rows == handle.scores("nsfw_field").num_rows == 48
+    assert handle.scores("nsfw-field").num_rows == handle.scores("nsfw_field").num_rows == 53
     handle.audit.close()

@@ -93,6 +93,51 @@ def test_demo_command_prints_the_summary(tmp_path: Path, cli: Cli) -> None:
     assert "demo-synthetic" in result.out
 
 
+def test_demo_matches_its_list_and_groups_its_copies(tmp_path: Path, cli: Cli) -> None:
+    """The demo's listed stand-ins never reach a queue; its re-posts form groups whose
+    representative carries the count."""
+    from reviewer.audit import Audit as AuditType
+    from reviewer.review import item_text
+    from reviewer.review.groups import by_sample, load_groups
+    from reviewer.review.queue import load_queue
+    from reviewer.review.session import ReviewSession
+    from reviewer.store.review import ReviewItem
+
+    first = cli("demo", tmp_path / "d")
+    assert first.code == 0, first
+    assert "demo-list: 2 samples quarantined before anyone saw them" in first.out
+    assert "stand-in" not in first.out  # counts only, never a listed caption
+    again = cli("demo", tmp_path / "d")  # idempotent: one list run, same groups
+    assert again.code == 0, again
+    audit = AuditType.open(tmp_path / "d")
+    try:
+        reasons = {r["sample_id"]: r["reason"]
+                   for r in audit.labels.quarantine_table().to_pylist()}
+        assert reasons == {"demo-052": "list:demo-list", "demo-053": "list:demo-list"}
+        assert len(audit.labels.list_runs()) == 1
+        exact = {frozenset(m) for _, m in by_sample(audit.store.groups.members("sha256")).values()}
+        near = {frozenset(m) for _, m in by_sample(audit.store.groups.members("pdq")).values()}
+        astronaut = frozenset({"demo-018", "demo-019", "demo-050"})  # the same bytes
+        assert astronaut in exact and astronaut | {"demo-049"} in near  # + a resized copy
+        assert frozenset({"demo-006", "demo-007", "demo-039", "demo-051"}) in near
+        queue = load_queue(audit, "ana")
+        assert not {"demo-052", "demo-053"} & set(queue.ids)
+        session = ReviewSession(audit.labels, "ana", queue, audit.settings,
+                                groups=load_groups(audit))
+        session.start()
+        shown: list[str] = []
+        while (sid := session.current_id) is not None and sid not in shown:
+            shown.append(sid)
+            if sid in astronaut | {"demo-049"}:
+                line = item_text.metadata(ReviewItem(sid, {}, []), session)["group"]
+                assert line.startswith("3 near-duplicates in this group")
+            session.next()
+        assert len([s for s in shown if s in astronaut | {"demo-049"}]) == 1  # one of four
+        assert len(shown) < len(queue.ids)
+    finally:
+        audit.close()
+
+
 def test_notebook_api_returns_arrow_and_pandas(audit: Audit, tmp_path: Path) -> None:
     path = write_parquet(tmp_path / "p.parquet", laion400m_table(6))
     with reviewer.open_audit(audit.root) as handle:

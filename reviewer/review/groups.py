@@ -12,7 +12,7 @@ their own while the group is undecided (the rule is spelled out there).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -89,3 +89,49 @@ def fold(
         if rep != sid:
             folded.setdefault(rep, []).append(sid)
     return {rep: tuple(members) for rep, members in folded.items()}
+
+
+@dataclass
+class Folding:
+    """Which queued items are held back behind their group's representative, as decisions
+    come and go during a session (the rule: :func:`fold`).
+
+    Args:
+        folded: Representative -> members held back behind it.
+    """
+
+    folded: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._held = {m for members in self.folded.values() for m in members}
+        self._released: dict[str, tuple[str, ...]] = {}
+
+    def __contains__(self, sample_id: object) -> bool:
+        """Whether ``sample_id`` is held back (not shown as an item of its own)."""
+        return sample_id in self._held
+
+    def behind(self, rep: str | None) -> tuple[str, ...]:
+        """The members held back behind ``rep`` (empty: not a representative)."""
+        return self.folded.get(rep or "", ())
+
+    def release(self, rep: str) -> tuple[str, ...]:
+        """``rep`` was decided (or taken away): its members become ordinary items; kept so
+        that undoing the decision can hold them back again. Returns them."""
+        members = self.folded.pop(rep, ())
+        self._held.difference_update(members)
+        if members:
+            self._released[rep] = members
+        return members
+
+    def representatives_in(self, sample_ids: set[str]) -> list[str]:
+        """Representatives among ``sample_ids`` (e.g. just quarantined elsewhere)."""
+        return list(self.folded.keys() & sample_ids)
+
+    def undone(self, rep: str, waiting: Callable[[str], bool]) -> None:
+        """``rep``'s decision was undone: the group is undecided again, so the members it
+        released for which ``waiting`` holds (no own decision, not quarantined) are held
+        back behind it again."""
+        members = tuple(m for m in self._released.pop(rep, ()) if waiting(m))
+        if members:
+            self.folded[rep] = members
+            self._held.update(members)

@@ -23,7 +23,7 @@ from reviewer.config import Settings
 from reviewer.errors import ReviewerError
 from reviewer.images.blur import RevealStep, default_step, next_step
 from reviewer.review.exposure_log import ExposureLog
-from reviewer.review.groups import Group, Groups, fold
+from reviewer.review.groups import Folding, Group, Groups, fold
 from reviewer.review.queue import BREATHER_QUEUE, Queue
 from reviewer.review.summary import Summary
 from reviewer.review.wellbeing import BreakDue, DailyExposure, Wellbeing
@@ -116,11 +116,8 @@ class ReviewSession:
         self._propagated = 0
         self._propagated_to: dict[str, list[str]] = {}
         """Deciding item -> the group members in this queue its decision was propagated to."""
-        self._folded: dict[str, tuple[str, ...]] = {}
-        """Representative -> group members of this queue folded behind it (not shown)."""
-        self._folded_ids: set[str] = set()
-        self._released: dict[str, tuple[str, ...]] = {}
-        """Representative -> the members its standing decision unfolded (refolded on undo)."""
+        self._folding = Folding()
+        """Group members of this queue held back behind their representative."""
         self.near_question: NearGroupQuestion | None = None
         """Set by an escalation whose perceptual group has members left: ask, then answer
         with :meth:`answer_near_group`."""
@@ -141,8 +138,9 @@ class ReviewSession:
         self.exposure_log.write("session_start")
         if self.groups.near or self.groups.exact:
             decided = self.labels.labelled_ids(self.reviewer)
-            self._folded = fold(self.queue.ids, self.groups, decided, self.queue.breathers)
-            self._folded_ids = {m for members in self._folded.values() for m in members}
+            self._folding = Folding(
+                fold(self.queue.ids, self.groups, decided, self.queue.breathers)
+            )
         saved = self.labels.position(self.reviewer, self.queue.name)
         start = bisect.bisect_left(self.queue.ranks, saved) if saved else 0
         position = self._visible_from(start, +1)
@@ -251,7 +249,7 @@ class ReviewSession:
     @property
     def folded_behind(self) -> tuple[str, ...]:
         """Members of the current item's group that wait folded behind it in this queue."""
-        return self._folded.get(self.current_id or "", ())
+        return self._folding.behind(self.current_id)
 
     def upcoming(self, count: int) -> list[str]:
         """The next ``count`` ids after the current one (for prefetching)."""
@@ -301,12 +299,12 @@ class ReviewSession:
         queue); going back past the first gives ``None``.
         """
         quarantined = self.labels.quarantined_ids()
-        for rep in self._folded.keys() & quarantined:
-            self._release(rep)  # escalated by someone else: its members are items again
+        for rep in self._folding.representatives_in(quarantined):
+            self._folding.release(rep)  # escalated elsewhere: its members are items again
         self._hidden |= quarantined
         ids = self.queue.ids
         while 0 <= index < len(ids):
-            if ids[index] not in self._hidden and ids[index] not in self._folded_ids:
+            if ids[index] not in self._hidden and ids[index] not in self._folding:
                 return index
             index += step
         return len(ids) if index >= len(ids) else None
@@ -441,9 +439,7 @@ class ReviewSession:
         """After a stored decision on ``sid``: counts, exposure log, quarantine, move on."""
         if not self._item.revealed:
             self._unrevealed += 1
-        released = self._release(sid)
-        if released:
-            self._released[sid] = released
+        self._folding.release(sid)
         self._standing.setdefault(sid, []).append(verdict)
         self._positions[sid] = self.position
         self._verdicts[verdict] += 1
@@ -455,24 +451,6 @@ class ReviewSession:
             self.near_question = self._near_question(sid, self._quarantine_copies(sid))
         self._history.append((sid, verdict))
         self._move(+1)
-
-    def _release(self, rep: str) -> tuple[str, ...]:
-        """Unfold the members waiting behind ``rep``: they become ordinary items (unless a
-        group decision hides them); returns them."""
-        members = self._folded.pop(rep, ())
-        self._folded_ids.difference_update(members)
-        return members
-
-    def _refold(self, rep: str) -> None:
-        """``rep``'s decision was undone: the group is undecided again, so the members it
-        released that still wait (no own decision, not quarantined) fold behind it again."""
-        waiting = tuple(
-            m for m in self._released.pop(rep, ())
-            if not self._standing.get(m) and m not in self._hidden
-        )
-        if waiting:
-            self._folded[rep] = waiting
-            self._folded_ids.update(waiting)
 
     @property
     def group(self) -> Group | None:
@@ -601,8 +579,10 @@ class ReviewSession:
             # The store undid the propagated decisions with it: the members come back.
             members = self._propagated_to.pop(event.sample_id)
             self._hidden.difference_update(members)
-        if not stack:
-            self._refold(event.sample_id)
+        if not stack:  # the group is undecided again: hold back what still waits
+            self._folding.undone(
+                event.sample_id, lambda m: not self._standing.get(m) and m not in self._hidden
+            )
         self._verdicts[event.verdict] -= 1
         if self._verdicts[event.verdict] <= 0:
             del self._verdicts[event.verdict]

@@ -67,7 +67,7 @@ class NearGroupQuestion:
     sample_id: str
     """The escalated item."""
     group_id: str
-    """Its perceptual (``pdq``) group."""
+    """Its perceptual group (``pdq-N`` or ``clip-N``: the grouping ``g`` decides)."""
     members: tuple[str, ...]
     """Members not quarantined yet."""
     exact_copies: int
@@ -516,7 +516,7 @@ class ReviewSession:
 
     def answer_near_group(self, quarantine: bool) -> int:
         """The reviewer's answer to :attr:`near_question`: yes quarantines the remaining
-        members at once for everyone (reason ``group:<pdq id>``, by this reviewer) and
+        members at once for everyone (reason ``group:<id>``, by this reviewer) and
         moves off the item on screen if it was one of them; no changes nothing (they stay
         ordinary items, to be judged). Returns how many were quarantined."""
         question, self.near_question = self.near_question, None

@@ -1,7 +1,8 @@
 """After an escalation: ask whether to quarantine the escalated item's perceptual group too.
 
 Exact copies (the same bytes) are quarantined with the escalation, without asking:
-they are the same picture. Near-duplicates found by PDQ are usually re-posts of it,
+they are the same picture. Near-duplicates (by PDQ hash or CLIP embedding) are usually
+re-posts of it,
 but can be a different picture (a crop, another frame of a video), so the reviewer
 decides. The question replaces the review screen, so no image shows behind it.
 """
@@ -18,6 +19,9 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from reviewer.review.session import NearGroupQuestion
+
+_HOW = {"pdq": "similar pictures by PDQ hash", "clip": "similar pictures by CLIP embedding"}
+"""How the perceptual grouping (the prefix of its group ids) found the members."""
 
 
 class NearGroupScreen(Screen[bool]):
@@ -41,6 +45,7 @@ class NearGroupScreen(Screen[bool]):
     def compose(self) -> ComposeResult:
         q = self.question
         n = len(q.members)
+        how = _HOW.get(q.group_id.split("-")[0], "similar pictures")
         exact = (
             f" and its {q.exact_copies} exact cop{'ies' if q.exact_copies != 1 else 'y'}"
             if q.exact_copies else ""
@@ -51,7 +56,7 @@ class NearGroupScreen(Screen[bool]):
                 Text(
                     f"{q.sample_id}{exact} {'are' if exact else 'is'} escalated and quarantined. "
                     f"Its perceptual group {q.group_id} holds {n} more "
-                    f"near-duplicate{'s' if n != 1 else ''} (similar pictures by PDQ hash, "
+                    f"near-duplicate{'s' if n != 1 else ''} ({how}, "
                     "possibly resized or re-compressed, possibly a different picture)."
                 ),
                 id="near-group-text",

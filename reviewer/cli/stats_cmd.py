@@ -184,6 +184,9 @@ def target_lines(stats: AuditStats) -> list[str]:
         srs = "—" if t["srs_equivalent_labels"] is None else f"{t['srs_equivalent_labels']:,}"
         lines.append(f"  {t['target'][:30]:<30}{fmt.pct(t['estimate']):>9}"
                      f"{fmt.pct_range(t['low'], t['high']):>16}{t['labels']:>9,}{srs:>12}")
+    for method in dict.fromkeys(t["method"] for t in stats.targets if t["method"]):
+        lines += textwrap.wrap(f"method: {method}", 98, initial_indent="  ",
+                               subsequent_indent="    ")
     return lines
 
 

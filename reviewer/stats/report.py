@@ -18,6 +18,7 @@ from pathlib import Path
 from reviewer.atomic import write_text_atomically
 from reviewer.errors import ReviewerError
 from reviewer.stats import formatting as fmt
+from reviewer.stats.allocation import NOISE_LIMIT
 from reviewer.stats.audit_stats import TAG_LEVELS, AuditStats
 from reviewer.stats.exposure import exposure_rows
 from reviewer.stats.report_svg import Whisker, heat_map, whisker_chart
@@ -71,6 +72,13 @@ METHOD_NOTES = [
     ("Sampling", "Within each stratum items are ranked by a seeded hash of their id and the first "
      "n_h kept: a simple random sample, reproducible from the seed. Inclusion probability "
      "n_h / N_h is stored per item. Escalated (quarantined) items are excluded."),
+    ("Targets and label budgets", "Each target is a design-based estimate above; its SRS "
+     "labels are the Korn–Graubard effective n, the simple-random-sample labels whose variance "
+     "equals this design's. A plan drawn with sample --budget cut a model score into bands at "
+     "its quantiles and chose the cuts and labels per band (fixed before any label) that "
+     "minimise the variance this report computes, per-band floor included, at each band's "
+     "mean score as its guessed rate, mixed with proportional allocation so a noise score "
+     f"costs at most {NOISE_LIMIT:g}× SRS's variance."),
 ]
 
 

@@ -79,6 +79,9 @@ def targets_panel(stats: AuditStats) -> RenderableType:
         srs = "—" if t["srs_equivalent_labels"] is None else f"{t['srs_equivalent_labels']:,}"
         table.add_row(Text(neutralise(t["target"][:28])), f"{t['labels']:,}", srs,
                       fmt.pct(t["estimate"]), whisker_line(t["estimate"], t["low"], t["high"]))
+    methods = dict.fromkeys(t["method"] for t in stats.targets if t["method"])
+    table.caption = "; ".join(f"method: {m}" for m in methods) or None
+    table.caption_justify = "left"
     return table
 
 

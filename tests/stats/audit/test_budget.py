@@ -254,6 +254,7 @@ def test_sample_budget_from_the_command_line_and_its_target_everywhere(  # type:
     code, out, _ = cli("stats", audit.root, "--plan", "b")
     row = next(line for line in out.splitlines() if line.strip().startswith("prevalence"))
     assert "Targets (design-based)" in out and " 40 " in row
+    assert f"method: {target['method']}"[:60] in " ".join(out.split())
     assert f"{target['srs_equivalent_labels']:,}" in row.split()[-1]
     stats = compute_stats(audit, plan="b")
     console = Console(width=140, record=True)
@@ -267,6 +268,7 @@ def test_sample_budget_from_the_command_line_and_its_target_everywhere(  # type:
     row = next(line for line in report.read_text().splitlines()
                if line.startswith("| prevalence"))
     assert f"| {target['srs_equivalent_labels']:,} |" in row and "| 40 |" in row
+    assert "Targets and label budgets" in report.read_text()
     frame = reviewer.open_audit(audit.root).targets(plan="b").set_index("target")
     assert frame.loc["prevalence", "srs_equivalent_labels"] == target["srs_equivalent_labels"]
     assert frame.loc["prevalence", "low"] == pytest.approx(target["low"])

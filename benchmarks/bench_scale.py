@@ -147,7 +147,8 @@ def commands(audit: Path, files: list[Path]) -> list[tuple[str, list[str]]]:
 
 
 def run_size(
-    rows: int, data: Path, memory_limit: str, only: set[str] | None = None
+    rows: int, data: Path, memory_limit: str, only: set[str] | None = None,
+    baselines: bool = True,
 ) -> dict[str, dict[str, float]]:
     """All commands (or ``only`` those) and both baselines at one size: name -> figures."""
     files = scale_data.dataset(data / f"rows-{rows}", rows)
@@ -173,6 +174,8 @@ def run_size(
         out[name]["load"] = os.getloadavg()[0]
         print(f"  {name:<16} {m.seconds:8.1f} s {rows / m.seconds:12,.0f} rows/s "
               f"{m.peak_mb:7,.0f} MB   load {out[name]['load']:.1f}", flush=True)
+    if not baselines:
+        return out
     ctas_db = data / f"ctas-{rows}.duckdb"
     ctas_db.unlink(missing_ok=True)
     m = measure([sys.executable, "-c", DUCKDB_CTAS, str(ctas_db), memory_limit, *map(str, files)])
@@ -239,6 +242,9 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     parser.add_argument("--keep-audits", action="store_true", help="keep the audits built")
     parser.add_argument(
+        "--no-baselines", action="store_true", help="skip DuckDB CTAS and the pandas rule"
+    )
+    parser.add_argument(
         "--merge", type=Path, nargs="+", default=None,
         help="print growth and memory over the --json files of earlier runs, run nothing",
     )
@@ -256,7 +262,7 @@ def main() -> None:
     for rows in sizes:
         print(f"\n{rows:,} rows", flush=True)
         only = set(args.only.split(",")) if args.only else None
-        results[rows] = run_size(rows, args.data, args.memory_limit, only)
+        results[rows] = run_size(rows, args.data, args.memory_limit, only, not args.no_baselines)
         if not args.keep_audits:
             shutil.rmtree(args.data / f"audit-{rows}", ignore_errors=True)
     growth(results)

@@ -3,12 +3,15 @@
     .venv/bin/python benchmarks/bench_scale.py                  # 2M, 20M, 100M rows
     .venv/bin/python benchmarks/bench_scale.py --quick          # 1M, 5M rows
     .venv/bin/python benchmarks/bench_scale.py --sizes 2000000 20000000 --data /tmp/scale-data
+    .venv/bin/python benchmarks/bench_scale.py --sizes 100000000 --no-baselines --json b.json
+    .venv/bin/python benchmarks/bench_scale.py --merge a.json b.json   # growth over both runs
 
 For each size it builds LAION-400M-shaped parquet files once (``scale_data``,
 kept in ``--data`` for the next run), then runs each command as a user does, a
 separate ``reviewer`` process with interpreter start-up included: ``ingest``,
 ``flag --flagger keyword``, ``flag --flagger nsfw-field``, ``plan``, ``sample``,
-``stats``, ``export --flagged-by keyword`` and ``report``. Peak RSS is the
+review start (the app headless until the first item is drawn), ``stats``,
+``export --flagged-by keyword`` and ``report``. Peak RSS is the
 child's own maximum resident set (``wait4``), so DuckDB's threads count. Two
 baselines run in the same way on the same files:
 
@@ -18,10 +21,12 @@ baselines run in the same way on the same files:
   test, caption and URL), timed in-process excluding its own parquet read, for
   ``flag --flagger keyword``.
 
-It prints one table per size, the growth exponent b of time and memory
-(``t ~ rows^b`` between the smallest and largest size: 1 is linear, 0 flat)
-and the ratios. Every audit gets ``[database] memory_limit`` from
-``--memory-limit`` so the whole run stays within a shared machine.
+It prints one table per size (with the load average at each command), the
+growth exponent b of time and memory (``t ~ rows^b`` between the smallest and
+largest size: 1 is linear, 0 flat), the ratios, and whether peak memory at the
+largest size stays within 1.2x of the size before it and under 2.5 GB. Every
+audit gets ``[database] memory_limit`` from ``--memory-limit`` so the whole run
+stays within a shared machine.
 """
 
 from __future__ import annotations

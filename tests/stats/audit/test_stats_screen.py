@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from textual.app import App
+from textual.pilot import Pilot
 
 from reviewer.audit import Audit
 from reviewer.tui.screens.stats_screen import StatsScreen, whisker_line
@@ -12,18 +16,27 @@ class Host(App[None]):
     """A bare app to push the screen on."""
 
 
-async def test_screen_shows_why_without_labels(audit: Audit) -> None:
+@asynccontextmanager
+async def stats_screen(
+    audit: Audit, size: tuple[int, int]
+) -> AsyncIterator[tuple[Pilot[None], StatsScreen]]:
+    """The statistics screen of ``audit`` on a bare app, once its worker has finished."""
     app = Host()
-    async with app.run_test(size=(120, 50)) as pilot:
+    async with app.run_test(size=size) as pilot:
         await app.push_screen(StatsScreen(audit))
         await app.workers.wait_for_complete()
         await pilot.pause()
         screen = app.screen
         assert isinstance(screen, StatsScreen)
+        yield pilot, screen
+
+
+async def test_screen_shows_why_without_labels(audit: Audit) -> None:
+    async with stats_screen(audit, (120, 50)) as (pilot, screen):
         assert screen.error is not None and "no labels yet" in screen.error
         await pilot.press("escape")
         await pilot.pause()
-        assert not isinstance(app.screen, StatsScreen)
+        assert not isinstance(pilot.app.screen, StatsScreen)
 
 
 async def test_screen_shows_precision_heat_map_and_agreement(  # type: ignore[no-untyped-def]
@@ -34,13 +47,7 @@ async def test_screen_shows_precision_heat_map_and_agreement(  # type: ignore[no
     items = [(f"s{i:05d}", "confirm" if i % 2 else "reject") for i in range(10)]
     label(audit, items, reviewer="ana")
     label(audit, items, reviewer="ben")
-    app = Host()
-    async with app.run_test(size=(120, 60)) as pilot:
-        await app.push_screen(StatsScreen(audit))
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        screen = app.screen
-        assert isinstance(screen, StatsScreen)
+    async with stats_screen(audit, (120, 60)) as (_, screen):
         assert screen.stats is not None and screen.error is None
         assert screen.stats.precision[0]["flag"] == "keyword"
         assert screen.stats.agreement["n_items"] == 10
@@ -65,13 +72,8 @@ async def test_screen_shows_the_targets_of_a_plan(  # type: ignore[no-untyped-de
     draw_plan(audit, SampleSpec("p", strata=("flag",), per_stratum=10, control=10, seed=1))
     queue = audit.store.plans.queue_sample_ids("p")
     label(audit, [(s, "confirm" if i % 3 == 0 else "reject") for i, s in enumerate(queue)])
-    app = Host()
-    async with app.run_test(size=(140, 80)) as pilot:
-        await app.push_screen(StatsScreen(audit))
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        screen = app.screen
-        assert isinstance(screen, StatsScreen) and screen.stats is not None
+    async with stats_screen(audit, (140, 80)) as (_, screen):
+        assert screen.stats is not None
         console = Console(width=140, record=True)
         console.print(screen.query_one("#stats-content", Static).content)
         shown = console.export_text()

@@ -6,6 +6,8 @@ keys, wrong types and values out of range are user errors: a typo in a wellbeing
 limit must not silently fall back to a default, and a negative cap must not switch
 a protection off. Each field carries its :class:`Rule` (range, choices, the meaning
 of a documented ``0``), the one source the loader checks and its error message quotes.
+The ``[flags]`` knobs are the exception to "lives here": each flagger declares its own in
+:mod:`reviewer.flag_specs`, and this module builds the section and its default text from them.
 """
 
 from __future__ import annotations

@@ -34,6 +34,18 @@ class Ran(NamedTuple):
     err: str
 
 
+def assert_one_line_error(ran: Ran, *fragments: str, code: int | None = None) -> str:
+    """A refusal: a non-zero exit (``code`` when given), nothing on stdout, and one ``error:``
+    line on stderr naming the problem (a crash would add its traceback there); returns it."""
+    assert ran.code != 0 and code in (None, ran.code), ran
+    assert ran.out == "", ran.out
+    lines = [line for line in ran.err.strip().splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), ran.err
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+    return lines[0]
+
+
 Cli = Callable[..., Ran]
 """``cli(*args)``: run ``reviewer ARGS…`` in this process (arguments may be paths or numbers)."""
 

@@ -13,22 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Cli, Ran, SampleRows, sample_rows
+from conftest import Cli, SampleRows, assert_one_line_error, sample_rows
 
 from reviewer.audit import Audit
 from reviewer.config import DEFAULT_TOML
 from reviewer.store import Decision
-
-
-def assert_one_line_error(ran: Ran, *fragments: str, code: int = 2) -> None:
-    """A user error: the given exit code, a single ``error:`` line on stderr naming the problem
-    (a crash would add its traceback there)."""
-    assert ran.code == code, ran
-    assert ran.out == "", ran.out
-    lines = ran.err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), ran.err
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
 
 
 @pytest.fixture
@@ -65,7 +54,7 @@ def full_disk(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[], None]]:
 
 
 def test_plan_refuses_empty_strata_instead_of_an_sql_error(filled: Audit, cli: Cli) -> None:
-    assert_one_line_error(cli("plan", filled.root, "--strata", ""), "--strata is empty")
+    assert_one_line_error(cli("plan", filled.root, "--strata", ""), "--strata is empty", code=2)
 
 
 @pytest.mark.parametrize(
@@ -79,7 +68,7 @@ def test_plan_refuses_empty_strata_instead_of_an_sql_error(filled: Audit, cli: C
 def test_plan_refuses_nonsense_strata_and_bands(
     filled: Audit, args: list[str], fragment: str, cli: Cli
 ) -> None:
-    assert_one_line_error(cli("plan", filled.root, *args), fragment)
+    assert_one_line_error(cli("plan", filled.root, *args), fragment, code=2)
 
 
 @pytest.mark.parametrize(
@@ -101,7 +90,7 @@ def test_sample_refuses_values_the_draw_cannot_take(
     filled: Audit, args: list[str], fragment: str, cli: Cli
 ) -> None:
     result = cli("sample", filled.root, "--name", "p", "--strata", "nsfw", *args)
-    assert_one_line_error(result, fragment)
+    assert_one_line_error(result, fragment, code=2)
     assert "--budget" not in args or "--strata" not in result.err, result.err
     assert filled.store.plans.all() == []
 
@@ -119,7 +108,7 @@ def test_bad_punsafe_cuts_are_one_line(
         settings.read_text().replace("punsafe_cuts = [0.5, 0.9]", f"punsafe_cuts = {cuts}")
     )
     result = cli(command[0], filled.root, *command[1:])
-    assert_one_line_error(result, "punsafe_cuts", "increasing values in [0, 1]")
+    assert_one_line_error(result, "punsafe_cuts", "increasing values in [0, 1]", code=2)
 
 
 def test_one_punsafe_cut_bands_strata_like_the_flags(filled: Audit, cli: Cli) -> None:
@@ -139,7 +128,7 @@ def test_a_setting_of_the_wrong_type_says_what_to_do(filled: Audit, cli: Cli) ->
         settings.read_text().replace("break_minutes = 5.0", 'break_minutes = "five"')
     )
     result = cli("info", filled.root)
-    assert_one_line_error(result, 'break_minutes = "five" must be float', "delete")
+    assert_one_line_error(result, 'break_minutes = "five" must be float', "delete", code=2)
 
 
 # ---- stats / report ----------------------------------------------------------------------
@@ -151,7 +140,7 @@ def test_an_unknown_category_is_refused_like_export_does(
 ) -> None:
     args = [a if a != "r.md" else str(tmp_path / "r.md") for a in command[1:]]
     result = cli(command[0], filled.root, *args, "--category", "nsfww")
-    assert_one_line_error(result, "--category nsfww: unknown category", "nsfw, hate")
+    assert_one_line_error(result, "--category nsfww: unknown category", "nsfw, hate", code=2)
     assert not (tmp_path / "r.md").exists()
 
 
@@ -159,14 +148,14 @@ def test_report_refuses_a_bad_confidence_before_any_work(
     filled: Audit, tmp_path: Path, cli: Cli
 ) -> None:
     result = cli("report", filled.root, "--out", tmp_path / "r.md", "--confidence", "7")
-    assert_one_line_error(result, "--confidence 7.0: must be between 0 and 1")
+    assert_one_line_error(result, "--confidence 7.0: must be between 0 and 1", code=2)
 
 
 def test_report_under_a_file_names_the_file(filled: Audit, tmp_path: Path, cli: Cli) -> None:
     blocker = tmp_path / "notes.txt"
     blocker.write_text("mine")
     result = cli("report", filled.root, "--out", blocker / "r.html")
-    assert_one_line_error(result, f"{blocker} is a file, not a folder")
+    assert_one_line_error(result, f"{blocker} is a file, not a folder", code=2)
     assert blocker.read_text() == "mine"
 
 
@@ -178,7 +167,7 @@ def test_a_full_disk_keeps_the_previous_report(
     before = out.read_text()
     full_disk()
     result = cli("report", filled.root, "--out", out)
-    assert_one_line_error(result, f"{out}: cannot write the report", "free space")
+    assert_one_line_error(result, f"{out}: cannot write the report", "free space", code=2)
     assert out.read_text() == before
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
@@ -190,7 +179,7 @@ def test_a_file_given_as_the_audit_folder_is_named(tmp_path: Path, cli: Cli) -> 
     parquet = tmp_path / "part-0.parquet"
     parquet.write_bytes(b"PAR1")
     result = cli("ingest", parquet, parquet)
-    assert_one_line_error(result, f"{parquet}: is a file, not an audit folder")
+    assert_one_line_error(result, f"{parquet}: is a file, not an audit folder", code=2)
     assert "reviewer init" not in result.err  # that hint could only fail again
 
 
@@ -200,7 +189,7 @@ def test_an_audit_whose_labels_folder_is_a_file_is_one_line(audit: Audit, cli: C
     (root / "labels" / "labels.sqlite").unlink()
     (root / "labels").rmdir()
     (root / "labels").write_text("not a folder")
-    assert_one_line_error(cli("info", root), f"{root / 'labels'}: cannot open the audit")
+    assert_one_line_error(cli("info", root), f"{root / 'labels'}: cannot open the audit", code=2)
 
 
 def test_init_on_a_full_disk_leaves_no_empty_settings_file(
@@ -208,7 +197,7 @@ def test_init_on_a_full_disk_leaves_no_empty_settings_file(
 ) -> None:
     root = tmp_path / "audit"
     full_disk()
-    assert_one_line_error(cli("init", root), "cannot create the audit folder")
+    assert_one_line_error(cli("init", root), "cannot create the audit folder", code=2)
     monkeypatch.undo()  # space freed
     assert cli("init", root).code == 0
     assert (root / "reviewer.toml").read_text(encoding="utf-8") == DEFAULT_TOML
@@ -243,10 +232,10 @@ def test_agreement_refuses_a_negative_seed(ratings: Path, cli: Cli) -> None:
 
 def test_agreement_refuses_one_column_in_two_roles(ratings: Path, cli: Cli) -> None:
     result = cli("agreement", ratings, "--item", "rater", "--rater", "rater")
-    assert_one_line_error(result, f"{ratings}: item and rater are the same column 'rater'")
+    assert_one_line_error(result, f"{ratings}: item and rater are the same column 'rater'", code=2)
 
 
 def test_agreement_errors_name_the_file(tmp_path: Path, cli: Cli) -> None:
     path = tmp_path / "ratings.csv"
     path.write_text("item,rater,label\n", encoding="utf-8")
-    assert_one_line_error(cli("agreement", path), f"{path}: no rows")
+    assert_one_line_error(cli("agreement", path), f"{path}: no rows", code=2)

@@ -48,6 +48,14 @@ Subclass :class:`Flagger` and set:
   (extra not installed, no images), else ``None``; ``reviewer flag --flagger all``
   skips it with that message.
 
+Score columns and flags (the contract between scorers and flags)
+-----------------------------------------------------------------
+Each flagger is declared once in :data:`reviewer.flag_specs.SPECS`: its
+class path, score columns, flags and the ``[flags]`` settings it reads (the SQL
+rule deriving the flags is :data:`reviewer.store.flag_rules.RULES` under the same
+name). A flagger class takes ``columns`` from its spec
+(``SCORE_COLUMNS[name]``), so the scorer and the flag rules cannot drift apart.
+
 flagger        score columns                               flags derived
 =============  ==========================================  ===================================
 keyword        caption_terms list<string>,                 keyword
@@ -61,14 +69,6 @@ clip           p_nsfw double, similarity double            clip_nsfw (p_nsfw >= 
 image_hash     md5, sha1, sha256, pdq (hex) string,          none (read by ``reviewer match``
                pdq_quality int32                           and ``reviewer groups``)
 =============  ==========================================  ===================================
-=======
-Score columns and flags (the contract between scorers and flags)
------------------------------------------------------------------
-Each flagger is declared once in :data:`reviewer.flag_specs.SPECS`: its
-class path, score columns, flags and the ``[flags]`` settings it reads (the SQL
-rule deriving the flags is :data:`reviewer.store.flag_rules.RULES` under the same
-name). A flagger class takes ``columns`` from its spec
-(``SCORE_COLUMNS[name]``), so the scorer and the flag rules cannot drift apart.
 
 Score values are probabilities in [0, 1] (similarity: cosine in [-1, 1]); NULL
 means "not scored" (unreadable image, empty caption) and never flags.

@@ -1,4 +1,4 @@
-"""Fixtures of the hardening tests: a flagged demo audit with decisions, and CLI helpers."""
+"""Fixtures of the hardening tests: a flagged demo audit with decisions."""
 
 from __future__ import annotations
 

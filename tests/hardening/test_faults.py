@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import Cli
+from conftest import Cli, assert_one_line_error
 
 from reviewer.audit import Audit
 from reviewer.errors import AuditBusyError
@@ -24,7 +24,6 @@ from reviewer.store.connection import ConnectionFactory
 from reviewer.store.runs import RunDir
 
 from .conftest import snapshot
-from .helpers import assert_one_line_error
 
 _DUCKDB_HEADER = 3 * 4096  # DuckDB's file header: magic block and two database headers
 

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import Cli
+from conftest import Cli, assert_one_line_error
 
 from reviewer.audit import Audit
 from reviewer.sampling import SampleSpec, draw_plan, plan_sizes
 from reviewer.stats.audit_stats import compute_stats
 from reviewer.stats.report import render_markdown
 from reviewer.store import Decision
-
-from .helpers import assert_one_line_error
 
 
 def test_markdown_report_writes_names_as_text_not_html(demo: Path) -> None:

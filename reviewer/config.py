@@ -62,6 +62,11 @@ class ReviewSection:
     """Harm categories a decision can be filed under."""
     default_category: str = "nsfw"
     """Category used until the reviewer picks another with the category key."""
+    caption_categories: list[str] = field(
+        default_factory=lambda: ["hate"], metadata={"rule": Rule(max_items=9)}
+    )
+    """Categories judged on the caption. A near-duplicate group shares an image, not a
+    caption, so a decision under one of these is never propagated to the group (``g``)."""
 
 
 @dataclass
@@ -349,6 +354,7 @@ seed = 0                      # seed of the default queue order
 breather_every = 0            # one benign item after every N; 0 = off
 categories = ["nsfw", "hate", "privacy", "other"]
 default_category = "nsfw"
+caption_categories = ["hate"] # judged on the caption: g never decides a group under them
 
 [images]
 preview_px = 256              # shrink before blurring

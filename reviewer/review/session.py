@@ -466,12 +466,20 @@ class ReviewSession:
         deciding event and how many decisions were propagated.
 
         Raises:
-            ReviewerError: no current item, or it is in no group.
+            ReviewerError: no current item, it is in no group, or the category is judged
+                on the caption (``[review] caption_categories``), which copies of an
+                image do not share.
         """
         group = self.group
         if group is None:
             raise ReviewerError("this item is in no near-duplicate group",
                                 "run `reviewer groups DIR` first")
+        if self.category in self.settings.review.caption_categories:
+            raise ReviewerError(
+                f"'{self.category}' is judged on the caption, and near-duplicates share only"
+                " the image",
+                "decide this item alone, or pick an image category with the category key",
+            )
         group_id, members = group
         sid = self.current_id
         assert sid is not None

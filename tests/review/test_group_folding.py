@@ -8,7 +8,10 @@ alone brings them back as ordinary items; undo folds them again.
 
 from __future__ import annotations
 
+import pytest
+
 from reviewer.config import Settings
+from reviewer.errors import ReviewerError
 from reviewer.review import item_text
 from reviewer.review.groups import Groups, fold
 from reviewer.review.queue import Queue, mix_breathers
@@ -111,3 +114,28 @@ def test_breathers_are_not_folded() -> None:
     session, _ = _session(queue=queue)
     assert session.folded_behind == ("b",)
     assert _walk(session) == ["a", "c"]
+
+
+def test_a_caption_category_is_never_propagated_to_the_group() -> None:
+    """Copies of one image can carry different captions: ``g`` under ``hate`` is refused."""
+    session, labels = _session()
+    session.set_category("hate")
+    with pytest.raises(ReviewerError, match="judged on the caption"):
+        session.decide_group("confirm")
+    assert labels.current_labels().num_rows == 0
+    assert session.current_id == "a" and session.folded_behind == ("b", "c")
+    session.decide("confirm")  # the item alone: its members come back as ordinary items
+    assert _walk(session) == ["x", "b", "y", "c"]
+    settings = Settings()
+    settings.review.caption_categories = []
+    again = ReviewSession(
+        LabelStore(None),
+        "ana",
+        Queue("flagged", IDS, [0, 1, 2, 3, 4]),
+        settings,
+        clock=FakeClock(),
+        groups=GROUPS,
+    )
+    again.start()
+    again.set_category("hate")
+    assert again.decide_group("confirm")[1] == 2

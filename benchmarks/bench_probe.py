@@ -1,224 +1,346 @@
-"""Benchmark ``reviewer index`` / ``reviewer probe``: build time, memory, query latency, recall.
+"""Benchmark ``reviewer index`` / ``reviewer probe`` at 1M and 10M vectors.
 
-Synthetic clustered 512-d float16 unit vectors (CLIP embeddings cluster by topic)
-are written in 1M-row parts to an embedding set, generated chunk by chunk so
-memory stays bounded. Each index kind is built and queried in its own process
-(peak RSS is per process) and compared side by side with the baseline every
-index must beat, exact search over the same memory-mapped arrays:
+What it does, per size:
 
-* build seconds, peak RSS (file-backed pages of the memory maps included), index
-  size on disk;
-* latency of single-query probes (top 100, as ``reviewer probe`` asks), p50/p95;
-* recall@100 against exact search on the same queries (noisy copies of stored
-  vectors, like a text query near but not on an image);
-* clip-retrieval's published figures beside ours, and a projection to LAION-400M
-  and LAION-2B-en.
+1. ``reviewer init`` an audit under ``--workdir`` and write an image embedding set into
+   it: synthetic clustered 512-d float16 unit vectors (a mixture of ``--clusters``
+   Gaussian clusters on the unit sphere; within a cluster the spread falls off by a
+   power law over a random basis, as CLIP embeddings' principal components do, or is
+   isotropic with ``--spectrum flat``, a harder case). Each 1M-row part is generated in
+   chunks straight into a memory-mapped ``.npy`` and stored by the same
+   ``EmbeddingSet.add_part`` that ``reviewer ingest --embeddings`` uses; nothing holds
+   the set in RAM.
+2. The baseline: exact search (usearch's float16 kernel over every memory-mapped part,
+   the per-part top-100 lists merged) — all queries at once for the ground truth, and a
+   few single queries timed.
+3. ``reviewer index AUDIT --kind K`` as its own process (the CLI users run): wall and
+   CPU seconds, peak RSS from ``wait4`` (file-backed pages of the memory maps
+   included), index size on disk, the recall the command prints.
+4. Single-query latency p50/p95 (top 100, as ``reviewer probe`` asks) through
+   ``VectorIndex.search`` in a fresh process, at the index's defaults and at other
+   search breadths, with and without the exact re-ranking from the float16 arrays;
+   then again with the set's and the index's pages evicted from the page cache
+   (``posix_fadvise(DONTNEED)`` on our own files), as a first probe after a reboot sees.
+5. recall@100 of each against the exact ground truth, for two kinds of query: a stored
+   vector itself (``--like``) and a noisy copy far off it (a text query lands near,
+   not on, an image: cosine ~0.6 to the vector it came from).
 
-Usage: ``.venv/bin/python benchmarks/bench_probe.py [--sizes 1000000,10000000]
-[--kinds ivfpq,hnsw] [--threads N] [--queries 100]``.
+clip-retrieval's published figures are printed beside ours, and a projection to
+LAION-400M and LAION-2B-en from the measured per-vector rates.
+
+Usage: ``.venv/bin/python benchmarks/bench_probe.py --workdir /work/data-probe
+[--sizes 1000000,10000000] [--kinds ivfpq] [--queries 100]``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+from bench_scale import REVIEWER, measure
 
 PART_ROWS = 1_000_000
+CHUNK = 50_000
 DIM = 512
 K = 100
+MODEL = "ViT-B-32/openai"
 CLIP_RETRIEVAL = (
     "clip-retrieval (published): LAION-5B, 5.55B vectors, IVF-PQ (autofaiss) memory-mapped,"
     " served from a 16 GB RAM machine at ~50 ms a query; K=100,000 lookups in under 10 ms"
 )
 DATASETS = {"LAION-400M": 413_000_000, "LAION-2B-en": 2_320_000_000}
+TARGETS = "targets: 10M indexed within 24 GB, query p50 <= 100 ms, recall@100 >= 0.95"
 
 
-def generate(folder: Path, rows: int, seed: int = 0) -> None:
-    """An embedding set of ``rows`` clustered unit vectors (float16), part by part."""
+# ---- data -----------------------------------------------------------------------------------
+
+
+def generate(audit: Path, rows: int, clusters: int, spectrum: str, seed: int = 0) -> Path:
+    """Write ``rows`` clustered unit vectors into the audit's image embedding set."""
     import pyarrow as pa
 
-    from reviewer.embeddings.sets import EmbeddingSet, ModelId
+    from reviewer.audit import Audit
+    from reviewer.embeddings.sets import EmbeddingsFolder, ModelId
 
+    stored = EmbeddingsFolder(Audit.open(audit).paths.embeddings).get(ModelId.parse(MODEL))
     rng = np.random.default_rng(seed)
-    centres = rng.standard_normal((4096, DIM)).astype(np.float32)
-    stored = EmbeddingSet(folder)
+    centres = rng.standard_normal((clusters, DIM)).astype(np.float32)
+    centres /= np.linalg.norm(centres, axis=1, keepdims=True)
+    basis, _ = np.linalg.qr(rng.standard_normal((DIM, DIM)))
+    scale = (np.arange(1, DIM + 1) ** -0.5 if spectrum == "powerlaw" else np.ones(DIM)).astype(
+        np.float32
+    )
+    # Spread so a vector's cosine to its cluster centre is ~0.75 (0.8 in the old benchmark).
+    scale *= 0.85 / np.sqrt((scale**2).sum())
+    shaping = (scale[:, None] * basis.T).astype(np.float32)
+    staging = audit.parent / "staging.npy"
     for start in range(0, rows, PART_ROWS):
         n = min(PART_ROWS, rows - start)
-        part = np.empty((n, DIM), np.float16)
-        for chunk in range(0, n, 100_000):
-            m = min(100_000, n - chunk)
-            x = centres[rng.integers(0, len(centres), m)]
-            x += 0.8 * rng.standard_normal((m, DIM), dtype=np.float32)
+        part = np.lib.format.open_memmap(staging, "w+", np.float16, (n, DIM))
+        for chunk in range(0, n, CHUNK):
+            m = min(CHUNK, n - chunk)
+            x = centres[rng.integers(0, clusters, m)]
+            x += rng.standard_normal((m, DIM), dtype=np.float32) @ shaping
             part[chunk : chunk + m] = x / np.linalg.norm(x, axis=1, keepdims=True)
-        ids = pa.array([f"s{start + i}" for i in range(n)], pa.string())
-        stored.add_part(
-            ModelId("ViT-B-32", "openai"), "image", f"synthetic-{start}", ids, vectors=part
-        )
+        part.flush()
         del part
+        ids = pa.array([f"s{start + i}" for i in range(n)], pa.string())
+        stored.add_part(ModelId.parse(MODEL), "image", f"synthetic-{start}", ids, staging)
+        staging.unlink()
+    return stored.folder
 
 
-def queries(folder: Path, count: int, seed: int = 1) -> np.ndarray:
-    """Noisy copies of stored vectors, renormalised (a probe near, not on, an image)."""
+def make_queries(folder: Path, count: int, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """Half stored vectors (``--like``), half noisy copies (text-like); the kind of each."""
     from reviewer.embeddings.sets import EmbeddingSet
 
     stored = EmbeddingSet(folder)
     rng = np.random.default_rng(seed)
     rows = rng.integers(0, stored.rows, count)
     q = np.stack([stored.vector_at(int(r)) for r in rows])
-    q += 0.3 * rng.standard_normal(q.shape).astype(np.float32) / np.sqrt(DIM) * 4
-    return q / np.linalg.norm(q, axis=1, keepdims=True)
+    noisy = np.arange(count) % 2 == 1
+    q[noisy] += 1.2 * rng.standard_normal((int(noisy.sum()), DIM)).astype(np.float32) / np.sqrt(DIM)
+    return q / np.linalg.norm(q, axis=1, keepdims=True), noisy
 
 
-def child(kind: str, folder: Path, count: int, threads: int, out: Path) -> None:
-    """Build (unless flat), then time single queries; write JSON to ``out``."""
-    import resource
+def evict(paths: list[Path]) -> None:
+    """Drop our own files' pages from the page cache (a cold start, without root)."""
+    for path in paths:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        finally:
+            os.close(fd)
 
-    from reviewer.embeddings.index import VectorIndex, build_index, exact_search
+
+def set_files(folder: Path) -> list[Path]:
+    return sorted(folder.glob("part-*.npy")) + sorted((folder / "index").glob("*"))
+
+
+# ---- children -------------------------------------------------------------------------------
+
+
+def child_exact(folder: Path, count: int, singles: int, out: Path) -> None:
+    """Ground truth (all queries at once) and a few timed single exact queries."""
+    from reviewer.embeddings.index import exact_search
     from reviewer.embeddings.sets import EmbeddingSet
 
     stored = EmbeddingSet(folder)
-    q = queries(folder, count)
-    result: dict[str, object] = {"kind": kind, "rows": stored.rows}
-    if kind != "flat":
-        started, cpu = time.perf_counter(), time.process_time()
-        info = build_index(stored, kind, threads=threads, recall_queries=20)
-        result["build_s"] = time.perf_counter() - started
-        result["build_cpu_s"] = time.process_time() - cpu
-        result["build_recall_self"] = info.recall_at_k
-        result["index_mb"] = sum(p.stat().st_size for p in (folder / "index").iterdir()) / 2**20
-        result["build_peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        index = VectorIndex.open(stored)
-        assert index.kind == kind
-        search = index.search
-    else:
-
-        def search(v: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-            return exact_search(stored, v, k)
-
-    search(q[:1], K)  # warm: open memory maps, load the index
-    latencies, cpu_ms, found = [], [], []
-    for v in q:
-        started, cpu = time.perf_counter(), time.process_time()
-        _, rows = search(v[None, :], K)
+    q, _ = make_queries(folder, count)
+    started, cpu = time.perf_counter(), time.process_time()
+    _, rows = exact_search(stored, q, K)
+    batch = {"wall_s": time.perf_counter() - started, "cpu_s": time.process_time() - cpu}
+    latencies = []
+    for v in q[:singles]:
+        started = time.perf_counter()
+        exact_search(stored, v[None, :], K)
         latencies.append((time.perf_counter() - started) * 1000)
-        cpu_ms.append((time.process_time() - cpu) * 1000)
-        found.append(rows[0].tolist())
-    result["p50_ms"] = float(np.percentile(latencies, 50))
-    result["p95_ms"] = float(np.percentile(latencies, 95))
-    result["cpu_p50_ms"] = float(np.percentile(cpu_ms, 50))
-    result["cpu_p95_ms"] = float(np.percentile(cpu_ms, 95))
-    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    out.write_text(json.dumps({"result": result, "found": found}))
+    out.write_text(json.dumps({"truth": rows.tolist(), "batch": batch, "single_ms": latencies}))
 
 
-def run_child(kind: str, folder: Path, count: int, threads: int) -> dict:  # type: ignore[type-arg]
-    out = folder.parent / f"{kind}.json"
-    subprocess.run(
+def child_search(folder: Path, count: int, configs: list[dict], out: Path) -> None:  # type: ignore[type-arg]
+    """Time single queries through ``VectorIndex.search`` for each (nprobe, candidates)."""
+    import resource
+
+    from reviewer.embeddings.index import VectorIndex
+    from reviewer.embeddings.sets import EmbeddingSet
+
+    stored = EmbeddingSet(folder)
+    q, _ = make_queries(folder, count)
+    index = VectorIndex.open(stored)
+    results = []
+    for config in configs:
+        if config.get("cold"):
+            index = VectorIndex.open(stored)  # a fresh engine: the index file read again
+            evict(set_files(folder))
+        index.tune(nprobe=config.get("nprobe"), candidates=config.get("candidates"))
+        if not config.get("cold"):
+            index.search(q[:1], K)  # warm: open memory maps, load the index
+        latencies, cpu_ms, found = [], [], []
+        for v in q[: config.get("queries", count)]:
+            started, cpu = time.perf_counter(), time.process_time()
+            _, rows = index.search(v[None, :], K)
+            latencies.append((time.perf_counter() - started) * 1000)
+            cpu_ms.append((time.process_time() - cpu) * 1000)
+            found.append(rows[0].tolist())
+        results.append({**config, "ms": latencies, "cpu_ms": cpu_ms, "found": found})
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out.write_text(json.dumps({"results": results, "peak_mb": peak, "kind": index.kind}))
+
+
+def run_child(args: list[str]) -> None:
+    subprocess.run([sys.executable, __file__, *args], check=True)
+
+
+# ---- one size -------------------------------------------------------------------------------
+
+
+def recall(found: list[list[int]], truth: list[list[int]]) -> float:
+    return float(np.mean([len(set(f) & set(t)) / K for f, t in zip(found, truth, strict=True)]))
+
+
+def configs_for(kind: str, count: int) -> list[dict]:  # type: ignore[type-arg]
+    """Search settings to compare: the defaults, narrower/wider, no re-ranking, cold."""
+    if kind == "ivfpq":
+        settings: list[dict] = [  # type: ignore[type-arg]
+            {"label": "default"},
+            {"label": "no re-rank", "candidates": 0},
+            {"label": "nprobe 64", "nprobe": 64},
+            {"label": "nprobe 128", "nprobe": 128},
+            {"label": "nprobe 512", "nprobe": 512},
+            {"label": "nprobe 1024", "nprobe": 1024},
+            {"label": "cands 250", "candidates": 250},
+            {"label": "cands 1000", "candidates": 1000},
+        ]
+    else:
+        settings = [{"label": "default"}, {"label": "no re-rank", "candidates": 0}]
+    return [*settings, {"label": "default, cold", "cold": True, "queries": min(count, 30)}]
+
+
+def run_size(args: argparse.Namespace, size: int) -> None:
+    base = Path(args.workdir) / f"n{size}"
+    shutil.rmtree(base, ignore_errors=True)
+    base.mkdir(parents=True)
+    audit = base / "audit"
+    subprocess.run([*REVIEWER, "init", str(audit)], check=True, capture_output=True)
+    started = time.perf_counter()
+    folder = generate(audit, size, args.clusters, args.spectrum)
+    print(
+        f"\n== {size:,} vectors x {DIM}-d float16 ({size * DIM * 2 / 2**30:.1f} GiB),"
+        f" {args.clusters} clusters, {args.spectrum} spread;"
+        f" generated in {time.perf_counter() - started:.0f} s",
+        flush=True,
+    )
+    print(f"uptime: {os.getloadavg()}")
+    exact_out = base / "exact.json"
+    run_child(
         [
-            sys.executable,
-            __file__,
-            "--child",
-            kind,
-            "--folder",
+            "--child-exact",
             str(folder),
             "--queries",
-            str(count),
-            "--threads",
-            str(threads),
+            str(args.queries),
             "--out",
-            str(out),
-        ],
-        check=True,
+            str(exact_out),
+            "--singles",
+            str(args.singles),
+        ]
     )
-    return json.loads(out.read_text())
-
-
-def report(size: int, results: dict[str, dict]) -> None:  # type: ignore[type-arg]
-    exact = results["flat"]
-    truth = [set(r) for r in exact["found"]]
-    print(f"\n== {size:,} vectors, {DIM}-d float16 ({size * DIM * 2 / 2**30:.1f} GiB of arrays)")
-    print("wall times, then CPU times (on a shared machine CPU time is what the work costs,")
-    print("wall time what it took here; 'vs exact' compares CPU p50)")
+    exact = json.loads(exact_out.read_text())
+    truth = exact["truth"]
+    _, noisy = make_queries(folder, args.queries)
+    b = exact["batch"]
     print(
-        f"{'kind':8} {'build s':>8} {'cpu s':>7} {'build RSS MB':>12} {'index MB':>9}"
-        f" {'p50 ms':>8} {'p95 ms':>8} {'cpu p50':>8} {'cpu p95':>8} {'recall@100':>10}"
-        f" {'vs exact':>9}"
+        f"exact (usearch float16, every part): ground truth for {args.queries} queries in"
+        f" {b['wall_s']:.1f} s wall / {b['cpu_s']:.1f} s CPU;"
+        f" single query p50 {np.percentile(exact['single_ms'], 50):.0f} ms"
+        f" ({args.singles} timed)",
+        flush=True,
     )
-    for kind, data in results.items():
-        r = data["result"]
-        recall = np.mean([len(set(f) & t) / K for f, t in zip(data["found"], truth, strict=True)])
-        rss = r.get("build_peak_rss_mb", r["peak_rss_mb"])
-        print(
-            f"{kind:8} {r.get('build_s', 0):8.1f} {r.get('build_cpu_s', 0):7.1f} {rss:12.0f}"
-            f" {r.get('index_mb', 0):9.0f} {r['p50_ms']:8.1f} {r['p95_ms']:8.1f}"
-            f" {r['cpu_p50_ms']:8.1f} {r['cpu_p95_ms']:8.1f} {recall:10.3f}"
-            f" {exact['result']['cpu_p50_ms'] / max(r['cpu_p50_ms'], 1e-3):8.1f}x"
+    for kind in args.kinds.split(","):
+        shutil.rmtree(folder / "index", ignore_errors=True)
+        print(f"uptime before build: {os.getloadavg()}", flush=True)
+        built = measure(
+            [*REVIEWER, "index", str(audit), "--kind", kind, "--threads", str(args.threads)]
         )
-    print(CLIP_RETRIEVAL)
-
-
-def project(results: dict[str, dict], size: int) -> None:  # type: ignore[type-arg]
-    """Linear projection of disk and build time; RAM from what a query touches."""
-    ivf = results.get("ivfpq", {}).get("result")
-    if not ivf:
-        return
-    per_vector_s = ivf["build_cpu_s"] / size
-    print("\nprojection (ivfpq; float16 arrays stay on disk, memory-mapped):")
-    for name, rows in DATASETS.items():
-        arrays = rows * DIM * 2 / 2**30
-        codes = rows * (64 + 8) / 2**30  # PQ64 code + int64 label per vector
-        lists = 65_536
-        touched = rows * 64 / lists * 72 / 2**20
+        index_mb = sum(p.stat().st_size for p in (folder / "index").iterdir()) / 2**20
+        info = json.loads((folder / "index" / "index.json").read_text())
+        said = [line for line in built.output.splitlines() if "recall@" in line]
         print(
-            f"  {name}: {rows / 1e6:,.0f}M vectors: arrays {arrays:,.0f} GiB on disk,"
-            f" IVF-PQ {codes:,.0f} GiB on disk (memory-mapped; RAM for the quantiser"
-            f" ~{lists * DIM * 4 / 2**20:,.0f} MiB + page cache),"
-            f" build ~{per_vector_s * rows / 3600:,.1f} CPU-hours at this machine's rate,"
-            f" a query reads ~{touched:,.0f} MiB of codes with {lists:,} lists, nprobe 64"
-            " (our cap is 4096 lists: raise it at this scale)"
+            f"{kind}: `reviewer index` {built.seconds:.0f} s wall, {built.cpu_seconds:.0f} s CPU,"
+            f" peak RSS"
+            f" {built.peak_mb:,.0f} MB, index {index_mb:,.0f} MB on disk,"
+            f" params {info['params']}; it printed: {said[0] if said else '?'}",
+            flush=True,
+        )
+        out = base / f"{kind}.json"
+        run_child(
+            [
+                "--child-search",
+                str(folder),
+                "--queries",
+                str(args.queries),
+                "--out",
+                str(out),
+                "--configs",
+                json.dumps(configs_for(kind, args.queries)),
+            ]
+        )
+        data = json.loads(out.read_text())
+        print(f"  search process peak RSS {data['peak_mb']:,.0f} MB; uptime {os.getloadavg()}")
+        print(
+            f"  {'setting':16} {'p50 ms':>8} {'p95 ms':>8} {'cpu p50':>8} {'recall@100':>10}"
+            f" {'like':>6} {'text':>6}"
+        )
+        for r in data["results"]:
+            n = len(r["found"])
+            t = truth[:n]
+            like = [f for f, is_noisy in zip(r["found"], noisy[:n], strict=True) if not is_noisy]
+            text = [f for f, is_noisy in zip(r["found"], noisy[:n], strict=True) if is_noisy]
+            print(
+                f"  {r['label']:16} {np.percentile(r['ms'], 50):8.1f}"
+                f" {np.percentile(r['ms'], 95):8.1f} {np.percentile(r['cpu_ms'], 50):8.1f}"
+                f" {recall(r['found'], t):10.3f}"
+                f" {recall(like, [x for x, y in zip(t, noisy, strict=False) if not y]):6.3f}"
+                f" {recall(text, [x for x, y in zip(t, noisy, strict=False) if y]):6.3f}"
+            )
+        project(kind, size, built, index_mb, info)
+    print(CLIP_RETRIEVAL)
+    print(TARGETS)
+    if not args.keep:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def project(kind: str, size: int, built: object, index_mb: float, info: dict) -> None:  # type: ignore[type-arg]
+    """A projection (not a measurement) from this size's per-vector figures."""
+    from reviewer.embeddings.index import ivf_lists
+
+    if kind != "ivfpq":
+        return
+    per_vector_s = built.cpu_seconds / size  # type: ignore[attr-defined]
+    per_vector_b = index_mb * 2**20 / size
+    print("  projection (not measured; linear in vectors from this run, one machine like this):")
+    for name, rows in DATASETS.items():
+        lists = ivf_lists(rows)
+        print(
+            f"    {name} ({rows / 1e6:,.0f}M): arrays {rows * DIM * 2 / 2**40:.2f} TiB float16"
+            f" on disk; index ~{per_vector_b * rows / 2**30:,.0f} GiB on disk (memory-mapped);"
+            f" {lists:,} lists, quantiser ~{lists * DIM * 4 / 2**20:,.0f} MiB in RAM;"
+            f" build ~{per_vector_s * rows / 3600:,.0f} CPU-hours at this run's rate"
         )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="1000000")
-    parser.add_argument("--kinds", default="ivfpq,hnsw")
+    parser.add_argument("--kinds", default="ivfpq")
     parser.add_argument("--queries", type=int, default=100)
+    parser.add_argument("--singles", type=int, default=5)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--workdir", default=None)
-    parser.add_argument("--child", default=None)
-    parser.add_argument("--folder", default=None)
+    parser.add_argument("--clusters", type=int, default=4096)
+    parser.add_argument("--spectrum", choices=["powerlaw", "flat"], default="powerlaw")
+    parser.add_argument("--workdir", default="/tmp/bench_probe")
+    parser.add_argument("--keep", action="store_true", help="keep the audit (to re-run parts)")
+    parser.add_argument("--child-exact", default=None)
+    parser.add_argument("--child-search", default=None)
+    parser.add_argument("--configs", default="[]")
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
-    if args.child:
-        child(args.child, Path(args.folder), args.queries, args.threads, Path(args.out))
-        return
-    base = Path(tempfile.mkdtemp(prefix="bench_probe_", dir=args.workdir))
-    try:
+    if args.child_exact:
+        child_exact(Path(args.child_exact), args.queries, args.singles, Path(args.out))
+    elif args.child_search:
+        child_search(
+            Path(args.child_search), args.queries, json.loads(args.configs), Path(args.out)
+        )
+    else:
         for size in (int(s) for s in args.sizes.split(",")):
-            folder = base / f"set{size}" / "vectors"
-            started = time.perf_counter()
-            generate(folder, size)
-            print(
-                f"generated {size:,} vectors in {time.perf_counter() - started:.0f} s", flush=True
-            )
-            results = {"flat": run_child("flat", folder, args.queries, args.threads)}
-            for kind in args.kinds.split(","):
-                results[kind] = run_child(kind, folder, args.queries, args.threads)
-                shutil.rmtree(folder / "index", ignore_errors=True)
-            report(size, results)
-            project(results, size)
-            shutil.rmtree(folder.parent, ignore_errors=True)
-    finally:
-        shutil.rmtree(base, ignore_errors=True)
+            run_size(args, size)
 
 
 if __name__ == "__main__":

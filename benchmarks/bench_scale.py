@@ -112,6 +112,7 @@ class Measured:
     seconds: float
     peak_mb: float
     output: str
+    cpu_seconds: float = 0.0
 
 
 def measure(argv: list[str], env: dict[str, str] | None = None) -> Measured:
@@ -127,7 +128,8 @@ def measure(argv: list[str], env: dict[str, str] | None = None) -> Measured:
     seconds = time.perf_counter() - started
     if proc.returncode != 0:
         raise SystemExit(f"failed ({proc.returncode}): {' '.join(argv)}\n{output[-2000:]}")
-    return Measured(seconds, usage.ru_maxrss / 1024, output)  # ru_maxrss is in KiB on Linux
+    cpu = usage.ru_utime + usage.ru_stime
+    return Measured(seconds, usage.ru_maxrss / 1024, output, cpu)  # ru_maxrss: KiB on Linux
 
 
 def figures(rows: int, seconds: float, peak_mb: float) -> dict[str, float]:

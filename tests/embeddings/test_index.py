@@ -129,3 +129,58 @@ def test_index_cli_prints_recall(tmp_path: Path) -> None:
     refused = invoke("index", empty)
     assert refused.code != 0 and refused.err.startswith("error: ")
     assert "no image embeddings" in refused.err
+
+
+def test_inverted_lists_grow_as_four_root_n() -> None:
+    """4 sqrt(N) rounded to a power of two (1M -> 4,000 -> 4,096), within 64 and 2**18."""
+    for vectors in (20_000, 1_000_000, 10_000_000, 413_000_000, 2_320_000_000):
+        lists = index_module.ivf_lists(vectors)
+        assert lists & (lists - 1) == 0  # a power of two
+        assert lists / 2**0.5 <= 4 * vectors**0.5 <= lists * 2**0.5
+    assert index_module.ivf_lists(10_000_000) == 16_384  # not the old 4,096 cap
+    assert index_module.ivf_lists(100) == 64
+    assert index_module.ivf_lists(10**12) == 2**18
+
+
+def test_training_sample_is_bounded_and_spread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("faiss")
+    stored, _ = _set(tmp_path / "set", [12_000, 12_000], dim=32)
+    monkeypatch.setattr(index_module, "TRAIN_MAX", 9_000)
+    info = build_index(stored, "ivfpq", threads=1, recall_queries=5)
+    assert info.params["nlist"] == 512 and info.params["train_vectors"] <= 9_000
+    sample = index_module._training_sample(stored, 9_000)
+    assert len(sample) > 8_000
+    # Drawn over both parts, not the first 9,000 rows.
+    second = stored.vectors(stored.parts[1]).astype(np.float32)
+    assert (np.abs(sample[:, None, :5] - second[None, :200, :5]).sum(axis=2) < 1e-6).any()
+
+
+def test_reranking_lifts_ivfpq_recall(tmp_path: Path) -> None:
+    """recall@100 against the test's own exact top-100, with and without exact re-ranking."""
+    pytest.importorskip("faiss")
+    stored, data = _set(tmp_path / "set", [12_000, 12_000], dim=64)
+    build_index(stored, "ivfpq", threads=1, recall_queries=5)
+    index = VectorIndex.open(stored)
+    queries = data[[11, 4_000, 13_000, 23_000]] + 0.05
+
+    def recall() -> float:
+        _, rows = index.search(queries, 100)
+        return float(
+            np.mean(
+                [
+                    len(set(r.tolist()) & set(_numpy_top(data, q, 100))) / 100
+                    for r, q in zip(rows, queries, strict=True)
+                ]
+            )
+        )
+
+    index.tune(candidates=0)
+    codes_only = recall()
+    index.tune()
+    reranked = recall()
+    # 64-d vectors get 8-byte codes (PQ8): they alone recall ~0.46, re-ranked ~0.91-0.95.
+    assert reranked >= 0.9 and reranked > codes_only + 0.2
+    index.tune(nprobe=1, candidates=0)
+    assert recall() < codes_only  # one list of 512 cannot hold every neighbour

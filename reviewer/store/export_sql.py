@@ -22,7 +22,7 @@ voters whose verdict equals the consensus (1.0 for ``skip``).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from reviewer.store.sql import ident, lit
@@ -263,8 +263,14 @@ WHERE (c.reviewers_disagree
 """
 
 
-def sample_filters(spec: ExportSpec, id_expr: str, dataset_expr: str) -> list[str]:
-    """WHERE conditions selecting samples; ``id_expr`` names the sample id column."""
+def sample_filters(
+    spec: ExportSpec, id_expr: str, dataset_expr: str, part: tuple[int, int] | None = None
+) -> list[str]:
+    """WHERE conditions selecting samples; ``id_expr`` names the sample id column.
+
+    A wide export with ``--flagged-by`` selects from ``export_flagged`` (see
+    :func:`flagged_ids_table`), and ``part`` keeps one hash partition of those ids.
+    """
     conds = [f"NOT EXISTS (SELECT 1 FROM quarantine q WHERE q.sample_id = {id_expr})"]
     if spec.dataset is not None:
         conds.append(f"{dataset_expr} = {lit(spec.dataset)}")
@@ -272,7 +278,14 @@ def sample_filters(spec: ExportSpec, id_expr: str, dataset_expr: str) -> list[st
         conds.append(
             f"{id_expr} IN (SELECT sample_id FROM plan_items WHERE plan = {lit(spec.queue)})"
         )
-    conds += _flag_filters(spec, id_expr)
+    if uses_flagged_table(spec):
+        conds.append(
+            f"{id_expr} IN (SELECT sample_id FROM export_flagged"
+            f" WHERE {partition_expr('sample_id', part)})"
+        )
+        conds += _flag_filters(replace(spec, flagged_by=()), id_expr)
+    else:
+        conds += _flag_filters(spec, id_expr)
     if spec.mode == "long":
         return conds
     cat = f" AND category = {lit(spec.category)}" if spec.category else ""
@@ -293,12 +306,20 @@ def sample_filters(spec: ExportSpec, id_expr: str, dataset_expr: str) -> list[st
     return conds
 
 
+def uses_flagged_table(spec: ExportSpec) -> bool:
+    """Whether the export selects its samples from ``export_flagged`` (wide, ``--flagged-by``)."""
+    return spec.mode == "wide" and bool(spec.flagged_by)
+
+
 def flagged_ids_table(spec: ExportSpec) -> str:
     """``export_flagged``: the samples every ``--flagged-by`` name flagged (one scan each).
 
     A flagged subset is small next to the audit (about 2% of LAION for the keyword
     rule), so a wide export first collects its ids, and the flag joins and the
-    samples scan then work on that subset, not on every scored sample.
+    samples scan then work on that subset, not on every scored sample: the samples
+    are the probe side of a semi join on these ids, and DuckDB pushes the ids into
+    the samples scan as a Bloom filter, so only ``sample_id`` is read for every row
+    and the other columns for the flagged rows alone (seen in EXPLAIN ANALYZE at 2M rows).
     """
     selects = [
         f"SELECT f.sample_id FROM flags f WHERE {_flag_match(name)}" for name in spec.flagged_by
@@ -336,7 +357,9 @@ def wide_select(spec: ExportSpec, cols: OutputColumns, part: tuple[int, int] | N
     if spec.with_image_path:
         select += ["ip.image_path", "ip.image_sha256"]
         joins += " LEFT JOIN export_image_paths ip ON ip.sample_id = s.sample_id"
-    conds = [*sample_filters(spec, "s.sample_id", "s.dataset"), partition_expr("s.sample_id", part)]
+    conds = sample_filters(spec, "s.sample_id", "s.dataset", part)
+    if not uses_flagged_table(spec):  # else the partition is taken of the flagged ids
+        conds.append(partition_expr("s.sample_id", part))
     return f"SELECT {', '.join(select)} FROM samples s{joins} WHERE {' AND '.join(conds)}"
 
 

@@ -126,7 +126,7 @@ class ExportQueries:
         with self.db.connect() as conn:
             self.db.register_labels(conn)
             flaggers = self.views.install(conn, settings)
-            if spec.mode == "wide" and spec.flagged_by:
+            if q.uses_flagged_table(spec):
                 conn.execute(q.flagged_ids_table(spec))
                 flaggers = self.views.install(conn, settings, within="export_flagged")
             conn.execute(q.consensus_view(spec.consensus))
@@ -168,7 +168,7 @@ class ExportQueries:
         that DuckDB spills. (A UNION ALL of the partitions was tried: DuckDB held
         several partitions' hash tables at once and was slower at 10M.)
         """
-        selected = "export_flagged" if spec.flagged_by else "samples"
+        selected = "export_flagged" if q.uses_flagged_table(spec) else "samples"
         row = conn.execute(f"SELECT count(*) FROM {selected}").fetchone()
         per_pass = max(1, self.pass_rows * 4 // max(4, len(flags)))
         passes = math.ceil((int(row[0]) if row else 0) / per_pass)

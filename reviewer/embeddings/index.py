@@ -313,6 +313,7 @@ def build_index(
     if chosen not in KINDS:
         raise ReviewerError(f"--kind {kind}: unknown index kind", f"use {', '.join(KINDS)}")
     final = index_folder(vectors)
+    _remove_abandoned_builds(vectors.folder)
     tmp = vectors.folder / f"index.{os.getpid()}.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
@@ -345,6 +346,29 @@ def build_index(
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return info
+
+
+def _remove_abandoned_builds(folder: Path) -> None:
+    """Delete ``index.<pid>.tmp/`` folders of builds whose process is gone.
+
+    A build killed by a signal cannot clean up after itself, and at 10M vectors its
+    folder holds about 1 GB; a build still running (its pid alive) is left alone.
+    """
+    for tmp in folder.glob("index.*.tmp"):
+        pid = tmp.name.split(".")[1]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process with this pid exists (one of another user counts as alive)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True
+    return True
 
 
 def _swap(new: Path, final: Path) -> None:

@@ -106,6 +106,25 @@ def test_failed_build_keeps_the_previous_index(
     assert rows[0][0] == 3
 
 
+def test_a_build_removes_folders_of_killed_builds_only(tmp_path: Path) -> None:
+    """A build killed by a signal leaves ``index.<pid>.tmp/``; the next build deletes it,
+    but never the folder of a build still running."""
+    import os
+    import subprocess
+
+    stored, _ = _set(tmp_path / "set", [300])
+    dead = subprocess.Popen(["true"])  # a process that has exited: its pid is free
+    dead.wait()
+    abandoned = stored.folder / f"index.{dead.pid}.tmp"
+    running = stored.folder / f"index.{os.getppid()}.tmp"
+    for folder in (abandoned, running):
+        folder.mkdir()
+        (folder / "part").write_bytes(b"x" * 1024)
+    build_index(stored)
+    assert not abandoned.exists()
+    assert (running / "part").exists()
+
+
 def test_an_index_older_than_the_vectors_is_not_used(tmp_path: Path) -> None:
     stored, _ = _set(tmp_path / "set", [2000])
     build_index(stored, "hnsw")

@@ -123,3 +123,15 @@ def detailed() -> Any:
     from tests.images.pictures import text_image
 
     return text_image()
+
+
+@pytest.fixture(scope="session")
+def tiny_clip(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
+    """A registered tiny open_clip architecture and a local checkpoint of random weights
+    (the clip flagger's and the probe tests' model, built offline once per session)."""
+    pytest.importorskip("open_clip")
+    from tests.flaggers_ml.tiny_models import register_tiny_clip, save_clip_checkpoint
+
+    folder = tmp_path_factory.mktemp("tiny_clip")
+    name = register_tiny_clip(folder)
+    return name, save_clip_checkpoint(name, folder / "weights.pt")

@@ -62,14 +62,3 @@ def audit_dir(tmp_path: Path) -> Path:
     path = tmp_path / "audit"
     assert invoke("init", path).code == 0
     return path
-
-
-@pytest.fixture(scope="session")
-def tiny_clip(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
-    """The tiny random open_clip architecture of the clip flagger tests, with a checkpoint."""
-    pytest.importorskip("open_clip")
-    from tests.flaggers_ml.tiny_models import register_tiny_clip, save_clip_checkpoint
-
-    folder = tmp_path_factory.mktemp("probe_clip")
-    name = register_tiny_clip(folder)
-    return name, save_clip_checkpoint(name, folder / "weights.pt")

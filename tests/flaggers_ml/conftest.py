@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from .tiny_models import build_roberta, register_tiny_clip, save_clip_checkpoint
+from .tiny_models import build_roberta
 
 
 @pytest.fixture(scope="session")
@@ -23,12 +23,3 @@ def tiny_analyzer(tiny_hate_dir: Path) -> Any:
     from reviewer.flaggers.models import load_hate_analyzer
 
     return load_hate_analyzer(str(tiny_hate_dir))
-
-
-@pytest.fixture(scope="session")
-def tiny_clip(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
-    """A registered tiny open_clip architecture and a local checkpoint of random weights."""
-    pytest.importorskip("open_clip")
-    folder = tmp_path_factory.mktemp("tiny_clip")
-    name = register_tiny_clip(folder)
-    return name, save_clip_checkpoint(name, folder / "weights.pt")

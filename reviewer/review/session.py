@@ -113,6 +113,8 @@ class ReviewSession:
         self._standing: dict[str, list[str]] = {}
         self._positions: dict[str, int] = {}
         self._hidden: set[str] = set()
+        self._queue_ids: frozenset[str] | None = None
+        """The queue's items as a set, made on first use (the queue never changes)."""
         self._propagated = 0
         self._propagated_to: dict[str, list[str]] = {}
         """Deciding item -> the group members in this queue its decision was propagated to."""
@@ -212,8 +214,10 @@ class ReviewSession:
 
     @property
     def total(self) -> int:
-        """Items in this queue (earlier sessions included, breathers not)."""
-        return self.queue.size
+        """Items in this queue (earlier sessions included, breathers not), less those
+        quarantined undecided since it was loaded: like those quarantined before, they
+        are never judged, so they are neither done nor left to do."""
+        return self.queue.size - self.withdrawn
 
     @property
     def done(self) -> int:
@@ -221,6 +225,18 @@ class ReviewSession:
         mine = sum(1 for sid, v in self._standing.items() if v and sid not in self.queue.breathers)
         grouped = sum(len(m) for sid, m in self._propagated_to.items() if self._standing.get(sid))
         return self.queue.already_done + mine + grouped
+
+    @property
+    def withdrawn(self) -> int:
+        """Items of this queue quarantined in this session (an escalation's copies or
+        group, or another reviewer's escalation) without a standing decision here."""
+        decided = {sid for sid, stack in self._standing.items() if stack}
+        for sid, members in self._propagated_to.items():
+            if self._standing.get(sid):
+                decided.update(members)
+        if self._queue_ids is None:
+            self._queue_ids = frozenset(self.queue.ids) - self.queue.breathers
+        return len((self._hidden & self._queue_ids) - decided)
 
     @property
     def items_per_hour(self) -> float | None:

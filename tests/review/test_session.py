@@ -288,3 +288,23 @@ def test_item_on_screen_escalated_elsewhere_is_taken_away(tmp_path: Path) -> Non
     assert session.current_id == "s1"
     session.previous()
     assert session.current_id == "s1"
+
+
+def test_items_quarantined_during_the_session_are_not_left_to_do(tmp_path: Path) -> None:
+    """Quarantined items are never judged: the progress line and the summary stop counting
+    them as waiting, as for items quarantined before the queue was loaded, while the
+    reviewer's own escalation stays a decision."""
+    from reviewer.store.labels import Decision
+
+    path = tmp_path / "labels.sqlite"
+    session, _, _ = make_session(labels=LabelStore(path))
+    total = session.total
+    other = LabelStore(path)
+    other.record(Decision("s2", "bob", "nsfw", "escalate"))  # elsewhere, ahead of ana
+    other.record(Decision("s0", "bob", "nsfw", "escalate"))  # the item on screen
+    assert session.leave_if_quarantined() == "s0"
+    assert (session.done, session.total) == (0, total - 2)
+    session.decide("escalate")  # ana's own escalation of s1: done, not withdrawn
+    assert (session.done, session.total) == (1, total - 2)
+    assert session.current_id == "s3"
+    assert session.summary().remaining == total - 3

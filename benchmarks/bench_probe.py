@@ -41,10 +41,11 @@ import shutil
 import subprocess
 import sys
 import time
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
-from bench_scale import REVIEWER, measure
+from bench_scale import REVIEWER, Measured, measure
 
 PART_ROWS = 1_000_000
 CHUNK = 50_000
@@ -54,6 +55,10 @@ MODEL = "ViT-B-32/openai"
 CLIP_RETRIEVAL = (
     "clip-retrieval (published): LAION-5B, 5.55B vectors, IVF-PQ (autofaiss) memory-mapped,"
     " served from a 16 GB RAM machine at ~50 ms a query; K=100,000 lookups in under 10 ms"
+)
+AUTOFAISS = (
+    "autofaiss (published, pypi README): 200M vectors (1 TB) indexed in 3 hours in 15 GB of"
+    " memory, ~10 ms a query (machine not stated)"
 )
 DATASETS = {"LAION-400M": 413_000_000, "LAION-2B-en": 2_320_000_000}
 TARGETS = "targets: 10M indexed within 24 GB, query p50 <= 100 ms, recall@100 >= 0.95"
@@ -95,6 +100,16 @@ def generate(audit: Path, rows: int, clusters: int, spectrum: str, seed: int = 0
         stored.add_part(ModelId.parse(MODEL), "image", f"synthetic-{start}", ids, staging)
         staging.unlink()
     return stored.folder
+
+
+def stored_set(audit: Path, size: int) -> Path | None:
+    """The image set of an audit an earlier ``--keep`` run left, if it has ``size`` rows."""
+    from reviewer.embeddings.sets import EmbeddingSet
+
+    for folder in audit.glob("embeddings/*/image"):
+        if EmbeddingSet(folder).rows == size:
+            return folder
+    return None
 
 
 def make_queries(folder: Path, count: int, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
@@ -206,32 +221,37 @@ def configs_for(kind: str, count: int) -> list[dict]:  # type: ignore[type-arg]
 
 def run_size(args: argparse.Namespace, size: int) -> None:
     base = Path(args.workdir) / f"n{size}"
-    shutil.rmtree(base, ignore_errors=True)
-    base.mkdir(parents=True)
     audit = base / "audit"
-    subprocess.run([*REVIEWER, "init", str(audit)], check=True, capture_output=True)
-    started = time.perf_counter()
-    folder = generate(audit, size, args.clusters, args.spectrum)
+    folder = stored_set(audit, size) if args.reuse else None
+    if folder is None:
+        shutil.rmtree(base, ignore_errors=True)
+        base.mkdir(parents=True)
+        subprocess.run([*REVIEWER, "init", str(audit)], check=True, capture_output=True)
+        started = time.perf_counter()
+        folder = generate(audit, size, args.clusters, args.spectrum)
+        made = f"generated in {time.perf_counter() - started:.0f} s"
+    else:
+        made = "kept from an earlier run (--reuse)"
     print(
         f"\n== {size:,} vectors x {DIM}-d float16 ({size * DIM * 2 / 2**30:.1f} GiB),"
-        f" {args.clusters} clusters, {args.spectrum} spread;"
-        f" generated in {time.perf_counter() - started:.0f} s",
+        f" {args.clusters} clusters, {args.spectrum} spread; {made}",
         flush=True,
     )
     print(f"uptime: {os.getloadavg()}")
-    exact_out = base / "exact.json"
-    run_child(
-        [
-            "--child-exact",
-            str(folder),
-            "--queries",
-            str(args.queries),
-            "--out",
-            str(exact_out),
-            "--singles",
-            str(args.singles),
-        ]
-    )
+    exact_out = base / f"exact-{args.queries}.json"
+    if not exact_out.exists():
+        run_child(
+            [
+                "--child-exact",
+                str(folder),
+                "--queries",
+                str(args.queries),
+                "--out",
+                str(exact_out),
+                "--singles",
+                str(args.singles),
+            ]
+        )
     exact = json.loads(exact_out.read_text())
     truth = exact["truth"]
     _, noisy = make_queries(folder, args.queries)
@@ -244,11 +264,7 @@ def run_size(args: argparse.Namespace, size: int) -> None:
         flush=True,
     )
     for kind in args.kinds.split(","):
-        shutil.rmtree(folder / "index", ignore_errors=True)
-        print(f"uptime before build: {os.getloadavg()}", flush=True)
-        built = measure(
-            [*REVIEWER, "index", str(audit), "--kind", kind, "--threads", str(args.threads)]
-        )
+        built = build(args, base, audit, folder, kind, size)
         index_mb = sum(p.stat().st_size for p in (folder / "index").iterdir()) / 2**20
         info = json.loads((folder / "index" / "index.json").read_text())
         said = [line for line in built.output.splitlines() if "recall@" in line]
@@ -290,30 +306,141 @@ def run_size(args: argparse.Namespace, size: int) -> None:
                 f" {recall(like, [x for x, y in zip(t, noisy, strict=False) if not y]):6.3f}"
                 f" {recall(text, [x for x, y in zip(t, noisy, strict=False) if y]):6.3f}"
             )
-        project(kind, size, built, index_mb, info)
+        if kind == "ivfpq":
+            default = next(r for r in data["results"] if r["label"] == "default")
+            codes = next(r for r in data["results"] if r["label"] == "no re-rank")
+            rates = Rates.measure(folder, size, info, built, index_mb, default, codes)
+            project(rates)
     print(CLIP_RETRIEVAL)
     print(TARGETS)
     if not args.keep:
         shutil.rmtree(base, ignore_errors=True)
 
 
-def project(kind: str, size: int, built: object, index_mb: float, info: dict) -> None:  # type: ignore[type-arg]
-    """A projection (not a measurement) from this size's per-vector figures."""
-    from reviewer.embeddings.index import ivf_lists
+def build(
+    args: argparse.Namespace, base: Path, audit: Path, folder: Path, kind: str, size: int
+) -> Measured:
+    """``reviewer index`` as its own process; with ``--reuse``, an index an earlier run of
+    this size built (its figures were saved beside it) instead."""
+    record = base / f"build-{kind}.json"
+    index = folder / "index" / "index.json"
+    kept = args.reuse and record.exists() and index.exists()
+    if kept and json.loads(index.read_text())["kind"] == kind:
+        print(f"{kind}: index and its build figures kept from an earlier run (--reuse)")
+        return Measured(**json.loads(record.read_text()))
+    shutil.rmtree(folder / "index", ignore_errors=True)
+    print(f"uptime before build: {os.getloadavg()}", flush=True)
+    built = measure(
+        [*REVIEWER, "index", str(audit), "--kind", kind, "--threads", str(args.threads)]
+    )
+    print(f"uptime after build: {os.getloadavg()}", flush=True)
+    record.write_text(json.dumps(asdict(built)))
+    return built
 
-    if kind != "ivfpq":
-        return
-    per_vector_s = built.cpu_seconds / size  # type: ignore[attr-defined]
-    per_vector_b = index_mb * 2**20 / size
-    print("  projection (not measured; linear in vectors from this run, one machine like this):")
+
+@dataclass
+class Rates:
+    """What one ivfpq build and its searches cost, split so each part scales by its own law."""
+
+    size: int
+    lists: int
+    nprobe: int
+    train_vectors: int
+    train_s: float
+    assign_s: float  # assigning every vector to its list (BLAS against the centroids)
+    encode_s: float  # the rest of adding: residuals, PQ codes, shard files
+    merge_s: float
+    peak_mb: float
+    bytes_per_vector: float  # on-disk lists, ids included
+    scan_ms: float  # CPU p50 of a query without re-ranking (quantiser + list scan)
+    rerank_ms: float  # what the exact re-ranking adds, CPU p50
+
+    @classmethod
+    def measure(
+        cls,
+        folder: Path,
+        size: int,
+        info: dict,  # type: ignore[type-arg]
+        built: Measured,
+        index_mb: float,
+        default: dict,  # type: ignore[type-arg]
+        codes: dict,  # type: ignore[type-arg]
+    ) -> Rates:
+        params = info["params"]
+        lists = int(params["nlist"])
+        assign = assign_seconds(folder) * size
+        add = float(params.get("add_s", built.seconds))
+        return cls(
+            size,
+            lists,
+            int(params["nprobe"]),
+            int(params["train_vectors"]),
+            float(params.get("train_s", 0.0)),
+            assign,
+            max(0.0, add - assign),
+            float(params.get("merge_s", 0.0)),
+            built.peak_mb,
+            (index_mb * 2**20 - lists * DIM * 4) / size,
+            float(np.percentile(codes["cpu_ms"], 50)),
+            float(np.percentile(default["cpu_ms"], 50) - np.percentile(codes["cpu_ms"], 50)),
+        )
+
+
+def assign_seconds(folder: Path, count: int = 65_536) -> float:
+    """Seconds a vector to find its list: the built index's quantiser on ``count`` vectors."""
+    import faiss
+
+    from reviewer.embeddings.index import _training_sample
+    from reviewer.embeddings.sets import EmbeddingSet
+
+    index = faiss.read_index(str(folder / "index" / "ivfpq.faiss"), faiss.IO_FLAG_SKIP_IVF_DATA)
+    quantizer = faiss.extract_index_ivf(index).quantizer
+    x = _training_sample(EmbeddingSet(folder), count, seed=5)
+    faiss.omp_set_num_threads(2)
+    started = time.perf_counter()
+    quantizer.search(x, 1)
+    return (time.perf_counter() - started) / len(x)
+
+
+def project(r: Rates) -> None:
+    """A projection (not a measurement) to LAION-400M and LAION-2B-en from one run's rates.
+
+    Training scales with sample x lists (k-means), assigning with vectors x lists (one
+    dot product per centroid), encoding and merging with vectors; a query scans
+    nprobe x N / lists codes, and the re-ranking reads a fixed 500 vectors.
+    """
+    from reviewer.embeddings.index import NPROBE, SHARD_ROWS, ivf_lists, training_size
+
+    print(
+        f"  projection from this run (not measured; {r.size:,} vectors: training"
+        f" {r.train_s:,.0f} s, assigning {r.assign_s:,.0f} s, encoding {r.encode_s:,.0f} s,"
+        f" merging {r.merge_s:,.0f} s; {r.bytes_per_vector:.0f} B a vector on disk):"
+    )
     for name, rows in DATASETS.items():
         lists = ivf_lists(rows)
+        sample = training_size(rows, lists)
+        nprobe = min(NPROBE, lists)
+        hours = (
+            r.train_s * sample * lists / (r.train_vectors * r.lists)
+            + r.assign_s * rows * lists / (r.size * r.lists)
+            + (r.encode_s + r.merge_s) * rows / r.size
+        ) / 3600
+        # Anonymous memory while building: the float32 training sample, the centroids, one
+        # shard's codes and one float32 block of 262,144 vectors (file pages not counted).
+        build_gb = (sample * DIM * 4 + lists * DIM * 4 + SHARD_ROWS * 72 + 2**18 * DIM * 4) / 2**30
+        scanned = nprobe * rows / lists
+        scan_ms = r.scan_ms * scanned / (r.nprobe * r.size / r.lists)
         print(
-            f"    {name} ({rows / 1e6:,.0f}M): arrays {rows * DIM * 2 / 2**40:.2f} TiB float16"
-            f" on disk; index ~{per_vector_b * rows / 2**30:,.0f} GiB on disk (memory-mapped);"
-            f" {lists:,} lists, quantiser ~{lists * DIM * 4 / 2**20:,.0f} MiB in RAM;"
-            f" build ~{per_vector_s * rows / 3600:,.0f} CPU-hours at this run's rate"
+            f"    {name} ({rows / 1e6:,.0f}M): {lists:,} lists, {sample:,} training vectors"
+            f" ({sample / lists:.0f} a list); index ~{r.bytes_per_vector * rows / 2**30:,.0f} GiB"
+            f" on disk + float16 arrays {rows * DIM * 2 / 2**40:.2f} TiB (read by the"
+            f" re-ranking); RAM to build ~{build_gb:.1f} GB + page cache, to serve"
+            f" ~{lists * DIM * 4 / 2**20:,.0f} MiB of centroids + page cache; build"
+            f" ~{hours:,.0f} h on 2 cores like these; a query scans {scanned / 1e6:.1f}M codes,"
+            f" ~{scan_ms:,.0f} ms CPU + re-ranking ({r.rerank_ms:.0f} ms here, 500 random"
+            f" reads from disk when the arrays are not cached)"
         )
+    print(f"  {AUTOFAISS}")
 
 
 def main() -> None:
@@ -327,6 +454,9 @@ def main() -> None:
     parser.add_argument("--spectrum", choices=["powerlaw", "flat"], default="powerlaw")
     parser.add_argument("--workdir", default="/tmp/bench_probe")
     parser.add_argument("--keep", action="store_true", help="keep the audit (to re-run parts)")
+    parser.add_argument(
+        "--reuse", action="store_true", help="use a kept audit and ground truth of this size"
+    )
     parser.add_argument("--child-exact", default=None)
     parser.add_argument("--child-search", default=None)
     parser.add_argument("--configs", default="[]")

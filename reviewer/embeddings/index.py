@@ -7,9 +7,12 @@ Engines (chosen by measurement on the audit machines, see ``benchmarks/bench_pro
   float32 copy (numpy's ``astype`` alone costs more than the search). Used below
   :data:`EXACT_BELOW` vectors, and as the reference recall is measured against.
 - ``ivfpq``: faiss ``IndexIVFPQ`` (the index clip-retrieval serves LAION-5B from):
-  ~4 sqrt(N) inverted lists, 64-byte codes per vector, read memory-mapped at search
-  time; the candidates are re-ranked exactly from the float16 arrays, which lifts
-  recall@100 from the codes' 0.83 to 0.96 at 1M vectors (``bench_probe.py``).
+  ~sqrt(N) inverted lists, 64-byte codes per vector. Built in shards of
+  :data:`SHARD_ROWS` vectors written to disk and merged into one on-disk inverted-list
+  file (faiss ``OnDiskInvertedLists``), so building holds one shard, not the whole
+  index, in RAM; searched memory-mapped. The candidates are re-ranked exactly from the
+  float16 arrays, which lifts recall@100 from the codes' ~0.8 to ~0.96
+  (``bench_probe.py``).
 - ``hnsw``: usearch's HNSW graph over int8-quantised vectors, memory-mapped
   (``view``), re-ranked exactly from the arrays like ``ivfpq``.
 
@@ -24,8 +27,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,21 +47,27 @@ KINDS = ("flat", "ivfpq", "hnsw")
 IVFPQ_MIN = 20_000
 """Fewer vectors cannot train 256 PQ centroids per sub-quantiser (faiss wants ~39 x 256)."""
 IVF_LISTS_MAX = 2**18
-"""Inverted lists at most (4 sqrt(N) reaches it at ~4.3B vectors)."""
+"""Inverted lists at most (sqrt(N) reaches it at ~69B vectors)."""
 TRAIN_PER_LIST = 16
 """Training vectors per inverted list (faiss suggests 39-256; k-means for coarse lists
 converges well enough on fewer, and training time grows with sample x lists)."""
-TRAIN_MAX = 1_000_000
-"""Training sample cap (float32 in RAM: 2 GB at 512-d)."""
+TRAIN_MIN = 100_000
+"""Training sample at least (the 64 PQ codebooks of 256 centroids want more than 16 a list
+when lists are few)."""
+TRAIN_MAX = 2**20
+"""Training sample cap (float32 in RAM: 2 GiB at 512-d); with sqrt(N) lists it is still 16
+vectors a list at LAION-2B-en (65,536 lists)."""
+SHARD_ROWS = 2**22
+"""Vectors added per shard before it is written to disk: the build holds one shard's codes
+(72 B a vector, ~300 MB) and one float32 block in RAM, whatever the set's size."""
 RERANK = 5
 """Approximate candidates fetched per wanted result (at least :data:`POOL_MIN`), then
 re-ranked exactly. At 1M vectors 500 candidates for a top 100 recalled as much as 1,000 or
 2,000 (the misses are in lists not scanned) at half the time; see docs/probe.md."""
 POOL_MIN = 500
 NPROBE = 256
-"""Inverted lists an ivfpq query scans: recall@100 0.93 / 0.95 / 0.96 / 0.97 at nprobe
-64 / 128 / 256 / 512 over 1M vectors (4,096 lists), 10-16 ms CPU a query."""
-
+"""Inverted lists an ivfpq query scans (all of them when there are fewer): see
+``bench_probe.py`` and docs/probe.md for recall and latency at other settings."""
 Progress = Callable[[int, int | None], None]
 
 
@@ -203,15 +214,30 @@ def _training_sample(vectors: EmbeddingSet, count: int, seed: int = 0) -> np.nda
 
 
 def ivf_lists(vectors: int) -> int:
-    """Inverted lists for ``vectors``: the power of two nearest 4 sqrt(N), 64 to 2**18."""
-    wanted = 4 * np.sqrt(max(vectors, 1))
+    """Inverted lists for ``vectors``: the power of two nearest sqrt(N), 64 to 2**18.
+
+    sqrt(N), not faiss's 4-16 sqrt(N): adding assigns each vector to its nearest list by
+    one BLAS product against all the centroids, so the build costs N x lists; on two
+    cores 4 sqrt(N) would make the 10M build ~4x longer (16,384 lists), and a bounded
+    training sample (16 a list, at most :data:`TRAIN_MAX`) stays sane up to LAION-2B-en.
+    """
+    wanted = np.sqrt(max(vectors, 1))
     return int(min(IVF_LISTS_MAX, max(64, 2 ** round(np.log2(wanted)))))
+
+
+def training_size(vectors: int, lists: int) -> int:
+    """Vectors to train ``lists`` centroids and the PQ codebooks on (bounded, see constants)."""
+    return min(vectors, TRAIN_MAX, max(TRAIN_MIN, TRAIN_PER_LIST * lists))
 
 
 def _build_ivfpq(
     vectors: EmbeddingSet, folder: Path, progress: Progress, threads: int
 ) -> dict[str, Any]:
-    """faiss IVF-PQ: nlist ~ 4 sqrt(N) lists, 64 sub-quantisers of 8 bits (64 B a vector)."""
+    """faiss IVF-PQ: ~sqrt(N) lists, 64 sub-quantisers of 8 bits (64 B a vector), on disk.
+
+    Trained once, then added shard by shard (each written to ``folder``) and merged
+    into ``ivfpq.ivfdata``; the shards are deleted once merged.
+    """
     faiss = _faiss()
     total = vectors.rows
     if total < IVFPQ_MIN:
@@ -224,34 +250,103 @@ def _build_ivfpq(
     m = next(
         d for d in (64, 48, 32, 16, 8, 4, 2, 1) if d <= vectors.dim // 8 and vectors.dim % d == 0
     )
-    # An HNSW coarse quantiser: assigning 10M vectors to 4096 lists by brute force
-    # would be 40 TFLOP on 2 cores; the graph needs a few hundred distances a vector.
-    index = faiss.index_factory(vectors.dim, f"IVF{nlist}_HNSW32,PQ{m}", faiss.METRIC_INNER_PRODUCT)
+    # A flat (exact, BLAS) coarse quantiser: assigning a block of vectors is one matrix
+    # product against the centroids, ~4x faster here than an HNSW graph over 16,384
+    # centroids searched one vector at a time with the breadth it needs (efSearch 128),
+    # and it never misassigns; a query pays ~sqrt(N) x 512 multiply-adds for it (~1 ms).
+    index = faiss.index_factory(vectors.dim, f"IVF{nlist},PQ{m}", faiss.METRIC_INNER_PRODUCT)
     ivf = faiss.extract_index_ivf(index)
     ivf.cp.niter = 10  # k-means converges enough for coarse lists; 25 doubles training
     # index_factory turns on polysemous training (codes ordered for Hamming filtering, which
     # the search never uses): training took 190 s CPU at 50k vectors with it, 5.6 s without.
     faiss.downcast_index(index).do_polysemous_training = False
-    sample = _training_sample(vectors, min(TRAIN_MAX, TRAIN_PER_LIST * nlist))
+    started = time.perf_counter()
+    sample = _training_sample(vectors, training_size(total, nlist))
     index.train(sample)
     trained_on = len(sample)
     del sample
-    # The graph's search breadth decides which list each added vector lands in: faiss's
-    # default (16) misassigns many (measured recall@100 0.54 at 100k), so widen it.
-    faiss.downcast_index(ivf.quantizer).hnsw.efSearch = 128
-    done = 0
-    for rows, block in valid_blocks(vectors):
-        index.add_with_ids(block.astype(np.float32), rows)
-        done += len(rows)
-        progress(done, total)
-    faiss.write_index(index, str(folder / "ivfpq.faiss"))
+    trained = folder / "trained.faiss"
+    faiss.write_index(index, str(trained))
+    del index
+    train_s = time.perf_counter() - started
+    shards = _add_in_shards(faiss, vectors, trained, progress)
+    add_s = time.perf_counter() - started - train_s
+    _merge_shards(faiss, trained, shards, folder)
     return {
         "engine": f"faiss {faiss.__version__}",
         "nlist": nlist,
         "m": m,
-        "nprobe": NPROBE,
+        "nprobe": min(NPROBE, nlist),
         "train_vectors": trained_on,
+        "shards": len(shards),
+        "train_s": round(train_s, 1),
+        "add_s": round(add_s, 1),
+        "merge_s": round(time.perf_counter() - started - train_s - add_s, 1),
     }
+
+
+def _add_in_shards(
+    faiss: Any, vectors: EmbeddingSet, trained: Path, progress: Progress
+) -> list[Path]:
+    """Add the set to copies of the trained index, writing one to disk every SHARD_ROWS."""
+    shards: list[Path] = []
+    shard: Any = None
+    done = 0
+    for rows, block in valid_blocks(vectors, rows=min(262_144, SHARD_ROWS)):
+        if shard is None:
+            shard = faiss.read_index(str(trained))
+        shard.add_with_ids(block.astype(np.float32), rows)
+        done += len(rows)
+        progress(done, vectors.rows)
+        if shard.ntotal >= SHARD_ROWS:
+            shards.append(_write_shard(faiss, shard, trained.parent, len(shards)))
+            shard = None
+    if shard is not None:
+        shards.append(_write_shard(faiss, shard, trained.parent, len(shards)))
+    return shards
+
+
+def _write_shard(faiss: Any, shard: Any, folder: Path, number: int) -> Path:
+    path = folder / f"shard-{number:05d}.faiss"
+    faiss.write_index(shard, str(path))
+    return path
+
+
+@contextmanager
+def _c_stdout_to_stderr() -> Iterator[None]:
+    """Send what C code prints to stderr for a while.
+
+    faiss's on-disk lists print "resizing FILE to N bytes" with ``printf``, which would
+    land among a command's own output on stdout.
+    """
+    import ctypes
+
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        yield
+    finally:
+        ctypes.CDLL(None).fflush(None)
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def _merge_shards(faiss: Any, trained: Path, shards: list[Path], folder: Path) -> None:
+    """Merge the shards' lists into ``ivfpq.ivfdata`` (faiss's on-disk inverted lists).
+
+    ``merge_ondisk`` reads each shard memory-mapped and copies list by list into the
+    file, so this step too holds no more than the page cache lends it.
+    """
+    from faiss.contrib.ondisk import merge_ondisk
+
+    index = faiss.read_index(str(trained))
+    with _c_stdout_to_stderr():
+        merge_ondisk(index, [str(s) for s in shards], str(folder / "ivfpq.ivfdata"))
+    faiss.write_index(index, str(folder / "ivfpq.faiss"))
+    del index
+    for path in [trained, *shards]:
+        path.unlink()
 
 
 def _build_hnsw(
@@ -380,6 +475,27 @@ def _swap(new: Path, final: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
+def _read_ivfpq(faiss: Any, folder: Path) -> Any:
+    """The ivfpq index in ``folder``, its codes memory-mapped.
+
+    On-disk lists (the sharded build) are mapped from ``ivfpq.ivfdata`` beside the index
+    file: the file names the path the build wrote them to, inside ``index.<pid>.tmp/``.
+    (faiss's ``IO_FLAG_ONDISK_SAME_DIR`` does the same but prints to stdout, which would
+    corrupt ``--json`` output, and ``IO_FLAG_MMAP`` crashes faiss 1.15 on on-disk lists;
+    it is for indexes whose lists are inside the index file, built before the shards.)
+    """
+    lists_file = folder / "ivfpq.ivfdata"
+    if not lists_file.exists():
+        return faiss.read_index(str(folder / "ivfpq.faiss"), faiss.IO_FLAG_MMAP)
+    index = faiss.read_index(
+        str(folder / "ivfpq.faiss"), faiss.IO_FLAG_SKIP_IVF_DATA | faiss.IO_FLAG_READ_ONLY
+    )
+    lists = faiss.downcast_InvertedLists(faiss.extract_index_ivf(index).invlists)
+    lists.filename = str(lists_file)
+    lists.do_mmap()
+    return index
+
+
 # ---- searching ----------------------------------------------------------------------------
 
 
@@ -431,17 +547,18 @@ class VectorIndex:
 
     def _set_nprobe(self) -> None:
         assert self.info is not None
-        ivf = _faiss().extract_index_ivf(self._engine)
+        faiss = _faiss()
+        ivf = faiss.extract_index_ivf(self._engine)
         ivf.nprobe = self._nprobe or int(self.info.params.get("nprobe", NPROBE))
-        _faiss().downcast_index(ivf.quantizer).hnsw.efSearch = max(64, 2 * ivf.nprobe)
+        quantizer = faiss.downcast_index(ivf.quantizer)
+        if hasattr(quantizer, "hnsw"):  # indexes built before the flat quantiser
+            quantizer.hnsw.efSearch = max(64, 2 * ivf.nprobe)
 
     def _load(self) -> Any:
         if self._engine is None and self.folder is not None and self.info is not None:
             if self.info.kind == "ivfpq":
                 faiss = _faiss()
-                self._engine = faiss.read_index(
-                    str(self.folder / "ivfpq.faiss"), faiss.IO_FLAG_MMAP
-                )
+                self._engine = _read_ivfpq(faiss, self.folder)
                 self._set_nprobe()
             else:
                 self._engine = _usearch().Index.restore(

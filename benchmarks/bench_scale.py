@@ -35,6 +35,7 @@ import argparse
 import json
 import math
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -43,8 +44,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(1, str(Path(__file__).resolve().parents[1]))  # this checkout's reviewer
 
 import scale_data
+
+from reviewer.config import DatabaseSection
 
 REVIEWER = [str(Path(sys.executable).with_name("reviewer"))]
 PANDAS_RULE = r"""
@@ -145,31 +149,52 @@ def commands(audit: Path, files: list[Path]) -> list[tuple[str, list[str]]]:
         ("flag keyword", ["flag", a, "--flagger", "keyword"]),
         ("flag nsfw-field", ["flag", a, "--flagger", "nsfw-field"]),
         ("plan", ["plan", a, "--margin", "0.05", "--strata", "flag,nsfw"]),
-        ("sample", ["sample", a, "--name", "q", "--strata", "flag,nsfw", "--per-stratum", "100"]),
+        ("sample", ["sample", a, "--name", "q", "--strata", "flag,nsfw", "--per-stratum", "100",
+                    "--replace"]),  # --replace: a reused audit holds the plan already
         ("review start", []),  # the review app headless until the first item is drawn
         ("stats", ["stats", a]),
-        ("export flagged", ["export", a, "--flagged-by", "keyword", "--out", a + "/e.parquet"]),
+        ("export flagged", ["export", a, "--flagged-by", "keyword", "--out", a + "/e.parquet",
+                            "--force"]),
         ("report", ["report", a, "--out", a + "/report.html"]),
     ]
 
 
-def run_size(
-    rows: int, data: Path, memory_limit: str, only: set[str] | None = None,
-    baselines: bool = True,
-) -> dict[str, dict[str, float]]:
-    """All commands (or ``only`` those) and both baselines at one size: name -> figures."""
-    files = scale_data.dataset(data / f"rows-{rows}", rows)
-    audit = data / f"audit-{rows}"
-    shutil.rmtree(audit, ignore_errors=True)
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
-    subprocess.run([*REVIEWER, "init", str(audit)], check=True, capture_output=True, env=env)
+BUILDS = ("ingest", "flag keyword", "flag nsfw-field")
+"""The commands that make the audit the others read."""
+
+
+def make_audit(audit: Path, memory_limit: str, env: dict[str, str], reuse: bool) -> bool:
+    """A fresh audit with ``memory_limit``, or (``reuse``) the built one kept by an earlier
+    run; True when the audit is reused and needs no building."""
+    reused = reuse and (audit / ".bench-built").exists()
+    if not reused:
+        shutil.rmtree(audit, ignore_errors=True)
+        subprocess.run([*REVIEWER, "init", str(audit)], check=True, capture_output=True, env=env)
     settings = audit / "reviewer.toml"
     text = settings.read_text(encoding="utf-8")
     settings.write_text(
-        text.replace('memory_limit = "2GB"', f'memory_limit = "{memory_limit}"'), encoding="utf-8"
+        re.sub(r'memory_limit = "[^"]*"', f'memory_limit = "{memory_limit}"', text),
+        encoding="utf-8",
     )
+    return reused
+
+
+def run_size(
+    rows: int, data: Path, memory_limit: str, only: set[str] | None = None,
+    baselines: bool = True, reuse: bool = False,
+) -> dict[str, dict[str, float]]:
+    """All commands (or ``only`` those) and both baselines at one size: name -> figures.
+
+    With ``reuse``, an audit kept by an earlier ``--keep-audits`` run is measured again
+    without building it anew (ingest and both flag runs are skipped)."""
+    files = scale_data.dataset(data / f"rows-{rows}", rows)
+    audit = data / f"audit-{rows}"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    reused = make_audit(audit, memory_limit, env, reuse)
     out: dict[str, dict[str, float]] = {}
     for name, argv in commands(audit, files):
+        if reused and name in BUILDS:
+            continue
         if only is not None and name not in only and name not in ("ingest", "flag keyword"):
             continue  # ingest and flag keyword make the audit the others need
         if name == "stats":  # a reviewer works through the queue (not timed)
@@ -179,6 +204,8 @@ def run_size(
         m = measure(run, env)
         out[name] = figures(rows, m.seconds, m.peak_mb)
         out[name]["load"] = os.getloadavg()[0]
+        if name == BUILDS[1]:
+            (audit / ".bench-built").touch()  # ingested and flagged: a --reuse-audits run can go on
         print(f"  {name:<16} {m.seconds:8.1f} s {rows / m.seconds:12,.0f} rows/s "
               f"{m.peak_mb:7,.0f} MB   load {out[name]['load']:.1f}", flush=True)
     if not baselines:
@@ -242,12 +269,19 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="1M and 5M rows")
     parser.add_argument("--sizes", type=int, nargs="+", default=None)
     parser.add_argument("--data", type=Path, default=Path("/tmp/reviewer-bench-scale"))
-    parser.add_argument("--memory-limit", default="2GB", help="[database] memory_limit")
+    parser.add_argument(
+        "--memory-limit", default=DatabaseSection.memory_limit,
+        help="[database] memory_limit (default: reviewer's own)",
+    )
     parser.add_argument(
         "--only", default=None, help="comma-separated commands, e.g. 'export flagged,plan'"
     )
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     parser.add_argument("--keep-audits", action="store_true", help="keep the audits built")
+    parser.add_argument(
+        "--reuse-audits", action="store_true",
+        help="measure the audits a --keep-audits run kept without building them again",
+    )
     parser.add_argument(
         "--no-baselines", action="store_true", help="skip DuckDB CTAS and the pandas rule"
     )
@@ -269,8 +303,10 @@ def main() -> None:
     for rows in sizes:
         print(f"\n{rows:,} rows", flush=True)
         only = set(args.only.split(",")) if args.only else None
-        results[rows] = run_size(rows, args.data, args.memory_limit, only, not args.no_baselines)
-        if not args.keep_audits:
+        results[rows] = run_size(
+            rows, args.data, args.memory_limit, only, not args.no_baselines, args.reuse_audits
+        )
+        if not (args.keep_audits or args.reuse_audits):
             shutil.rmtree(args.data / f"audit-{rows}", ignore_errors=True)
     growth(results)
     flat_memory(results)

@@ -174,9 +174,13 @@ _MEMORY = Rule(
 class DatabaseSection:
     """DuckDB's memory and spill, so a large audit fits the machine it runs on."""
 
-    memory_limit: str = setting("2GB", _MEMORY)
+    memory_limit: str = setting("512MB", _MEMORY)
     """DuckDB's memory limit in each process (e.g. ``"1GB"``, ``"8GB"``); queries that need
-    more spill to ``temp_directory``. Peak memory of a command is about this plus ~0.5 GB."""
+    more spill to ``temp_directory``. Peak memory of a command is about this plus ~0.3 GB.
+    512 MB because the commands that read every row (``plan``, ``sample``, ``stats``,
+    ``export``, ``report``) grow to whatever limit they are given while an audit is
+    larger than it: measured on 100M rows, 2 GB gave peaks of 1.7–2.2 GB and 512 MB
+    0.6–0.8 GB, at 20M rows 1.0–1.4 GB and 0.6 GB (issue #16, README "At LAION scale")."""
     temp_directory: str = ""
     """Where DuckDB spills; empty means the audit's ``cache/duckdb_tmp`` (the system's
     temporary folder for a read-only audit). Point it at a fast local disk with room."""
@@ -378,7 +382,7 @@ daily_full_colour_seconds_cap = 600.0   # seconds in full colour per day; 0 = no
 
 """ + flags_toml(SPECS) + """
 [database]
-memory_limit = "2GB"          # DuckDB's memory per process; beyond it queries spill to disk
+memory_limit = "512MB"        # DuckDB's memory per process; beyond it queries spill to disk
 temp_directory = ""           # where they spill; empty = cache/duckdb_tmp in the audit
 
 [keys]

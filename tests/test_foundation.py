@@ -99,7 +99,7 @@ def test_database_settings_reach_duckdb(tmp_path: Path) -> None:
     Audit.init(root)
     spill = tmp_path / "spill"
     toml = (root / "reviewer.toml").read_text(encoding="utf-8")
-    toml = toml.replace('memory_limit = "2GB"', 'memory_limit = "300MB"')
+    toml = toml.replace('memory_limit = "512MB"', 'memory_limit = "300MB"')
     toml = toml.replace('temp_directory = ""', f'temp_directory = "{spill}"')
     (root / "reviewer.toml").write_text(toml, encoding="utf-8")
     audit = Audit.open(root)

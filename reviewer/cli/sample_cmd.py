@@ -96,6 +96,10 @@ def sample_command(
                 overlap_share=overlap_share, bands=_bands(bands),
             )
             info = draw_plan(audit, spec, replace=replace, progress=progress)
+    # The queue's pages are looked up by id when reviewed: key files make each page read
+    # only its own rows (written once; later only what was ingested since).
+    with progress_bar("indexing sample ids", unit="files") as progress:
+        audit.store.sample_keys.build(progress)
     rows = audit.store.plans.strata(name).to_pylist()
     if as_json:
         click.echo(json.dumps({"plan": name, "items": info.items, "strata": rows}, indent=2))

@@ -4,19 +4,20 @@
 factory (:class:`Database`, with the label store) and the scores folder, and
 exposes one object per subject, each given exactly the collaborators it needs:
 
-==================== ==========================================================
-``store.samples``    the ``samples`` table: insert, count, rows, summary
-``store.ingest``     staged ingest, ingested files, image roots
-``store.images``     image links: the rows linking reads, setting ``image_ref``
-``store.flags``      flag rows, reasons, counts, runs
-``store.work_lists`` what a flag run scores: row ranges, reads, input snapshots
-``store.review``     the default review queue, breathers, item rows with reasons
-``store.plans``      sampling plans: draw, strata, items, queues
-``store.exports``    ``reviewer export`` through DuckDB ``COPY``
-``store.stats``      the tables :mod:`reviewer.stats` computes on
-``store.hashes``     image hashes, known-content list matches (hash joins)
-``store.groups``     near-duplicate groups per method (sha256, pdq)
-==================== ==========================================================
+===================== ==========================================================
+``store.samples``     the ``samples`` table: insert, count, rows, summary
+``store.ingest``      staged ingest, ingested files, image roots
+``store.images``      image links: the rows linking reads, setting ``image_ref``
+``store.flags``       flag rows, reasons, counts, runs
+``store.work_lists``  what a flag run scores: row ranges, reads, input snapshots
+``store.review``      the default review queue, breathers, item rows with reasons
+``store.sample_keys`` ``sample_id`` to ``rowid`` key files: a page reads only its rows
+``store.plans``       sampling plans: draw, strata, items, queues
+``store.exports``     ``reviewer export`` through DuckDB ``COPY``
+``store.stats``       the tables :mod:`reviewer.stats` computes on
+``store.hashes``      image hashes, known-content list matches (hash joins)
+``store.groups``      near-duplicate groups per method (sha256, pdq)
+===================== ==========================================================
 
 ``store.flag_views`` (the flags contract as temp views) is the one object the
 flags, review, plans, exports and stats subjects share.
@@ -42,6 +43,7 @@ from reviewer.store.labels import Decision, LabelEvent, LabelStore
 from reviewer.store.plans import PlanQueries
 from reviewer.store.probes import ProbeQueries
 from reviewer.store.review import ReviewQueries
+from reviewer.store.sample_keys import SampleKeys
 from reviewer.store.samples import AuditSummary, SampleQueries
 from reviewer.store.scores import FlagQueries, FlagViews
 from reviewer.store.statistics import StatsQueries
@@ -68,7 +70,7 @@ class Store:
         scores_dir: Path | None = None,
         busy_timeout_s: float = 60.0,
         read_only: bool = False,
-        memory_limit: str = "2GB",
+        memory_limit: str = "512MB",
         temp_directory: str = "",
     ) -> None:
         self.db = Database(
@@ -88,7 +90,12 @@ class Store:
         self.flags = FlagQueries(self.db, self.flag_views)
         self.work_lists = WorkListQueries(self.db)
         self.probes = ProbeQueries(self.db, self.flag_views)
-        self.review = ReviewQueries(self.db, self.flag_views, self.flags, self.probes)
+        self.sample_keys = SampleKeys(
+            self.db, path.parent / "cache" / "sample_keys" if path is not None else None
+        )
+        self.review = ReviewQueries(
+            self.db, self.flag_views, self.flags, self.probes, self.sample_keys
+        )
         self.plans = PlanQueries(self.db, self.flag_views)
         self.exports = ExportQueries(self.db, self.flag_views)
         self.stats = StatsQueries(self.db, self.flag_views, self.plans)

@@ -48,7 +48,7 @@ class ConnectionFactory:
         path: Path | None,
         busy_timeout_s: float = 60.0,
         temp_dir: Path | None = None,
-        memory_limit: str = "2GB",
+        memory_limit: str = "512MB",
         read_only: bool = False,
         diagnose: Callable[[BaseException], ReviewerError | None] | None = None,
     ) -> None:

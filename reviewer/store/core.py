@@ -47,7 +47,7 @@ class Database:
         busy_timeout_s: float = 60.0,
         read_only: bool = False,
         scores_dir: Path | None = None,
-        memory_limit: str = "2GB",
+        memory_limit: str = "512MB",
         temp_directory: str = "",
     ) -> None:
         temp_dir = path.parent / "cache" / "duckdb_tmp" if path is not None else None

@@ -23,6 +23,7 @@ from reviewer.config import Settings
 from reviewer.flag_specs import PUNSAFE_CUTS
 from reviewer.store.core import Database
 from reviewer.store.probes import ProbeQueries
+from reviewer.store.sample_keys import SampleKeys
 from reviewer.store.scores import FlagQueries, FlagViews
 
 _RANK_SQL = "(hash(s.sample_id || ':review:' || ?) >> 1)::BIGINT"
@@ -131,6 +132,8 @@ class ReviewQueries:
         db: The audit database.
         views: The flags contract views, behind the queue's "flagged" test.
         flags: The reasons each item was flagged.
+        probes: The probes an item came up in.
+        keys: ``sample_id`` to ``rowid`` key files, so a page reads only its rows.
     """
 
     def __init__(
@@ -139,11 +142,13 @@ class ReviewQueries:
         views: FlagViews,
         flags: FlagQueries,
         probes: ProbeQueries | None = None,
+        keys: SampleKeys | None = None,
     ) -> None:
         self.db = db
         self.views = views
         self.flags = flags
         self.probes = probes
+        self.keys = keys
 
     def _install_flags(self, conn: duckdb.DuckDBPyConnection, settings: Settings) -> bool:
         """Install the flaggers' ``flags`` view; True when it holds at least one flag run."""
@@ -227,13 +232,9 @@ class ReviewQueries:
         """Rows of the given samples (unknown ids absent) with the reasons each was flagged."""
         if not sample_ids:
             return {}
-        with self.db.connect() as conn:
-            conn.register("_ids", _ids_table(set(sample_ids)))
-            table = conn.sql(
-                "SELECT s.* FROM samples s SEMI JOIN _ids USING (sample_id)"
-            ).to_arrow_table()
+        table, rowids = self._rows(set(sample_ids))
         rows = {row["sample_id"]: row for row in table.to_pylist()}
-        details = self.flags.details(list(rows), settings)
+        details = self.flags.details(list(rows), settings, rowids)
         probes = self.probes.reasons(list(rows)) if self.probes is not None else {}
         items = {}
         for sid, row in rows.items():
@@ -243,6 +244,40 @@ class ReviewQueries:
             reasons = [*(r for r, _ in found[:3]), *(reasons or fallback_reasons(row, settings))]
             items[sid] = ReviewItem(sid, row, reasons, names, category)
         return items
+
+    def _rows(self, wanted: set[str]) -> tuple[pa.Table, list[int] | None]:
+        """The samples' rows, and the row ids of them all when every id resolved by key.
+
+        Ids the key files resolve are read by ``rowid`` (a page reads its own rows); the
+        rest, if any, by the scan of every ``sample_id``. A key counts only when the row
+        it names holds the id asked for, so stale key files never show a wrong item.
+        """
+        keyed = self.keys.rowids(sorted(wanted)) if self.keys is not None else []
+        tables = []
+        with self.db.connect() as conn:
+            if keyed:
+                listed = ", ".join(str(r) for _, r in keyed)
+                table = conn.sql(
+                    f"SELECT rowid AS _r, s.* FROM samples s WHERE rowid IN ({listed})"
+                ).to_arrow_table()
+                asked = dict((r, sid) for sid, r in keyed)
+                held = [
+                    asked.get(r) == sid
+                    for r, sid in zip(
+                        table.column("_r").to_pylist(), table.column("sample_id").to_pylist(),
+                        strict=True,
+                    )
+                ]
+                tables.append(table.filter(pa.array(held, pa.bool_())))
+            found = set(tables[0].column("sample_id").to_pylist()) if tables else set()
+            if wanted - found:
+                conn.register("_ids", _ids_table(wanted - found))
+                tables.append(conn.sql(
+                    "SELECT -1::BIGINT AS _r, s.* FROM samples s SEMI JOIN _ids USING (sample_id)"
+                ).to_arrow_table())
+        table = pa.concat_tables(tables)
+        rowids = table.column("_r").to_pylist() if len(tables) == 1 and keyed else None
+        return table.drop_columns("_r"), rowids
 
 
 def _first_cut(settings: Settings) -> float:

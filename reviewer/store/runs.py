@@ -28,7 +28,7 @@ import json
 import os
 import re
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -220,6 +220,21 @@ class RunDir:
         part_starts[0] += lo - begins[first]
         part_stops[-1] = starts[last] + (hi - begins[last])
         return pa.table({"start": part_starts, "stop": part_stops})
+
+    def parts_holding(self, rowids: Sequence[int]) -> set[int]:
+        """Indexes of the parts whose rows include the given row ids (a run whose work list
+        names rows of the audit); ids the run did not score fall in no part."""
+        table = pq.read_table(self.rows_path)
+        if table.num_rows == 0:
+            return set()
+        starts = table.column("start").to_numpy()
+        stops = table.column("stop").to_numpy()
+        begins = np.cumsum(stops - starts) - (stops - starts)  # work-list position of each
+        wanted = np.asarray(rowids, dtype=np.int64)
+        which = np.searchsorted(starts, wanted, side="right") - 1  # the range starting at or
+        inside = (which >= 0) & (wanted < stops[np.maximum(which, 0)])  # before, if it holds it
+        positions = begins[which[inside]] + wanted[inside] - starts[which[inside]]
+        return {int(i) for i in positions // self.info.batch_size}
 
     def part_path(self, index: int) -> Path:
         """Where the scores of todo slice ``index`` go."""

@@ -17,7 +17,7 @@ Two objects:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import duckdb
@@ -50,18 +50,30 @@ class FlagViews:
         """The newest complete run of each flagger: the runs flags come from."""
         return {name: run.info for name, run in latest_complete(self.scores_dir).items()}
 
-    def score_sources(self) -> dict[str, tuple[RunDir, str]]:
-        """``flagger -> (run, read_parquet SQL)`` for the newest complete runs with parts."""
+    def score_sources(self, rowids: Sequence[int] | None = None) -> dict[str, tuple[RunDir, str]]:
+        """``flagger -> (run, read_parquet SQL)`` for the newest complete runs with parts.
+
+        ``rowids``: only the parts that scored these rows of ``samples`` (and one part
+        at least, for the columns), for runs whose work list names rows; a run over a
+        snapshot keeps every part. The caller still filters by sample id.
+        """
         out = {}
         for name, run in latest_complete(self.scores_dir).items():
             files = run.part_files()
+            if files and rowids is not None and run.reads_audit:
+                held = run.parts_holding(rowids) & run.done_parts()
+                files = [run.part_path(i) for i in sorted(held)] or files[:1]
             if files:
                 listed = ", ".join(lit(str(f)) for f in files)
                 out[name] = (run, f"read_parquet([{listed}], union_by_name = true)")
         return out
 
     def install(
-        self, conn: duckdb.DuckDBPyConnection, settings: Settings, within: str | None = None
+        self,
+        conn: duckdb.DuckDBPyConnection,
+        settings: Settings,
+        within: str | None = None,
+        rowids: Sequence[int] | None = None,
     ) -> list[str]:
         """Create temp views ``flags`` and ``scores_<flagger>`` on ``conn``.
 
@@ -76,12 +88,14 @@ class FlagViews:
             within: A relation with a ``sample_id`` column: keep only the scores of
                 those samples, read once per flagger into a temp table (an export of a
                 small subset then joins small tables instead of every score file).
+            rowids: Read only the score parts of these rows (see :meth:`score_sources`);
+                the views then hold other samples' scores too, so filter by sample id.
 
         Returns:
             The flaggers that have a complete run.
         """
         selects = []
-        sources = self.score_sources()
+        sources = self.score_sources(rowids)
         for name, (run, source) in sources.items():
             if within is not None:
                 kept = f"scores_{name}_within"
@@ -143,14 +157,18 @@ class FlagQueries:
         return {sid: reasons for sid, (_, reasons) in details.items()}
 
     def details(
-        self, sample_ids: list[str], settings: Settings
+        self, sample_ids: list[str], settings: Settings, rowids: Sequence[int] | None = None
     ) -> dict[str, tuple[list[str], list[str]]]:
-        """Per flagged sample: the names of its raised flags and their reasons (same order)."""
+        """Per flagged sample: the names of its raised flags and their reasons (same order).
+
+        ``rowids``: the row ids of *all* ``sample_ids`` when known, so only the score
+        parts holding them are read (a page costs what it holds, not every score file).
+        """
         if not sample_ids:
             return {}
         ids = pa.table({"sample_id": pa.array(sample_ids, pa.string())})
         with self.db.connect() as conn:
-            self.views.install(conn, settings)
+            self.views.install(conn, settings, rowids=rowids)
             conn.register("_ids", ids)
             rows = conn.execute(
                 "SELECT sample_id, list(flag ORDER BY flag), list(reason ORDER BY flag) FROM flags"

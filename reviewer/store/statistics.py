@@ -43,9 +43,11 @@ class StatsQueries:
 
     def _stats_connection(self, conn: duckdb.DuckDBPyConnection, settings: Settings) -> None:
         # Only the current labels: the full event log is not needed and costs seconds
-        # to read at a million labels.
+        # to read at a million labels. Only their scores, too: the flags of a few
+        # thousand labelled items, not a GROUP BY over every flagged sample of the audit
+        # (at 100M rows that held up to DuckDB's whole memory limit).
         conn.register("labels_current", self.db.labels.current_labels())
-        self.views.install(conn, settings)
+        self.views.install(conn, settings, within="labels_current")
 
     def labelled_items(self, settings: Settings, plan: str | None = None) -> pa.Table:
         """One row per current label with the sample's tag, punsafe band, flags and stratum.
@@ -94,7 +96,11 @@ class StatsQueries:
             " ORDER BY i.position"
         )
         with self.db.connect() as conn:
-            self.views.install(conn, settings)
+            conn.execute(
+                "CREATE TEMP TABLE _plan_ids AS SELECT DISTINCT sample_id FROM plan_items"
+                " WHERE plan = ?", [plan]
+            )
+            self.views.install(conn, settings, within="_plan_ids")  # the plan's scores only
             return conn.sql(sql, params=[plan]).to_arrow_table()
 
     def flag_population(self, settings: Settings) -> pa.Table:
@@ -113,12 +119,17 @@ class StatsQueries:
             return conn.sql(sql).to_arrow_table()
 
     def population_counts(self, settings: Settings) -> dict[str, int]:
-        """Dataset size, flagged items (any flag) and unflagged items."""
+        """Dataset size, flagged items (any flag) and unflagged items.
+
+        Scores only name samples of the audit and sample ids are unique (ingest skips
+        duplicates), so the flagged items are the distinct flagged ids: no join with
+        every sample, whose row count DuckDB keeps without a scan.
+        """
         with self.db.connect() as conn:
             self.views.install(conn, settings)
             row = conn.execute(
-                "SELECT count(*), count(f.sample_id) FROM samples s"
-                f" LEFT JOIN ({_FLAGSETS}) f USING (sample_id)"
+                "SELECT (SELECT count(*) FROM samples),"
+                " (SELECT count(DISTINCT sample_id) FROM flags WHERE flagged)"
             ).fetchall()[0]
         total, flagged = (int(row[0]), int(row[1])) if row else (0, 0)
         return {"samples": total, "flagged": flagged, "unflagged": total - flagged}

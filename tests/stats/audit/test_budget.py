@@ -163,7 +163,10 @@ def _scored_flags(monkeypatch: pytest.MonkeyPatch, scores: dict[str, float]) -> 
         "run_id": pa.array(["fixture"] * len(ids), pa.string()),
     })
 
-    def install(self: FlagViews, conn: duckdb.DuckDBPyConnection, settings: Settings) -> list[str]:
+    def install(
+        self: FlagViews, conn: duckdb.DuckDBPyConnection, settings: Settings,
+        within: str | None = None, rowids: object = None,
+    ) -> list[str]:  # a subset (``within``) may keep every fixture row
         conn.register("_fixture_flags", table)
         conn.execute("CREATE OR REPLACE TEMP VIEW flags AS SELECT * FROM _fixture_flags")
         return []

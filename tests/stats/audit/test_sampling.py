@@ -191,3 +191,13 @@ def test_punsafe_and_score_band_strata(audit: Audit, add_samples, make_rows, set
     # The fixture scores 0.9: band [0.9,1]; the rest have no score.
     assert strata["hate_hateful=[0.9,1] | nsfw=UNLIKELY"] == 1
     assert strata["hate_hateful=none | nsfw=NSFW"] == 3
+
+
+def test_flag_strata_spell_each_set_of_raised_flags_in_name_order(filled: Audit, set_flags) -> None:  # type: ignore[no-untyped-def]
+    set_flags(
+        [("s00001", "keyword"), ("s00001", "hate_hateful"), ("s00001", "keyword"),
+         ("s00002", "keyword"), ("s00003", "punsafe"), ("s00003", "nsfw_field_unsure")]
+    )
+    draw_plan(filled, SampleSpec("p", strata=("flag",), per_stratum=10, seed=3))
+    strata = {r["stratum"]: r["population"] for r in filled.store.plans.strata("p").to_pylist()}
+    assert strata == {"hate_hateful+keyword": 1, "keyword": 1, "nsfw_field_unsure+punsafe": 1}

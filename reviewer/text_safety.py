@@ -28,9 +28,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from rich.text import Text
+if TYPE_CHECKING:  # Rich is imported by caption_text only: every CLI line passes here
+    from rich.text import Text
 
 Kind = Literal["text", "placeholder", "marker"]
 
@@ -171,6 +172,8 @@ def caption_text(text: str, max_chars: int | None = None) -> Text:
     Rich markup (``[bold]``, ``[link=…]``) and ``:emoji:`` codes show literally,
     because the text is appended as plain content, never parsed.
     """
+    from rich.text import Text
+
     result = Text(no_wrap=False, end="")
     for piece, kind in segments(text, max_chars):
         if kind == "text":

@@ -73,6 +73,7 @@ SHORT_COMMAND_NEVER_LOADS = (
     "faiss",
     "usearch",
     "pdqhash",
+    "pandas",  # ~0.3 s; pyarrow imports it on its first pa.array() / pa.table(numpy)
 )
 """What a text flag pass needs none of: each costs start-up on every ``reviewer flag``."""
 

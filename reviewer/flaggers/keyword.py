@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
+from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -47,6 +48,7 @@ from reviewer.assets import ASSETS
 from reviewer.errors import ReviewerError
 from reviewer.flag_specs import KEYWORD_LIST, KEYWORD_MODE, SCORE_COLUMNS
 from reviewer.flaggers.base import Flagger
+from reviewer.store.np_arrow import int_array, string_array
 from reviewer.store.sql import lit
 
 if TYPE_CHECKING:
@@ -134,6 +136,7 @@ class KeywordFlagger(Flagger):
             raise ReviewerError(f"keyword mode '{mode}' is unknown", f"use one of {MODES}")
         self.mode = mode
         self._built: ahocorasick_rs.BytesAhoCorasick | None = None
+        self._terms_array: pa.Array | None = None
         self.list_path = Path(keywords).expanduser() if keywords else DEFAULT_LIST
         self.terms: list[str] = [t.lower() for t in terms] if terms else []
         if not self.terms:
@@ -185,44 +188,61 @@ class KeywordFlagger(Flagger):
         return [t.strip() for t in self.terms]
 
     def _automaton(self) -> ahocorasick_rs.BytesAhoCorasick:
-        """The folded terms and :data:`LOWERS_INTO_ASCII` as one automaton, built once."""
+        """The folded terms and :data:`LOWERS_INTO_ASCII` as one automaton, built once.
+
+        Leftmost-first: the crate then runs its packed (SIMD) searcher, 2.4x faster
+        than the standard overlapping search on 2M captions (0.07 s against 0.17 s).
+        """
         if self._built is None:
             patterns = [*self._prefilter_terms(), *LOWERS_INTO_ASCII]
             self._built = ahocorasick_rs.BytesAhoCorasick(
-                [bytes(b | _FOLD for b in p.encode()) for p in patterns]
+                [bytes(b | _FOLD for b in p.encode()) for p in patterns],
+                matchkind=ahocorasick_rs.MatchKind.LeftmostFirst,
             )
         return self._built
 
     def candidates(self, column: pa.ChunkedArray | pa.Array) -> np.ndarray:
-        """Rows of a string column that may hold a term (a superset of the matches)."""
-        if isinstance(column, pa.ChunkedArray):
-            column = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
-        if all(t.isascii() for t in self._prefilter_terms()):
-            return self._candidates_ascii(column)
-        return self._candidates_re2(column)
+        """Rows of a string column that may hold a term (a superset of the matches), as a mask."""
+        mask = np.zeros(len(column), dtype=bool)
+        mask[self.candidate_rows(column)] = True
+        return mask
+
+    def candidate_rows(self, column: pa.ChunkedArray | pa.Array) -> np.ndarray:
+        """Sorted indexes of the rows of a string column that may hold a term (a superset)."""
+        if not all(t.isascii() for t in self._prefilter_terms()):
+            return np.flatnonzero(self._candidates_re2(_one_chunk(column)))
+        chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+        found, start = [], 0
+        for chunk in chunks:  # chunk by chunk: no copy of the column into one buffer
+            found.append(self._candidates_ascii(chunk) + start)
+            start += len(chunk)
+        return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
 
     def _candidates_ascii(self, column: pa.Array) -> np.ndarray:
-        """One Aho-Corasick pass over the folded data buffer (see the module docstring)."""
-        mask = np.zeros(len(column), dtype=bool)
-        if len(column) == 0:
-            return mask
-        offset_type = np.int64 if pa.types.is_large_string(column.type) else np.int32
-        _, offsets_buffer, data_buffer = column.buffers()
-        offsets = np.frombuffer(offsets_buffer, dtype=offset_type)
-        offsets = offsets[column.offset : column.offset + len(column) + 1]
-        first, last = int(offsets[0]), int(offsets[-1])
-        if data_buffer is None or last == first:
-            return mask
-        data = np.frombuffer(data_buffer, dtype=np.uint8)[first:last]
+        """One Aho-Corasick pass over the folded data buffer (see the module docstring).
+
+        The search is leftmost-first and skips past each match, so a match that
+        straddles two rows could hide a term at the start of the second. Every row
+        a reported match touches is therefore a candidate: if a row holds a term at
+        byte ``s``, the first reported match ending after ``s`` starts at or before
+        ``s`` (leftmost) and so covers ``s``, and that row is marked.
+        """
+        offsets, data = _string_buffers(column)
+        if len(data) == 0:
+            return np.zeros(0, dtype=np.int64)
+        # A view, not bytes: the crate would release the GIL for bytes, but copying to
+        # them costs more than the search (measured: 25 ms against 36 ms a million captions).
         folded = np.bitwise_or(data, np.uint8(_FOLD))
-        # Overlapping: every occurrence is reported, so each row holding a term is
-        # reached by the occurrence that lies inside it.
-        found = self._automaton().find_matches_as_indexes(folded.data, overlapping=True)
-        if found:
-            starts = np.fromiter((m[1] for m in found), dtype=np.int64, count=len(found))
-            rows = np.searchsorted(offsets, starts + first, side="right") - 1
-            mask[rows] = True
-        return mask
+        found = self._automaton().find_matches_as_indexes(folded.data)
+        if not found:
+            return np.zeros(0, dtype=np.int64)
+        spans = np.fromiter(chain.from_iterable(found), dtype=np.int64, count=3 * len(found))
+        first = np.searchsorted(offsets, spans[1::3], side="right") - 1
+        last = np.searchsorted(offsets, spans[2::3] - 1, side="right") - 1
+        wide = np.flatnonzero(last > first)
+        rows = np.sort(np.concatenate([first, *(np.arange(first[i], last[i] + 1) for i in wide)]))
+        # Not np.unique: it imports numpy.ma, 30 ms of a whole `reviewer flag`.
+        return rows[np.concatenate(([True], rows[1:] != rows[:-1]))]
 
     def _candidates_re2(self, column: pa.Array) -> np.ndarray:
         """A case-insensitive RE2 alternation over the rows, in parallel chunks."""
@@ -263,18 +283,25 @@ class KeywordFlagger(Flagger):
                 out[i] = list(terms)
         return out
 
+    def _vocabulary(self) -> pa.Array:
+        """The terms as an Arrow array, so matched terms are taken from it by index."""
+        if self._terms_array is None:
+            self._terms_array = string_array(self.terms)
+        return self._terms_array
+
     def _terms_column(self, column: pa.Array | pa.ChunkedArray) -> pa.Array:
         """``list<string>`` of the terms each row holds: empty except on exact matches."""
-        if isinstance(column, pa.ChunkedArray):
-            column = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
         column = column.cast(pa.string())
-        rows = np.flatnonzero(self.candidates(column))
-        terms = self.exact_terms(column.take(pa.array(rows)).to_pylist()) if len(rows) else []
+        rows = self.candidate_rows(column)
+        found = self.exact_terms(column.take(int_array(rows)).to_pylist()) if len(rows) else []
         lengths = np.zeros(len(column), dtype=np.int32)
-        lengths[rows] = [len(t) for t in terms]
-        offsets = np.concatenate(([0], np.cumsum(lengths, dtype=np.int32)))
-        values = pa.array([t for found in terms for t in found], pa.string())
-        return pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), values)
+        lengths[rows] = [len(terms) for terms in found]
+        offsets = np.zeros(len(column) + 1, dtype=np.int32)
+        np.cumsum(lengths, out=offsets[1:])
+        position = {term: i for i, term in enumerate(self.terms)}
+        picks = [position[term] for terms in found for term in terms]
+        values = self._vocabulary().take(int_array(picks))
+        return pa.ListArray.from_arrays(int_array(offsets, pa.int32()), values)
 
     def score_batch(self, batch: pa.Table) -> pa.Table:
         """Pre-filter each column, then the exact rule on its candidate rows only."""
@@ -283,3 +310,22 @@ class KeywordFlagger(Flagger):
         return pa.Table.from_arrays(
             [batch["sample_id"].cast(pa.string()), caption, url], schema=self.output_schema()
         )
+
+
+def _one_chunk(column: pa.ChunkedArray | pa.Array) -> pa.Array:
+    """The column as one contiguous array (the pre-filter scans one data buffer)."""
+    if isinstance(column, pa.ChunkedArray):
+        return column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
+    return column
+
+
+def _string_buffers(column: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """A string array's row offsets (from 0, ``len + 1`` of them) and its data bytes."""
+    offset_type = np.int64 if pa.types.is_large_string(column.type) else np.int32
+    _, offsets_buffer, data_buffer = column.buffers()
+    if offsets_buffer is None or data_buffer is None:
+        return np.zeros(len(column) + 1, dtype=np.int64), np.zeros(0, dtype=np.uint8)
+    offsets = np.frombuffer(offsets_buffer, dtype=offset_type)
+    offsets = offsets[column.offset : column.offset + len(column) + 1].astype(np.int64)
+    data = np.frombuffer(data_buffer, dtype=np.uint8)[offsets[0] : offsets[-1]]
+    return offsets - offsets[0], data

@@ -278,7 +278,7 @@ def _complete(flagger: Flagger, run: RunDir) -> None:
         )
     rows = unscored = 0
     for path in run.part_files():
-        table = pq.read_table(path, columns=list(flagger.columns))
+        table = pq.ParquetFile(path).read(columns=list(flagger.columns))
         rows += table.num_rows
         unscored += _all_null_rows(table)
     if rows != run.info.todo_rows:

@@ -40,8 +40,11 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from reviewer.errors import ReviewerError, ReviewerWarning
+from reviewer.store.np_arrow import int_table, int_values
 
 RUNNING, COMPLETE, FAILED = "running", "complete", "failed"
+RANGES_SCHEMA = pa.schema([("start", pa.int64()), ("stop", pa.int64())])
+"""``rows.parquet``: the ``[start, stop)`` rowid ranges of ``samples`` a run scores."""
 _PART = re.compile(r"^part-(\d{5,})\.parquet$")
 
 
@@ -203,23 +206,23 @@ class RunDir:
     def part_ranges(self, index: int) -> pa.Table:
         """The rowid ranges of part ``index``: work-list positions ``[index * size, +size)``."""
         if self._ranges is None:
-            table = pq.read_table(self.rows_path)
-            starts = table.column("start").to_numpy()
-            self._ranges = (starts, table.column("stop").to_numpy() - starts)
+            table = pq.ParquetFile(self.rows_path).read()
+            starts = int_values(table.column("start"))
+            self._ranges = (starts, int_values(table.column("stop")) - starts)
         starts, lengths = self._ranges
         ends = np.cumsum(lengths)
         begins = ends - lengths  # work-list position of each range's first row
         total = int(ends[-1]) if len(ends) else 0
         lo, hi = index * self.info.batch_size, min((index + 1) * self.info.batch_size, total)
         if hi <= lo:
-            return pa.table({"start": pa.array([], pa.int64()), "stop": pa.array([], pa.int64())})
+            return int_table({"start": np.zeros(0), "stop": np.zeros(0)}, RANGES_SCHEMA)
         first = int(np.searchsorted(ends, lo, side="right"))  # range holding position lo
         last = int(np.searchsorted(ends, hi, side="left"))  # range holding position hi - 1
         part_starts = starts[first : last + 1].copy()
         part_stops = part_starts + lengths[first : last + 1]
         part_starts[0] += lo - begins[first]
         part_stops[-1] = starts[last] + (hi - begins[last])
-        return pa.table({"start": part_starts, "stop": part_stops})
+        return int_table({"start": part_starts, "stop": part_stops}, RANGES_SCHEMA)
 
     def parts_holding(self, rowids: Sequence[int]) -> set[int]:
         """Indexes of the parts whose rows include the given row ids (a run whose work list
@@ -258,7 +261,7 @@ class RunDir:
     def todo_rows(self) -> int:
         """Rows in the work list."""
         if self.reads_audit:
-            ranges = pq.read_table(self.rows_path)
+            ranges = pq.ParquetFile(self.rows_path).read()
             return int(pc.sum(pc.subtract(ranges["stop"], ranges["start"])).as_py() or 0)
         return int(pq.ParquetFile(self.todo_path).metadata.num_rows)
 

@@ -28,19 +28,19 @@ import pyarrow.parquet as pq
 
 from reviewer.errors import ReviewerError
 from reviewer.store.core import Database
+from reviewer.store.np_arrow import int_table, int_values
+from reviewer.store.runs import RANGES_SCHEMA
 from reviewer.store.sql import lit
-
-RANGES_SCHEMA = pa.schema([("start", pa.int64()), ("stop", pa.int64())])
 
 
 def ranges_of(rowids: np.ndarray) -> pa.Table:
     """Merge sorted row ids into maximal ``[start, stop)`` ranges."""
     if len(rowids) == 0:
-        return RANGES_SCHEMA.empty_table()
+        return _ranges_table([])
     breaks = np.flatnonzero(np.diff(rowids) != 1) + 1
     starts = rowids[np.concatenate(([0], breaks))]
     stops = rowids[np.concatenate((breaks - 1, [len(rowids) - 1]))] + 1
-    return pa.table([pa.array(starts, pa.int64()), pa.array(stops, pa.int64())], RANGES_SCHEMA)
+    return int_table({"start": starts, "stop": stops}, RANGES_SCHEMA)
 
 
 def check_sample_columns(conn: duckdb.DuckDBPyConnection, columns: list[str]) -> None:
@@ -174,8 +174,8 @@ class WorkListQueries:
         if ranges.num_rows == 0:
             with self.db.connect() as conn:
                 return conn.sql(f"SELECT {_cols(columns)} FROM samples LIMIT 0").to_arrow_table()
-        starts = ranges.column("start").to_numpy()
-        stops = ranges.column("stop").to_numpy()
+        starts = int_values(ranges.column("start"))
+        stops = int_values(ranges.column("stop"))
         span = f"rowid >= {int(starts[0])} AND rowid < {int(stops[-1])}"
         with self.db.connect() as conn:
             if ranges.num_rows == 1:
@@ -184,7 +184,8 @@ class WorkListQueries:
                 ).to_arrow_table()
             # Many ranges (a random sample): the span bounds the scan, the ids pick rows.
             pairs = zip(starts, stops, strict=True)
-            ids = pa.table({"r": np.concatenate([np.arange(a, b) for a, b in pairs])})
+            rowids = np.concatenate([np.arange(a, b) for a, b in pairs])
+            ids = int_table({"r": rowids}, pa.schema([("r", pa.int64())]))
             conn.register("_rowids", ids)
             return conn.sql(
                 f"SELECT {_cols(columns)} FROM samples WHERE {span} "
@@ -194,7 +195,7 @@ class WorkListQueries:
 
 def _ranges_table(ranges: list[tuple[int, int]]) -> pa.Table:
     starts, stops = [a for a, _ in ranges], [b for _, b in ranges]
-    return pa.table([pa.array(starts, pa.int64()), pa.array(stops, pa.int64())], RANGES_SCHEMA)
+    return int_table({"start": np.array(starts), "stop": np.array(stops)}, RANGES_SCHEMA)
 
 
 def _cols(columns: list[str]) -> str:

@@ -79,6 +79,13 @@ def test_url_only_match_is_attributed_to_the_url() -> None:
     assert row["url_terms"] == ["adult"]
 
 
+def test_a_match_across_two_rows_does_not_hide_a_term_in_the_second() -> None:
+    """The pre-filter searches all captions as one buffer and skips past each match:
+    "ho" + "t rape x" reads "hot rape x", whose match "hot " eats the space of " rape "."""
+    rows = score(KeywordFlagger(), [("ho", None), ("t rape x", None), ("Essex", None)])
+    assert [r["caption_terms"] for r in rows] == [[], [" rape "], ["sex"]]
+
+
 def test_unicode_case_folding_follows_lower() -> None:
     # The Kelvin sign lower-cases to "k", so str.lower() turns it into "fuck".
     [row] = score(KeywordFlagger(), [("FUC\u212a", None)])

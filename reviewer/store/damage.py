@@ -33,6 +33,11 @@ def explain_duckdb_error(
     text = str(exc)
     lower = text.lower()
     root = database.parent if database is not None else Path(".")
+    if type(exc).__name__ == "OutOfMemoryException":  # a query that cannot spill enough
+        return ReviewerError(
+            f"{root}: DuckDB ran out of memory ({_first_line(text)})",
+            'raise [database] memory_limit in reviewer.toml (e.g. "1GB")',
+        )
     if any(marker in lower for marker in _DISK_FULL_MARKERS):
         return disk_full(str(database) if database is not None else "")
     if any(marker in lower for marker in _READ_ONLY_MARKERS):

@@ -294,3 +294,14 @@ def test_a_lock_held_by_another_process_is_one_line_after_the_wait(demo: Path) -
     finally:
         holder.communicate("")
     assert Audit.open(demo).labels.current_labels().num_rows == 29
+
+
+def test_running_out_of_duckdb_memory_is_one_line_naming_the_setting(tmp_path: Path) -> None:
+    from reviewer.errors import ReviewerError
+
+    audit = Audit.init(tmp_path / "a")
+    with pytest.raises(ReviewerError) as raised, audit.store.connect() as conn:
+        conn.execute("SET memory_limit = '1MB'")  # what a too small [database] limit does
+        conn.execute("SELECT list(i::VARCHAR) FROM range(3000000) t(i)").fetchall()
+    assert "ran out of memory" in raised.value.message
+    assert "[database] memory_limit" in str(raised.value.hint)

@@ -4,7 +4,7 @@ The runner is the only place that decides when scores become usable. It never
 holds the audit's DuckDB file for long: a model flagger's work list is a
 snapshot taken in one short read, after which it works only on files in the run
 folder; a streaming rule flagger (keyword, NSFW field) records row ranges and
-reads each part with its own short read-only connection. Either way reviewers
+reads its parts through one read-only connection that yields to any writer. Either way reviewers
 and ``reviewer stats`` keep working while a flag job runs. Any failure (an
 exception, Ctrl-C, a killed process) leaves the run ``failed`` or ``running``
 with its finished parts on disk; the next invocation with the same flagger and
@@ -200,10 +200,11 @@ def _score_from_audit(
 ) -> None:
     """Score each missing part from rows read straight out of the audit.
 
-    Each part opens, reads and closes its own read-only connection, and the file
-    is free while the part is scored: a writer (ingest, ``sample``) waiting for
-    DuckDB's lock gets it between parts. The next part is read while this one is
-    scored (DuckDB and the matching both run outside the GIL), so memory holds two.
+    The parts are read through one read-only connection that is given up as soon
+    as a writer (ingest, ``sample``) waits for DuckDB's lock, between parts or
+    while a part is scored (:class:`~reviewer.store.connection.HeldReader`). The next
+    part is read while this one is scored (DuckDB and the matching both run outside
+    the GIL), so memory holds two.
     """
     total, size = run.info.todo_rows, run.info.batch_size
     missing = sorted(set(range(run.part_count())) - run.done_parts())
@@ -211,10 +212,12 @@ def _score_from_audit(
     if progress:
         progress(done_rows, total)
 
-    def read(index: int) -> pa.Table:
-        return store.work_lists.read_rows(list(flagger.inputs), run.part_ranges(index))
+    held = store.work_lists.reader()
 
-    with ThreadPoolExecutor(max_workers=1) as reader:
+    def read(index: int) -> pa.Table:
+        return store.work_lists.read_rows(list(flagger.inputs), run.part_ranges(index), held)
+
+    with held, ThreadPoolExecutor(max_workers=1) as reader:
         pending = reader.submit(read, missing[0]) if missing else None
         for position, index in enumerate(missing):
             assert pending is not None

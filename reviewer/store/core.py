@@ -20,7 +20,7 @@ import duckdb
 import pyarrow as pa
 
 from reviewer.errors import ReviewerError
-from reviewer.store.connection import ConnectionFactory
+from reviewer.store.connection import ConnectionFactory, HeldReader
 from reviewer.store.damage import explain_duckdb_error
 from reviewer.store.labels import LabelStore
 from reviewer.store.schema import DDL, SCHEMA_VERSION
@@ -77,6 +77,10 @@ class Database:
     ) -> AbstractContextManager[duckdb.DuckDBPyConnection]:
         """A short-lived connection as a context manager (see :meth:`ConnectionFactory.open`)."""
         return self.factory.open(write=write)
+
+    def held_reader(self) -> HeldReader:
+        """A read-only connection kept across a long job's reads, yielding to writers."""
+        return self.factory.held()
 
     def create_schema(self) -> None:
         """Create the tables of a new audit (idempotent)."""

@@ -4,10 +4,10 @@ A text flagger (keyword, NSFW field) scores as fast as DuckDB reads, so copying
 its inputs to a snapshot first would cost as much as the scoring itself (at
 LAION-2B-en size a ~150 GB copy of captions and URLs). Its run instead records
 *which* rows it scores as half-open ``[start, stop)`` ranges of DuckDB's
-``rowid`` and reads each part's rows straight from ``samples`` with a short
-read-only connection per part (``WHERE rowid >= a AND rowid < b`` is pushed
-into the scan, so a part costs what it reads, and the file is free for other
-processes between parts).
+``rowid`` and reads each part's rows straight from ``samples``
+(``WHERE rowid >= a AND rowid < b`` is pushed into the scan, so a part costs
+what it reads) through one read-only connection that is given up whenever a
+writer waits (:class:`~reviewer.store.connection.HeldReader`).
 
 Why ``rowid`` identifies rows for the life of a run: ``samples`` is only ever
 appended to (ingest publishes each file with one ``INSERT``), and DuckDB gives
@@ -27,6 +27,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from reviewer.errors import ReviewerError
+from reviewer.store.connection import HeldReader
 from reviewer.store.core import Database
 from reviewer.store.np_arrow import int_table, int_values
 from reviewer.store.runs import RANGES_SCHEMA
@@ -166,31 +167,47 @@ class WorkListQueries:
                 ]
         return _ranges_table(ranges)
 
-    def read_rows(self, columns: list[str], ranges: pa.Table) -> pa.Table:
+    def reader(self) -> HeldReader:
+        """The connection a run's parts are read through (:meth:`read_rows`)."""
+        return self.db.held_reader()
+
+    def read_rows(
+        self, columns: list[str], ranges: pa.Table, reader: HeldReader | None = None
+    ) -> pa.Table:
         """The given sample columns of the rows in ``ranges`` (order not guaranteed).
 
-        One short read-only connection: other processes get the file between parts.
+        Through ``reader`` (one connection for all of a run's parts), else one short
+        read-only connection.
         """
+        if reader is None:
+            with self.reader() as own:
+                return self.read_rows(columns, ranges, own)
+        return reader.use(lambda conn: self._read(conn, columns, ranges))
+
+    def _read(
+        self, conn: duckdb.DuckDBPyConnection, columns: list[str], ranges: pa.Table
+    ) -> pa.Table:
         if ranges.num_rows == 0:
-            with self.db.connect() as conn:
-                return conn.sql(f"SELECT {_cols(columns)} FROM samples LIMIT 0").to_arrow_table()
+            return conn.sql(f"SELECT {_cols(columns)} FROM samples LIMIT 0").to_arrow_table()
         starts = int_values(ranges.column("start"))
         stops = int_values(ranges.column("stop"))
         span = f"rowid >= {int(starts[0])} AND rowid < {int(stops[-1])}"
-        with self.db.connect() as conn:
-            if ranges.num_rows == 1:
-                return conn.sql(
-                    f"SELECT {_cols(columns)} FROM samples WHERE {span}"
-                ).to_arrow_table()
-            # Many ranges (a random sample): the span bounds the scan, the ids pick rows.
-            pairs = zip(starts, stops, strict=True)
-            rowids = np.concatenate([np.arange(a, b) for a, b in pairs])
-            ids = int_table({"r": rowids}, pa.schema([("r", pa.int64())]))
-            conn.register("_rowids", ids)
+        if ranges.num_rows == 1:
+            return conn.sql(
+                f"SELECT {_cols(columns)} FROM samples WHERE {span}"
+            ).to_arrow_table()
+        # Many ranges (a random sample): the span bounds the scan, the ids pick rows.
+        pairs = zip(starts, stops, strict=True)
+        rowids = np.concatenate([np.arange(a, b) for a, b in pairs])
+        ids = int_table({"r": rowids}, pa.schema([("r", pa.int64())]))
+        conn.register("_rowids", ids)
+        try:
             return conn.sql(
                 f"SELECT {_cols(columns)} FROM samples WHERE {span} "
                 "AND rowid IN (SELECT r FROM _rowids)"
             ).to_arrow_table()
+        finally:
+            conn.unregister("_rowids")
 
 
 def _ranges_table(ranges: list[tuple[int, int]]) -> pa.Table:

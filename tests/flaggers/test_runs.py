@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -144,30 +145,57 @@ print(conn.execute("SELECT count(*) FROM samples").fetchone()[0])
 conn.close()
 """
 
+OPEN_FOR_WRITING_AS_REVIEWER = """
+import sys
+from pathlib import Path
+from reviewer.store.connection import ConnectionFactory
+factory = ConnectionFactory(Path(sys.argv[1]), busy_timeout_s=30)
+with factory.open(write=True) as conn:  # retries, saying it waits (cache/duckdb_writers)
+    print(conn.execute("SELECT count(*) FROM samples").fetchone()[0])
+"""
 
-@pytest.mark.parametrize("streams", [False, True], ids=["snapshot", "row-ranges"])
-def test_running_flag_job_does_not_hold_the_audit(
-    audit_with: Build, scripted_hate: Any, streams: bool
-) -> None:
+
+def _open_for_writing(script: str, database: Path) -> str:
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(database)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    return done.stdout.strip() or done.stderr
+
+
+def test_model_flag_job_does_not_hold_the_audit(audit_with: Build, scripted_hate: Any) -> None:
+    """A snapshot run holds nothing: even a plain DuckDB client can write mid-run."""
     audit = audit_with(sample_rows(8))
     seen: list[str] = []
 
     class Probe(scripted_hate):
         def score_batch(self, batch: pa.Table) -> pa.Table:
-            # While this job is mid-run, another process opens the audit read-write.
-            done = subprocess.run(
-                [sys.executable, "-c", OPEN_FOR_WRITING, str(audit.paths.database)],
-                capture_output=True,
-                text=True,
-                timeout=60,
-                check=False,
-            )
-            seen.append(done.stdout.strip() or done.stderr)
+            seen.append(_open_for_writing(OPEN_FOR_WRITING, audit.paths.database))
             return super().score_batch(batch)
 
-    Probe.streams = streams  # True: each part is read from the audit on its own connection
     run_flagger(audit, Probe(hate_scores(8, 0.2)))
     assert seen == ["8", "8"]
+
+
+def test_streaming_flag_job_lets_a_waiting_writer_in(audit_with: Build, scripted_hate: Any) -> None:
+    """A row-range run keeps one read connection, but gives it up to a waiting writer,
+    also while it is idle (here: scoring a part, the next one already read)."""
+    audit = audit_with(sample_rows(8))
+    seen: list[str] = []
+
+    class Probe(scripted_hate):
+        def score_batch(self, batch: pa.Table) -> pa.Table:
+            seen.append(_open_for_writing(OPEN_FOR_WRITING_AS_REVIEWER, audit.paths.database))
+            return super().score_batch(batch)
+
+    Probe.streams = True
+    run_flagger(audit, Probe(hate_scores(8, 0.2)), batch_size=3)
+    assert seen == ["8", "8", "8"]
+    writers = audit.paths.database.parent / "cache" / "duckdb_writers"
+    assert not writers.exists() or not any(writers.iterdir())  # each writer removed its marker
 
 
 def test_resume_keeps_the_runs_batch_size_and_reports_progress(

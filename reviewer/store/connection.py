@@ -275,7 +275,8 @@ class HeldReader:
         """
         deadline = time.monotonic() + self.factory.busy_timeout_s
         while self.factory.writer_waiting() and time.monotonic() < deadline:
-            self._closed.wait(self.POLL_S)
+            if self._closed.wait(self.POLL_S):
+                return  # being closed: nothing more will be read
 
     def _watch(self) -> None:
         if self._watcher is None:

@@ -57,9 +57,11 @@ class BatchContext:
     first_row: int
 
 
-_STRING_CANONICAL = ("sample_id", "url", "text", "license", "nsfw", "hash")
-_FLOAT_CANONICAL = ("punsafe", "pwatermark", "similarity")
-_INT_CANONICAL = ("width", "height")
+STRING_CANONICAL = ("sample_id", "url", "text", "license", "nsfw", "hash")
+FLOAT_CANONICAL = ("punsafe", "pwatermark", "similarity")
+INT_CANONICAL = ("width", "height")
+BLANK_CAPTION = "NULL or empty caption (row kept)"
+LONG_CAPTION = f"caption over {LONG_CAPTION_BYTES // 1024} KiB (kept byte-for-byte)"
 
 
 def normalize(
@@ -110,9 +112,9 @@ def _where(ctx: BatchContext, index: int) -> str:
 def _canonical(
     target: str, col: pa.Array, source: str, ctx: BatchContext, warnings: Warnings
 ) -> pa.Array:
-    if target in _STRING_CANONICAL:
+    if target in STRING_CANONICAL:
         return _as_string(col, source, ctx, warnings)
-    if target in _FLOAT_CANONICAL:
+    if target in FLOAT_CANONICAL:
         return _as_number(col, pa.float64(), source, ctx, warnings)
     return _as_number(col, pa.int64(), source, ctx, warnings)
 
@@ -221,16 +223,12 @@ def _check_captions(text: pa.Array, ctx: BatchContext, warnings: Warnings) -> No
     n_missing = pc.sum(missing).as_py() or 0
     if n_missing:
         first = pc.index(missing, True).as_py()
-        warnings.add("NULL or empty caption (row kept)", n_missing, _where(ctx, first))
+        warnings.add(BLANK_CAPTION, n_missing, _where(ctx, first))
     long = pc.fill_null(pc.greater(pc.binary_length(text), LONG_CAPTION_BYTES), False)
     n_long = pc.sum(long).as_py() or 0
     if n_long:
         first = pc.index(long, True).as_py()
-        warnings.add(
-            f"caption over {LONG_CAPTION_BYTES // 1024} KiB (kept byte-for-byte)",
-            n_long,
-            _where(ctx, first),
-        )
+        warnings.add(LONG_CAPTION, n_long, _where(ctx, first))
 
 
 def _ids(ids: pa.Array | None, n: int, ctx: BatchContext) -> pa.Array:

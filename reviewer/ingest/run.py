@@ -1,10 +1,12 @@
 """Ingest: stream each source into the audit, one transaction per file.
 
-A file is either ingested whole or not at all: its batches are staged (see
-:mod:`reviewer.store.ingested`), then duplicates are skipped and the rows copied
-into ``samples`` in one transaction; a read error (truncated parquet, bad CSV)
-leaves ``samples`` as it was, while files ingested before it stay. A file already
-ingested (same size and fingerprint) adds nothing.
+A file is either ingested whole or not at all: a plain parquet file is copied by
+DuckDB straight into ``samples`` (the direct path, :mod:`reviewer.ingest.direct`);
+any other file's batches are normalised in Python and staged (see
+:mod:`reviewer.store.ingested`). Either way duplicates are skipped and the rows
+copied into ``samples`` in one transaction; a read error (truncated parquet, bad
+CSV) leaves ``samples`` as it was, while files ingested before it stay. A file
+already ingested (same size and fingerprint) adds nothing.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 
 from reviewer.errors import ReviewerError
+from reviewer.ingest import direct
 from reviewer.ingest.attach import AttachReport, attach_images
 from reviewer.ingest.columns import ColumnMap, map_columns
 from reviewer.ingest.evidence import LinkCounts, Record, Shard, shard_records
@@ -25,6 +28,7 @@ from reviewer.ingest.images import safe_member
 from reviewer.ingest.normalize import BatchContext, Warnings, normalize
 from reviewer.ingest.readers import MEMBER_COLUMN, Reader, open_reader
 from reviewer.ingest.sources import Unit, expand_sources, fingerprint
+from reviewer.store.direct_ingest import DirectFallback, DirectFile, DirectPublisher
 from reviewer.store.ingested import FileStage, StageResult
 
 if TYPE_CHECKING:
@@ -44,6 +48,8 @@ class FileReport:
     rows_read: int = 0
     inserted: int = 0
     skipped: str | None = None
+    route: str = ""
+    """``direct`` (DuckDB read the parquet file itself) or ``staged``; empty when skipped."""
     warnings: Warnings = field(default_factory=Warnings)
     links: LinkCounts = field(default_factory=LinkCounts)
 
@@ -101,6 +107,7 @@ def ingest(
         if not images.exists():
             raise ReviewerError(f"{images}: no such file or folder", "check --images")
     total = _total_rows(units)
+    store.ingest.delete_stale_stages()  # the direct path stages nothing, but cleans up
     report = IngestReport()
     done = 0
 
@@ -187,6 +194,16 @@ def _ingest_unit(
     file_report.flavour = cmap.flavour
     file_report.dataset = ds = dataset or infer_dataset(unit, cmap.flavour)
     links = _links(store, unit, cmap, images)
+    spec = (
+        direct.plan(unit, cmap, ds, f"{ds}:{id_stem(unit.path)}")
+        if links.shard_root is None and links.path_root is None
+        else None
+    )
+    if spec is not None and _ingest_direct(
+        store, spec, (size, fp, mtime_ns), reader.total or 0, file_report, advance
+    ):
+        return file_report
+    file_report.route = "staged"
     with store.ingest.file_stage() as stage:
         file_report.rows_read = _stage_file(
             unit, reader, cmap, ds, file_report, links, stage, advance
@@ -211,6 +228,50 @@ def _ingest_unit(
                 mtime_ns,
             )
     return file_report
+
+
+def _ingest_direct(
+    store: Store,
+    spec: DirectFile,
+    identity: tuple[int, str, int],
+    total: int,
+    file_report: FileReport,
+    advance: Callable[[int], None],
+) -> bool:
+    """Publish a file by the direct path; False when DuckDB refused it (rolled back, nothing
+    of it written: the caller stages it instead)."""
+    size, fp, mtime_ns = identity
+    progress = direct.RowProgress(total, advance)
+    try:
+        with store.ingest.publishing() as conn:
+            previous = store.ingest.find_ingested(conn, size, fp)  # another process may have won
+            if previous is not None:
+                file_report.skipped = f"already ingested (as {previous})"
+                return True
+            result = DirectPublisher(conn, spec).publish(progress)
+            warnings = Warnings()
+            direct.count_warnings(result, warnings)
+            _count_duplicates(warnings, result.stage)
+            store.ingest.record_ingested(
+                conn,
+                spec.path,
+                size,
+                fp,
+                spec.dataset,
+                result.stage.inserted,
+                warnings.total,
+                mtime_ns,
+                ids=result.ids,
+            )
+    except DirectFallback:
+        progress.take_back()
+        return False
+    progress.finish()
+    file_report.route = "direct"
+    file_report.rows_read = result.rows
+    file_report.inserted = result.stage.inserted
+    file_report.warnings = warnings
+    return True
 
 
 def _stat(path: Path) -> tuple[int, int]:

@@ -45,6 +45,22 @@ class StageResult:
     duplicate_example: str | None
 
 
+@dataclass(frozen=True)
+class IdSummary:
+    """Every id a file inserted is ``prefix`` + a decimal integer in ``[lo, hi]``
+    (see :mod:`reviewer.store.direct_ingest`)."""
+
+    prefix: str
+    lo: int
+    hi: int
+
+
+def ensure_id_summary(conn: duckdb.DuckDBPyConnection) -> None:
+    """Add the id summary columns to an ``ingested_files`` made before they existed."""
+    for name, typ in (("id_prefix", "VARCHAR"), ("id_lo", "BIGINT"), ("id_hi", "BIGINT")):
+        conn.execute(f"ALTER TABLE ingested_files ADD COLUMN IF NOT EXISTS {name} {typ}")
+
+
 def duck_type(arrow_type: pa.DataType) -> str:
     """The DuckDB column type used for an Arrow type (extras are kept simple)."""
     if pa.types.is_integer(arrow_type):
@@ -255,8 +271,16 @@ class IngestQueries:
 
     def _stage_folder(self) -> Path:
         """An empty folder for one file's parts; parts of ingests that died are deleted."""
-        if self.db.path is None:
+        base = self.delete_stale_stages()
+        if base is None:
             return Path(tempfile.mkdtemp(prefix="reviewer-ingest-"))
+        return Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=base))
+
+    def delete_stale_stages(self) -> Path | None:
+        """Delete the parts staged by ingests that died; the staging folder (``None`` for an
+        in-memory audit)."""
+        if self.db.path is None:
+            return None
         base = self.db.path.parent / "cache" / "ingest_stage"
         base.mkdir(parents=True, exist_ok=True)
         for old in base.iterdir():
@@ -267,7 +291,7 @@ class IngestQueries:
                 shutil.rmtree(old, ignore_errors=True)
             else:
                 old.unlink(missing_ok=True)
-        return Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=base))
+        return base
 
     def ingested_unchanged(self, path: str, size: int, mtime_ns: int) -> bool:
         """Fast path: this very path was ingested with this size and modification time
@@ -307,13 +331,18 @@ class IngestQueries:
         rows: int,
         warnings: int,
         mtime_ns: int | None = None,
+        ids: IdSummary | None = None,
     ) -> None:
-        """Remember a file as ingested (same transaction as its rows)."""
+        """Remember a file as ingested (same transaction as its rows), with the summary
+        of its ids when one is known exactly."""
         conn.execute("ALTER TABLE ingested_files ADD COLUMN IF NOT EXISTS mtime_ns BIGINT")
+        ensure_id_summary(conn)
         conn.execute(
             "INSERT INTO ingested_files (path, size, fingerprint, dataset, rows, warnings,"
-            " ingested_at, mtime_ns) VALUES (?, ?, ?, ?, ?, ?, now()::TIMESTAMP, ?)",
-            [path, size, fingerprint, dataset, rows, warnings, mtime_ns],
+            " ingested_at, mtime_ns, id_prefix, id_lo, id_hi)"
+            " VALUES (?, ?, ?, ?, ?, ?, now()::TIMESTAMP, ?, ?, ?, ?)",
+            [path, size, fingerprint, dataset, rows, warnings, mtime_ns,
+             *((ids.prefix, ids.lo, ids.hi) if ids is not None else (None, None, None))],
         )
 
     def image_root_id(self, conn: duckdb.DuckDBPyConnection, path: str, kind: str) -> int:

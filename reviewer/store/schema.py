@@ -35,7 +35,9 @@ DDL = [
     # One row per ingested source file; re-ingesting the same file adds nothing.
     "CREATE TABLE IF NOT EXISTS ingested_files ("
     " path VARCHAR, size BIGINT, fingerprint VARCHAR, dataset VARCHAR, rows BIGINT,"
-    " warnings BIGINT, ingested_at TIMESTAMP, mtime_ns BIGINT)",
+    " warnings BIGINT, ingested_at TIMESTAMP, mtime_ns BIGINT,"
+    # Every id the file inserted is id_prefix || an integer in [id_lo, id_hi] (NULL: unknown).
+    " id_prefix VARCHAR, id_lo BIGINT, id_hi BIGINT)",
     # Where images live: a folder (img2dataset) or a tar shard (webdataset).
     "CREATE TABLE IF NOT EXISTS image_roots (root_id INTEGER PRIMARY KEY, path VARCHAR,"
     " kind VARCHAR)",

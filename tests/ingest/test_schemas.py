@@ -12,7 +12,7 @@ import pytest
 
 from reviewer.audit import Audit
 from reviewer.images.resolve import load_image
-from reviewer.ingest import ingest, readers
+from reviewer.ingest import direct, ingest, readers
 from tests.ingest.conftest import img2dataset_shard, laion400m_table, rows_of, write_parquet
 
 
@@ -197,7 +197,10 @@ def test_reingest_adds_nothing_even_from_another_path(audit: Audit, tmp_path: Pa
     assert audit.store.scalar("SELECT count(*) FROM ingested_files") == 1
 
 
-def test_large_file_streams_in_several_batches(audit: Audit, tmp_path: Path) -> None:
+def test_large_file_streams_in_several_batches(
+    audit: Audit, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(direct, "ENABLED", False)  # the staged path reads batch by batch
     path = write_parquet(tmp_path / "big.parquet", laion400m_table(70_000), row_group_size=20_000)
     seen: list[tuple[int, int | None]] = []
     ingest(audit.store, [str(path)], progress=lambda d, t: seen.append((d, t)))
@@ -234,6 +237,7 @@ def test_staging_holds_no_lock_and_shows_no_partial_rows(
     audit: Audit, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(readers, "BATCH_ROWS", 1_000)
+    monkeypatch.setattr(direct, "ENABLED", False)  # staging is the staged path's
     ingest(audit.store, [str(write_parquet(tmp_path / "a.parquet", laion400m_table(5)))])
     seen: list[int] = []
 

@@ -60,7 +60,7 @@ KINDS: dict[str, tuple[str, str]] = {
 }
 """Column kind -> (normalising SQL of the source column ``{c}``, DuckDB type in ``samples``)."""
 
-_INTEGERS = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT")
+_INTEGERS: tuple[str, ...] = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT")
 _INTEGERS += tuple(f"U{t}" for t in _INTEGERS)
 _SOURCE_TYPES: dict[str, tuple[str, ...]] = {
     "text": ("VARCHAR",),
@@ -107,6 +107,19 @@ class DirectFile:
     long_caption_bytes: int
 
 
+@dataclass(frozen=True)
+class Profile:
+    """What one pass over a file's id and caption columns found."""
+
+    rows: int
+    repeats: int
+    blank: int
+    first_blank: int | None
+    long: int
+    first_long: int | None
+    ids: IdSummary | None
+
+
 @dataclass
 class DirectResult:
     """What publishing a file directly did: the duplicate counts and the caption warnings."""
@@ -135,7 +148,10 @@ class DirectPublisher:
     def __init__(self, conn: duckdb.DuckDBPyConnection, spec: DirectFile) -> None:
         self.conn = conn
         self.spec = spec
-        self.scan = f"read_parquet({lit(spec.path)}, file_row_number = true)"
+        # No hive partitioning: a folder named ``lang=en`` must not add a column.
+        self.scan = (
+            f"read_parquet({lit(spec.path)}, file_row_number = true, hive_partitioning = false)"
+        )
         source_id = next((c for c in spec.columns if c.target == "sample_id"), None)
         generated = f"{lit(spec.id_prefix + ':')} || CAST(file_row_number AS VARCHAR)"
         self.id_sql = (
@@ -168,9 +184,9 @@ class DirectPublisher:
                 typ = KINDS[column.kind][1]
                 self._run(f"ALTER TABLE samples ADD COLUMN {ident(column.target)} {typ}")
 
-    def profile(self) -> tuple[int, int, int, int | None, int, int | None, IdSummary | None]:
-        """One pass over the id and caption columns: rows, duplicate rows within the file,
-        blank captions and long ones (count, first row), and the ids' summary if exact."""
+    def profile(self) -> Profile:
+        """One pass over the id and caption columns: rows, repeated ids, blank and long
+        captions (count, first row), and the ids' summary when one is exact."""
         t = self.caption
         # Only a caption starting with a space or a non-ASCII character can be blank: CASE
         # trims just those (a FILTER clause would evaluate trim() on every row, 10x slower).
@@ -179,29 +195,45 @@ class DirectPublisher:
             f" THEN trim({t}, {lit(WHITESPACE)}) = '' ELSE false END"
         )
         long = f"strlen({t}) > {int(self.spec.long_caption_bytes)}"
-        if self.id_source is None:
-            dups = "0"
-        elif self.spec.id_kind == "int_text":  # generated ids (with ':') cannot meet decimals
-            dups = f"count({self.id_source}) - count(DISTINCT {self.id_source})"
-        else:
-            dups = f"count(*) - count(DISTINCT {self.id_sql})"
-        ids = (
-            f"count({self.id_source}), min({self.id_source}), max({self.id_source})"
-            if self.spec.id_kind == "int_text"
-            else "NULL, NULL, NULL"
-        )
+        int_ids = self._int_ids() if self.spec.id_kind == "int_text" else None
         row = self._run(
-            f"SELECT count(*), {dups}, count(*) FILTER ({blank}),"
+            f"SELECT count(*), {self._repeats_sql(int_ids)}, count(*) FILTER ({blank}),"
             f" min(file_row_number) FILTER ({blank}), count(*) FILTER ({long}),"
-            f" min(file_row_number) FILTER ({long}), {ids} FROM {self.scan}"
+            f" min(file_row_number) FILTER ({long}) FROM {self.scan}"
         )[0]
         n = int(row[0])
         summary = None
         if self.id_source is None and n:
             summary = IdSummary(self.spec.id_prefix + ":", 0, n - 1)
-        elif self.spec.id_kind == "int_text" and n and row[6] == n and row[8] < 2**63:
-            summary = IdSummary("", int(row[7]), int(row[8]))
-        return n, int(row[1]), int(row[2]), row[3], int(row[4]), row[5], summary
+        elif int_ids is not None and n and int_ids[0] == n:
+            summary = IdSummary("", int_ids[1], int_ids[2])
+        return Profile(n, int(row[1]), int(row[2]), row[3], int(row[4]), row[5], summary)
+
+    def _int_ids(self) -> tuple[int, int, int] | None:
+        """Count, min and max of integer ids (from the file's statistics: no scan), or
+        ``None`` when there are none or they do not fit a BIGINT."""
+        assert self.id_source is not None
+        row = self._run(
+            f"SELECT count({self.id_source}), min({self.id_source}), max({self.id_source})"
+            f" FROM read_parquet({lit(self.spec.path)}, hive_partitioning = false)"
+        )[0]
+        if not row[0] or not -(2**63) <= row[1] <= row[2] < 2**63:
+            return None
+        return int(row[0]), int(row[1]), int(row[2])
+
+    def _repeats_sql(self, int_ids: tuple[int, int, int] | None) -> str:
+        """SQL counting the rows whose id an earlier row of the file has."""
+        if self.id_source is None:
+            return "0"  # generated ids are unique
+        if self.spec.id_kind != "int_text":
+            return f"count(*) - count(DISTINCT {self.id_sql})"
+        # Generated ids (with ':') never equal decimal ones: only the integers can repeat.
+        c = self.id_source
+        if int_ids is not None and int_ids[2] - int_ids[1] < 16 * int_ids[0] + (1 << 20):
+            # One bit per possible value (<= 2 bytes a row): 6-10x faster than hashing.
+            lo, hi = int_ids[1], int_ids[2]
+            return f"count({c}) - bit_count(bitstring_agg(CAST({c} AS BIGINT), {lo}, {hi}))"
+        return f"count({c}) - count(DISTINCT {c})"
 
     def first_duplicate(self) -> str | None:
         """The id repeated in the file whose first row comes first."""
@@ -259,12 +291,12 @@ class DirectPublisher:
         """
         self.check_types()
         self.widen()
-        n, repeats, blank, first_blank, long, first_long, ids = self.profile()
-        example = self.first_duplicate() if repeats else None
+        p = self.profile()
+        example = self.first_duplicate() if p.repeats else None
         n_existing, existing_example = (
-            self.existing() if may_hold_ids(self.conn, ids) else (0, None)
+            self.existing() if may_hold_ids(self.conn, p.ids) else (0, None)
         )
-        sql = self.insert_sql(skip_existing=n_existing > 0, skip_repeats=repeats > 0)
+        sql = self.insert_sql(skip_existing=n_existing > 0, skip_repeats=p.repeats > 0)
         try:
             rows = fetch_with_progress(self.conn, sql, progress=progress)
         except duckdb.Error as exc:
@@ -272,11 +304,11 @@ class DirectPublisher:
         inserted = int(rows[0][0]) if rows else 0
         stage = StageResult(
             inserted=inserted,
-            duplicates_in_file=n - inserted - n_existing,
+            duplicates_in_file=p.rows - inserted - n_existing,
             duplicates_existing=n_existing,
             duplicate_example=example if example is not None else existing_example,
         )
-        return DirectResult(n, stage, blank, first_blank, long, first_long, ids)
+        return DirectResult(p.rows, stage, p.blank, p.first_blank, p.long, p.first_long, p.ids)
 
     def _run(self, sql: str) -> list[tuple[Any, ...]]:
         try:

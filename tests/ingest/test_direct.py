@@ -19,7 +19,7 @@ from reviewer.audit import Audit
 from reviewer.ingest import direct, ingest
 from reviewer.ingest.normalize import BLANK_CAPTION, LONG_CAPTION
 from reviewer.ingest.run import IngestReport
-from reviewer.store.direct_ingest import WHITESPACE
+from reviewer.store.direct_ingest import WHITESPACE, DirectPublisher
 from tests.ingest.conftest import laion400m_table, rows_of, write_parquet
 
 ALL = "source_file, source_row"
@@ -127,13 +127,19 @@ def test_laion2b_and_plain_layouts_with_extras_match(
             "n": pa.array([1, 2, 3, 4, 5, 2**40], pa.uint64()),
         }
     )
-    a = write_parquet(tmp_path / "laion2B-en" / "part-00000.parquet", laion2b)
+    sparse = pa.table(  # ids too far apart for a bit per value: hashed
+        {"SAMPLE_ID": pa.array([7, 10**15, None, 7, -(10**15)], pa.int64()), "TEXT": list("abcde")}
+    )
+    a = write_parquet(tmp_path / "laion2B-en" / "lang=xx" / "part-00000.parquet", laion2b)
     b = write_parquet(tmp_path / "other" / "plain.parquet", plain)
-    d, s, d_rows, s_rows = _both(tmp_path, [a, b], monkeypatch)
-    assert [f.route for f in d.files] == ["direct", "direct"]
+    c = write_parquet(tmp_path / "other" / "sparse.parquet", sparse)
+    d, s, d_rows, s_rows = _both(tmp_path, [a, b, c], monkeypatch)
+    assert [f.route for f in d.files] == ["direct", "direct", "direct"]
     assert d_rows == s_rows
     _same(d, s)
-    assert d.files[1].warnings.counts == {"duplicate sample_id in the file (later rows skipped)": 1}
+    repeated = "duplicate sample_id in the file (later rows skipped)"
+    assert d.files[1].warnings.counts == {repeated: 1}
+    assert d.files[2].warnings.counts == {repeated: 1} and d.files[2].inserted == 4
 
 
 def test_invalid_utf8_falls_back_to_the_staged_path(
@@ -153,8 +159,18 @@ def test_invalid_utf8_falls_back_to_the_staged_path(
     assert audit.store.scalar("SELECT count(*) FROM ingested_files") == 1
 
 
-def test_duplicates_across_files_on_the_direct_path(audit: Audit, tmp_path: Path) -> None:
+def test_duplicates_across_files_on_the_direct_path(
+    audit: Audit, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Summaries prune the audit-wide id check only when no file can hold the ids."""
+    checked: list[str] = []
+    existing = DirectPublisher.existing
+
+    def spy(self: DirectPublisher) -> tuple[int, str | None]:
+        checked.append(Path(self.spec.path).name)
+        return existing(self)
+
+    monkeypatch.setattr(DirectPublisher, "existing", spy)
     a = write_parquet(tmp_path / "a.parquet", laion400m_table(10))  # ids 0..9
     b = write_parquet(tmp_path / "b.parquet", laion400m_table(10, start=100))  # disjoint
     csv = tmp_path / "c.csv"
@@ -170,6 +186,7 @@ def test_duplicates_across_files_on_the_direct_path(audit: Audit, tmp_path: Path
     assert report.files[4].warnings.examples[skipped] == "sample_id '5'"
     ids = audit.store.query("SELECT sample_id FROM samples").column(0).to_pylist()
     assert len(ids) == len(set(ids)) == 36
+    assert checked == ["c.parquet", "d.parquet"]  # a and b could not meet any id: not read
     summaries = audit.store.query(
         "SELECT id_prefix, id_lo, id_hi FROM ingested_files ORDER BY path"
     ).to_pylist()

@@ -82,10 +82,8 @@ def _kind(target: str, canonical: bool, typ: pa.DataType) -> str | None:
 
 def count_warnings(result: DirectResult, warnings: Warnings) -> None:
     """The caption warnings of a directly published file, as ``normalize`` words them."""
-    found = [
-        (result.first_blank, BLANK_CAPTION, result.blank),
-        (result.first_long, LONG_CAPTION, result.long),
-    ]
+    p = result.profile
+    found = [(p.first_blank, BLANK_CAPTION, p.blank), (p.first_long, LONG_CAPTION, p.long)]
     for first, kind, n in sorted((f for f in found if f[2]), key=lambda f: f[0] or 0):
         warnings.add(kind, n, f"source_row {first}")
 

@@ -261,14 +261,14 @@ def _ingest_direct(
                 result.stage.inserted,
                 warnings.total,
                 mtime_ns,
-                ids=result.ids,
+                ids=result.profile.ids,
             )
     except DirectFallback:
         progress.take_back()
         return False
     progress.finish()
     file_report.route = "direct"
-    file_report.rows_read = result.rows
+    file_report.rows_read = result.profile.rows
     file_report.inserted = result.stage.inserted
     file_report.warnings = warnings
     return True

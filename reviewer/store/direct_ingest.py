@@ -120,17 +120,12 @@ class Profile:
     ids: IdSummary | None
 
 
-@dataclass
+@dataclass(frozen=True)
 class DirectResult:
-    """What publishing a file directly did: the duplicate counts and the caption warnings."""
+    """What publishing a file directly did: what its profile found, what was inserted."""
 
-    rows: int
+    profile: Profile
     stage: StageResult
-    blank: int
-    first_blank: int | None
-    long: int
-    first_long: int | None
-    ids: IdSummary | None
 
 
 def _expr(column: DirectColumn) -> str:
@@ -308,7 +303,7 @@ class DirectPublisher:
             duplicates_existing=n_existing,
             duplicate_example=example if example is not None else existing_example,
         )
-        return DirectResult(p.rows, stage, p.blank, p.first_blank, p.long, p.first_long, p.ids)
+        return DirectResult(p, stage)
 
     def _run(self, sql: str) -> list[tuple[Any, ...]]:
         try:

@@ -10,6 +10,7 @@ in memory until the commit (measured: peak RSS grew ~300 bytes a row), while one
 ``INSERT ... SELECT`` from parquet runs in bounded memory, and pyarrow writes
 parquet faster than DuckDB appends. A crash leaves only stale parts, which the
 next ingest deletes (folders are named after the ingesting process's pid).
+Plain parquet files skip staging: :mod:`reviewer.store.direct_ingest`.
 """
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ from reviewer.ingest.normalize import BatchContext, Warnings, normalize
 from reviewer.ingest.readers import MEMBER_COLUMN, Reader, open_reader
 from reviewer.ingest.sources import Unit, expand_sources, fingerprint
 from reviewer.store.direct_ingest import DirectFallback, DirectFile, DirectPublisher
-from reviewer.store.ingested import FileStage, StageResult
+from reviewer.store.ingested import FileStage, IdSummary, StageResult, may_hold_ids
 
 if TYPE_CHECKING:
     from reviewer.store import Store
@@ -214,7 +214,13 @@ def _ingest_unit(
                 file_report.skipped = f"already ingested (as {previous})"
                 return file_report
             unique = "sample_id" not in cmap.canonical.values()
-            result = stage.publish(conn, str(unit.path), unique_ids=unique)
+            ids = _generated_ids(unit, ds, file_report.rows_read) if unique else None
+            result = stage.publish(
+                conn,
+                str(unit.path),
+                unique_ids=unique,
+                check_existing=may_hold_ids(conn, ids),
+            )
             _count_duplicates(file_report.warnings, result)
             file_report.inserted = result.inserted
             store.ingest.record_ingested(
@@ -226,8 +232,18 @@ def _ingest_unit(
                 result.inserted,
                 file_report.warnings.total,
                 mtime_ns,
+                ids=ids,
             )
     return file_report
+
+
+def _generated_ids(unit: Unit, dataset: str, rows: int) -> IdSummary | None:
+    """The summary of a staged file's ids when all are generated (``{dataset}:{stem}:{row}``
+    for rows ``0..rows-1``). Only for files with one set of columns: a tar shard's or
+    sidecar folder's batches may bring a ``sample_id`` from their ``.json`` members."""
+    if unit.kind not in ("parquet", "csv", "tsv") or rows <= 0:
+        return None
+    return IdSummary(f"{dataset}:{id_stem(unit.path)}:", 0, rows - 1)
 
 
 def _ingest_direct(

@@ -40,7 +40,7 @@ from typing import Any
 import duckdb
 
 from reviewer.store.connection import Progress, fetch_with_progress
-from reviewer.store.ingested import IdSummary, StageResult, ensure_id_summary
+from reviewer.store.ingested import IdSummary, StageResult, may_hold_ids
 from reviewer.store.sql import ident, lit
 
 WHITESPACE = (
@@ -310,24 +310,6 @@ class DirectPublisher:
             return self.conn.execute(sql).fetchall()
         except duckdb.Error as exc:
             raise DirectFallback(_first_line(exc)) from exc
-
-
-def may_hold_ids(conn: duckdb.DuckDBPyConnection, ids: IdSummary | None) -> bool:
-    """Whether the audit may hold an id of a file whose ids ``ids`` summarises.
-
-    False only when every sample belongs to an ingested file with a summary and no
-    summary shares the prefix with an overlapping range (see the module docstring).
-    """
-    if ids is None:
-        return True
-    ensure_id_summary(conn)
-    row = conn.execute(
-        "SELECT (SELECT count(*) FROM samples) = (SELECT coalesce(sum(rows), 0)"
-        " FROM ingested_files) AND NOT EXISTS (SELECT 1 FROM ingested_files WHERE rows > 0"
-        " AND (id_lo IS NULL OR (id_prefix = ? AND id_lo <= ? AND id_hi >= ?)))",
-        [ids.prefix, ids.hi, ids.lo],
-    ).fetchone()
-    return not (row is not None and row[0])
 
 
 def _first_line(exc: BaseException) -> str:

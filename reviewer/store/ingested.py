@@ -62,6 +62,24 @@ def ensure_id_summary(conn: duckdb.DuckDBPyConnection) -> None:
         conn.execute(f"ALTER TABLE ingested_files ADD COLUMN IF NOT EXISTS {name} {typ}")
 
 
+def may_hold_ids(conn: duckdb.DuckDBPyConnection, ids: IdSummary | None) -> bool:
+    """Whether the audit may hold an id of a file whose ids ``ids`` summarises.
+
+    False only when every sample belongs to an ingested file with a summary and no
+    summary shares the prefix with an overlapping range (see :mod:`reviewer.store.direct_ingest`).
+    """
+    if ids is None:
+        return True
+    ensure_id_summary(conn)
+    row = conn.execute(
+        "SELECT (SELECT count(*) FROM samples) = (SELECT coalesce(sum(rows), 0)"
+        " FROM ingested_files) AND NOT EXISTS (SELECT 1 FROM ingested_files WHERE rows > 0"
+        " AND (id_lo IS NULL OR (id_prefix = ? AND id_lo <= ? AND id_hi >= ?)))",
+        [ids.prefix, ids.hi, ids.lo],
+    ).fetchone()
+    return not (row is not None and row[0])
+
+
 def duck_type(arrow_type: pa.DataType) -> str:
     """The DuckDB column type used for an Arrow type (extras are kept simple)."""
     if pa.types.is_integer(arrow_type):
@@ -123,6 +141,21 @@ class FileStage:
             self._writer.close()
             self._writer = None
 
+    @staticmethod
+    def _existing(conn: duckdb.DuckDBPyConnection) -> tuple[int, str | None]:
+        """Staged rows whose id the audit holds, and the smallest such id.
+
+        The inner join builds its hash table on the file's ids and streams the audit's
+        past it: built the other way round, every file would hash all of ``samples``
+        (100M ids spilling at LAION scale).
+        """
+        row = conn.execute(
+            f"SELECT count(*), min(sample_id) FROM {_STAGE} SEMI JOIN ("
+            f"SELECT sample_id FROM samples SEMI JOIN {_STAGE} USING (sample_id)"
+            ") USING (sample_id)"
+        ).fetchone()
+        return (0, None) if row is None else (int(row[0]), None if row[1] is None else str(row[1]))
+
     def discard(self) -> None:
         """Delete the parts."""
         self._close()
@@ -130,7 +163,11 @@ class FileStage:
             part.unlink(missing_ok=True)
 
     def publish(
-        self, conn: duckdb.DuckDBPyConnection, source: str, unique_ids: bool = False
+        self,
+        conn: duckdb.DuckDBPyConnection,
+        source: str,
+        unique_ids: bool = False,
+        check_existing: bool = True,
     ) -> StageResult:
         """Copy the staged rows into ``samples``, skipping duplicate sample ids.
 
@@ -142,6 +179,8 @@ class FileStage:
             source: The file's name, for messages.
             unique_ids: The ids are unique within the file by construction (generated
                 from file and row), so the within-file check is skipped.
+            check_existing: False when no id of the file can be in the audit already
+                (:func:`may_hold_ids`), so the audit's ids are not read.
 
         Raises:
             ReviewerError: DuckDB refused the rows (e.g. an extra column whose type
@@ -151,7 +190,7 @@ class FileStage:
         if not self.parts:
             return StageResult(0, 0, 0, None)
         try:
-            return self._publish(conn, unique_ids)
+            return self._publish(conn, unique_ids, check_existing)
         except duckdb.Error as exc:
             first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
             raise ReviewerError(
@@ -160,7 +199,9 @@ class FileStage:
                 " nothing of this file was ingested",
             ) from exc
 
-    def _publish(self, conn: duckdb.DuckDBPyConnection, unique_ids: bool) -> StageResult:
+    def _publish(
+        self, conn: duckdb.DuckDBPyConnection, unique_ids: bool, check_existing: bool
+    ) -> StageResult:
         listed = ", ".join(lit(str(p)) for p in self.parts)
         conn.execute(
             f"CREATE OR REPLACE TEMP VIEW {_STAGE} AS"
@@ -175,15 +216,7 @@ class FileStage:
                 " HAVING count(*) > 1 ORDER BY min(source_row)"
             ).fetchall()
         )
-        # Staged rows whose id the audit holds. The inner join builds its hash table on
-        # the file's ids and streams the audit's past it: built the other way round, every
-        # file would hash all of ``samples`` (100M ids spilling at LAION scale).
-        existing = conn.execute(
-            f"SELECT count(*), min(sample_id) FROM {_STAGE} SEMI JOIN ("
-            f"SELECT sample_id FROM samples SEMI JOIN {_STAGE} USING (sample_id)"
-            ") USING (sample_id)"
-        ).fetchone()
-        n_existing = int(existing[0]) if existing else 0
+        n_existing, existing_example = self._existing(conn) if check_existing else (0, None)
         staged = conn.execute(f"SELECT count(*) FROM {_STAGE}").fetchone()
         select = f"SELECT * FROM {_STAGE}"
         if n_existing:
@@ -199,8 +232,8 @@ class FileStage:
         conn.execute(f"DROP VIEW {_STAGE}")
         inserted = (after[0] if after else 0) - (before[0] if before else 0)
         example = str(within[0][0]) if within else None
-        if example is None and existing and n_existing:
-            example = str(existing[1])
+        if example is None and n_existing:
+            example = str(existing_example)
         return StageResult(
             inserted=inserted,
             duplicates_in_file=(staged[0] if staged else 0) - inserted - n_existing,

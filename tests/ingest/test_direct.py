@@ -20,6 +20,7 @@ from reviewer.ingest import direct, ingest
 from reviewer.ingest.normalize import BLANK_CAPTION, LONG_CAPTION
 from reviewer.ingest.run import IngestReport
 from reviewer.store.direct_ingest import WHITESPACE, DirectPublisher
+from reviewer.store.ingested import FileStage
 from tests.ingest.conftest import laion400m_table, rows_of, write_parquet
 
 ALL = "source_file, source_row"
@@ -248,3 +249,30 @@ def test_whitespace_is_what_arrow_trims() -> None:
     chars = [chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000]
     blank = pc.equal(pc.utf8_trim_whitespace(pa.array(chars)), "").to_pylist()
     assert {c for c, b in zip(chars, blank, strict=True) if b} == set(WHITESPACE)
+
+
+def test_staged_files_with_generated_ids_skip_the_audit_wide_check_exactly(
+    audit: Audit, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """img2dataset-style metadata (thousands of small staged shards, no ids) must not read
+    every id of the audit per shard; a shard that can collide still is checked."""
+    checked: list[int] = []
+    existing = FileStage._existing
+
+    def spy(conn: Any) -> tuple[int, str | None]:
+        checked.append(1)
+        return existing(conn)
+
+    monkeypatch.setattr(FileStage, "_existing", staticmethod(spy))
+    for name in ("x/00000.csv", "x/00001.csv", "y/00000.csv"):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text(f"url,caption\nhttp://a,{name}\nhttp://b,two\nhttp://c,3\n")
+    x0, x1, y0 = (str(tmp_path / n) for n in ("x/00000.csv", "x/00001.csv", "y/00000.csv"))
+    first = ingest(audit.store, [x0, x1], dataset="shards")
+    assert [f.route for f in first.files] == ["staged", "staged"]
+    assert first.inserted == 6 and checked == []  # disjoint summaries: no id read
+    again = ingest(audit.store, [y0], dataset="shards")  # same stem, same dataset: same ids
+    assert checked == [1] and again.inserted == 0
+    assert again.files[0].warnings.examples == {
+        "sample_id already in the audit (skipped)": "sample_id 'shards:00000:0'"
+    }

@@ -65,6 +65,12 @@ def check_flag(flag: str, option: str, example: str) -> None:
         raise ReviewerError(f"{option}: unknown flag '{flag}'", f"flags: {', '.join(known)}")
 
 
+def flag_bits() -> tuple[list[str], str]:
+    """Every flag name, in name order, and the SQL ``CASE flag`` arms giving each its bit."""
+    names = sorted({flag for spec in SPECS.values() for flag in spec.flags})
+    return names, " ".join(f"WHEN {lit(name)} THEN {1 << i}" for i, name in enumerate(names))
+
+
 def flag_columns(keys: Sequence[str]) -> str:
     """Per sample: the set of flags it raised and the scores ``keys`` ask for.
 
@@ -76,8 +82,7 @@ def flag_columns(keys: Sequence[str]) -> str:
     grouping, in name order: a ``string_agg(DISTINCT … ORDER BY …)`` keeps every group's
     rows in memory whatever the memory limit (at 100M rows +180 MB over 20M).
     """
-    names = sorted({flag for spec in SPECS.values() for flag in spec.flags})
-    bits = " ".join(f"WHEN {lit(name)} THEN {1 << i}" for i, name in enumerate(names))
+    names, bits = flag_bits()
     spelled = ", ".join(
         f"CASE WHEN mask & {1 << i} <> 0 THEN {lit(name)} END" for i, name in enumerate(names)
     )

@@ -94,6 +94,11 @@ def map_columns(names: list[str], path: Path) -> ColumnMap:
     return result
 
 
+def has_id_column(names: list[str]) -> bool:
+    """Whether :func:`map_columns` maps one of ``names`` onto ``sample_id``."""
+    return any(n.strip().lower() in ALIASES["sample_id"] for n in names)
+
+
 def _flavour(names: set[str]) -> str:
     if {"sample_id", "nsfw"} <= names:
         return "laion400m"

@@ -22,7 +22,7 @@ import pyarrow as pa
 from reviewer.errors import ReviewerError
 from reviewer.ingest import direct
 from reviewer.ingest.attach import AttachReport, attach_images
-from reviewer.ingest.columns import ColumnMap, map_columns
+from reviewer.ingest.columns import ColumnMap, has_id_column, map_columns
 from reviewer.ingest.evidence import LinkCounts, Record, Shard, shard_records
 from reviewer.ingest.images import safe_member
 from reviewer.ingest.normalize import BatchContext, Warnings, normalize
@@ -205,7 +205,7 @@ def _ingest_unit(
         return file_report
     file_report.route = "staged"
     with store.ingest.file_stage() as stage:
-        file_report.rows_read = _stage_file(
+        file_report.rows_read, source_ids = _stage_file(
             unit, reader, cmap, ds, file_report, links, stage, advance
         )
         with store.ingest.publishing() as conn:
@@ -213,7 +213,7 @@ def _ingest_unit(
             if previous is not None:
                 file_report.skipped = f"already ingested (as {previous})"
                 return file_report
-            unique = "sample_id" not in cmap.canonical.values()
+            unique = not source_ids
             ids = _generated_ids(unit, ds, file_report.rows_read) if unique else None
             result = stage.publish(
                 conn,
@@ -308,12 +308,16 @@ def _stage_file(
     links: _Images,
     stage: FileStage,
     advance: Callable[[int], None],
-) -> int:
-    """Read, normalise and stage every batch of a file; return the rows read."""
+) -> tuple[int, bool]:
+    """Read, normalise and stage every batch of a file; return the rows read and whether
+    any batch had ids of its own (a tar shard's ``.json`` members may bring a
+    ``sample_id`` that the shard's first columns did not show)."""
     row = 0
+    source_ids = False
     try:
         for batch in reader.batches:
             table = batch if isinstance(batch, pa.Table) else pa.Table.from_batches([batch])
+            source_ids = source_ids or has_id_column(table.column_names)
             ctx = BatchContext(dataset, str(unit.path), f"{dataset}:{id_stem(unit.path)}", row)
             stage.add(_batch(table, cmap, ctx, file_report, links))
             row += table.num_rows
@@ -326,7 +330,7 @@ def _stage_file(
             "the file is truncated or corrupt: fetch it again; nothing of it was ingested,"
             " files before it were",
         ) from exc
-    return row
+    return row, source_ids
 
 
 def _count_duplicates(warnings: Warnings, result: StageResult) -> None:

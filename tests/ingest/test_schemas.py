@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import json
 import os
 import tarfile
 from pathlib import Path
@@ -128,6 +130,25 @@ def test_webdataset_tar_is_indexed_and_read_on_demand(audit: Audit, tmp_path: Pa
     image = load_image(audit, rows[3])
     assert image.getpixel((0, 0)) == (60, 10, 10)
     assert sorted(os.listdir(out)) == before  # nothing unpacked
+
+
+def test_ids_from_a_tar_shards_json_members_are_checked_for_repeats(
+    audit: Audit, tmp_path: Path
+) -> None:
+    """The shard's first columns (key, caption, url) show no id; its .json members do."""
+    shard = tmp_path / "ids.tar"
+    with tarfile.open(shard, "w") as tar:
+        for key in ("a", "b", "c"):
+            meta = json.dumps({"sample_id": "X" if key != "c" else "Y", "url": f"u{key}"})
+            for ext, data in (("txt", f"cap {key}".encode()), ("json", meta.encode())):
+                info = tarfile.TarInfo(f"{key}.{ext}")
+                info.size = len(data)
+                tar.addfile(info, io.BytesIO(data))
+    report = ingest(audit.store, [str(shard)])
+    assert [(r["sample_id"], r["text"]) for r in rows_of(audit)] == [("X", "cap a"), ("Y", "cap c")]
+    assert report.files[0].warnings.counts == {
+        "duplicate sample_id in the file (later rows skipped)": 1
+    }
 
 
 def test_img2dataset_tar_shard_with_parquet(audit: Audit, tmp_path: Path) -> None:

@@ -40,3 +40,18 @@ def write_text_atomically(path: Path, text: str) -> None:
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` exists, so a file named after a killed process (a staging
+    folder, a temporary index, a writer's marker) can be told stale from in use.
+
+    A process of another user counts as alive.
+    """
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True
+    return True

@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from reviewer.atomic import write_text_atomically
+from reviewer.atomic import process_alive, write_text_atomically
 from reviewer.embeddings.sets import EmbeddingSet
 from reviewer.errors import ReviewerError
 
@@ -451,19 +451,9 @@ def _remove_abandoned_builds(folder: Path) -> None:
     """
     for tmp in folder.glob("index.*.tmp"):
         pid = tmp.name.split(".")[1]
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and not process_alive(int(pid)):
             shutil.rmtree(tmp, ignore_errors=True)
 
-
-def _alive(pid: int) -> bool:
-    """Whether a process with this pid exists (one of another user counts as alive)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OverflowError):
-        return True
-    return True
 
 
 def _swap(new: Path, final: Path) -> None:

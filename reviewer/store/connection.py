@@ -32,6 +32,7 @@ from typing import Any, TypeVar
 
 import duckdb
 
+from reviewer.atomic import process_alive
 from reviewer.errors import AuditBusyError, ReviewerError
 
 _LOCK_MARKERS = ("Could not set lock", "Conflicting lock")
@@ -43,16 +44,6 @@ T = TypeVar("T")
 def _is_lock_conflict(exc: BaseException) -> bool:
     return any(marker in str(exc) for marker in _LOCK_MARKERS)
 
-
-def _alive(pid: int) -> bool:
-    """Whether process ``pid`` exists (a marker of a killed writer is stale)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class ConnectionFactory:
@@ -208,7 +199,7 @@ class ConnectionFactory:
         for name in names:
             if not name.isdigit() or int(name) == os.getpid():
                 continue
-            if _alive(int(name)):
+            if process_alive(int(name)):
                 return True
             (self._writers_dir / name).unlink(missing_ok=True)  # a killed writer's
         return False

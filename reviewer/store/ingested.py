@@ -27,6 +27,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from reviewer.atomic import process_alive
 from reviewer.errors import ReviewerError
 from reviewer.store.core import Database
 from reviewer.store.sql import lit
@@ -242,16 +243,6 @@ class FileStage:
         )
 
 
-def _alive(pid: int) -> bool:
-    """Whether process ``pid`` exists (its staged parts may still be in use)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
 
 @contextmanager
 def _transaction_on(conn: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -319,7 +310,7 @@ class IngestQueries:
         base.mkdir(parents=True, exist_ok=True)
         for old in base.iterdir():
             pid = old.name.split("-")[0]
-            if pid.isdigit() and _alive(int(pid)):
+            if pid.isdigit() and process_alive(int(pid)):
                 continue
             if old.is_dir():
                 shutil.rmtree(old, ignore_errors=True)

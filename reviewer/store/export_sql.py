@@ -269,7 +269,7 @@ def sample_filters(
     """WHERE conditions selecting samples; ``id_expr`` names the sample id column.
 
     A wide export with ``--flagged-by`` selects from ``export_flagged`` (see
-    :func:`flagged_ids_table`), and ``part`` keeps one hash partition of those ids.
+    :func:`flagged_ids_select`), and ``part`` keeps one hash partition of those ids.
     """
     conds = [f"NOT EXISTS (SELECT 1 FROM quarantine q WHERE q.sample_id = {id_expr})"]
     if spec.dataset is not None:
@@ -311,35 +311,68 @@ def uses_flagged_table(spec: ExportSpec) -> bool:
     return spec.mode == "wide" and bool(spec.flagged_by)
 
 
-def flagged_ids_table(spec: ExportSpec) -> str:
-    """``export_flagged``: the samples every ``--flagged-by`` name flagged (one scan each).
+def flagged_ids_select(spec: ExportSpec) -> str:
+    """The samples every ``--flagged-by`` name flagged (one scan of the flags each).
 
     A flagged subset is small next to the audit (about 2% of LAION for the keyword
-    rule), so a wide export first collects its ids, and the flag joins and the
-    samples scan then work on that subset, not on every scored sample: the samples
-    are the probe side of a semi join on these ids, and DuckDB pushes the ids into
-    the samples scan as a Bloom filter, so only ``sample_id`` is read for every row
-    and the other columns for the flagged rows alone (seen in EXPLAIN ANALYZE at 2M rows).
+    rule), so a wide export first collects its ids (``export_flagged``), and the flag
+    joins and the samples scan then work on that subset, not on every scored sample:
+    the samples are the probe side of a semi join on these ids, and DuckDB pushes the
+    ids into the samples scan as a Bloom filter, so only ``sample_id`` is read for
+    every row and the other columns for the flagged rows alone (seen in EXPLAIN
+    ANALYZE at 2M rows).
     """
-    selects = [
+    return " INTERSECT ".join(
         f"SELECT f.sample_id FROM flags f WHERE {_flag_match(name)}" for name in spec.flagged_by
-    ]
-    return "CREATE OR REPLACE TEMP TABLE export_flagged AS " + " INTERSECT ".join(selects)
+    )
 
 
-def flagged_rows_table() -> str:
+def flagged_rows_select() -> str:
     """``export_rows``: the rows of the samples in ``export_flagged``, read in one scan.
 
     The flag and label joins of a wide export then work on this subset alone. Joined
     straight to ``samples`` instead, the joins' probe side was every sample with every
     column: at 100M rows under a 512 MB memory limit DuckDB spilled it (7.5 GB of temp
-    files) before the semi join narrowed it. A temp table spills in DuckDB's own format
-    when it outgrows the limit, so memory stays bounded whatever the subset's size.
+    files) before the semi join narrowed it.
     """
+    return "SELECT s.* FROM samples s SEMI JOIN export_flagged f ON f.sample_id = s.sample_id"
+
+
+def flagged_flag_columns_select(flags: Sequence[tuple[str, str]]) -> str:
+    """``export_flag_columns``: each flagged sample's flag columns, one grouped pass.
+
+    The flags then meet the wide ``export_rows`` in one join. Joining each flag to the
+    wide rows carried every sample column through four hash joins (at 100M samples,
+    2.3M flagged, DuckDB wrote 2.6 GB of temp files and the COPY took 23 s); four joins
+    on the narrow ids needed four 2.3M-row hash tables at once and ran out of 512 MB.
+    A ``GROUP BY`` spills, and each (sample, flag) has one row, so ``any_value`` is
+    that row's value, NULL where the flag has none (as the LEFT JOIN gave).
+    """
+    items: list[str] = []
+    reasons: list[str] = []
+    for flag, stem in flags:
+        only = f"FILTER (WHERE flag = {lit(flag)})"
+        items += [
+            f"any_value(flagged) {only} AS {ident('flag_' + stem)}",
+            f"any_value(score) {only} AS {ident('score_' + stem)}",
+        ]
+        reasons.append(f"any_value(reason) {only}")
+    items.append(f"nullif(concat_ws('; ', {', '.join(reasons)}), '') AS flag_reasons")
     return (
-        "CREATE OR REPLACE TEMP TABLE export_rows AS SELECT s.* FROM samples s"
-        " SEMI JOIN export_flagged f ON f.sample_id = s.sample_id"
+        f"SELECT sample_id, {', '.join(items)} FROM flags"
+        f" WHERE flag IN ({_in_list(f for f, _ in flags)})"
+        " AND sample_id IN (SELECT sample_id FROM export_flagged) GROUP BY sample_id"
     )
+
+
+def copy_to_file(select: str, path: str) -> str:
+    """Write ``select`` to a parquet file (an export's scratch, read back by a view)."""
+    return f"COPY ({select}) TO {lit(path)} (FORMAT parquet)"
+
+
+def file_view(name: str, path: str) -> str:
+    """A temp view over one parquet file: scratch that spills nothing into DuckDB's memory."""
+    return f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM read_parquet({lit(path)})"
 
 
 def _flag_filters(spec: ExportSpec, id_expr: str) -> list[str]:
@@ -361,8 +394,18 @@ def wide_select(spec: ExportSpec, cols: OutputColumns, part: tuple[int, int] | N
     the hash tables of the flag joins fit in memory (see ``ExportQueries``).
     """
     select = [f"s.{ident(src)} AS {ident(out)}" for src, out in cols.sample]
-    flag_select, joins = flag_joins(cols.flags, part)
-    select += flag_select
+    if uses_flagged_table(spec):  # the flag columns were joined on the ids alone
+        names = flag_columns(cols.flags)
+        select += [f"fc.{ident(name)}" for name in names]
+        joins = (
+            " LEFT JOIN (SELECT * FROM export_flag_columns"
+            f" WHERE {partition_expr('sample_id', part)}) fc ON fc.sample_id = s.sample_id"
+            if names
+            else ""
+        )
+    else:
+        flag_select, joins = flag_joins(cols.flags, part)
+        select += flag_select
     for name in label_columns(spec.categories):
         if name.endswith("_n_reviewers"):
             select.append(f"coalesce(lb.{ident(name)}, 0)::BIGINT AS {ident(name)}")
@@ -373,7 +416,7 @@ def wide_select(spec: ExportSpec, cols: OutputColumns, part: tuple[int, int] | N
         select += ["ip.image_path", "ip.image_sha256"]
         joins += " LEFT JOIN export_image_paths ip ON ip.sample_id = s.sample_id"
     conds = sample_filters(spec, "s.sample_id", "s.dataset", part)
-    source = "export_rows" if uses_flagged_table(spec) else "samples"  # flagged_rows_table
+    source = "export_rows" if uses_flagged_table(spec) else "samples"  # flagged_rows_select
     if not uses_flagged_table(spec):  # else the partition is taken of the flagged ids
         conds.append(partition_expr("s.sample_id", part))
     return f"SELECT {', '.join(select)} FROM {source} s{joins} WHERE {' AND '.join(conds)}"

@@ -74,6 +74,7 @@ class FlagViews:
         settings: Settings,
         within: str | None = None,
         rowids: Sequence[int] | None = None,
+        within_dir: Path | None = None,
     ) -> list[str]:
         """Create temp views ``flags`` and ``scores_<flagger>`` on ``conn``.
 
@@ -90,6 +91,9 @@ class FlagViews:
                 small subset then joins small tables instead of every score file).
             rowids: Read only the score parts of these rows (see :meth:`score_sources`);
                 the views then hold other samples' scores too, so filter by sample id.
+            within_dir: Keep ``within``'s scores in parquet files in this folder rather
+                than in temp tables, which DuckDB holds in its memory: an export of
+                2.3M flagged samples of 100M filled most of 512 MB with them.
 
         Returns:
             The flaggers that have a complete run.
@@ -99,10 +103,18 @@ class FlagViews:
         for name, (run, source) in sources.items():
             if within is not None:
                 kept = f"scores_{name}_within"
-                conn.execute(
-                    f"CREATE OR REPLACE TEMP TABLE {kept} AS SELECT * FROM {source}"
+                subset = (
+                    f"SELECT * FROM {source}"
                     f" WHERE sample_id IN (SELECT sample_id FROM {within})"
                 )
+                if within_dir is None:
+                    conn.execute(f"CREATE OR REPLACE TEMP TABLE {kept} AS {subset}")
+                else:
+                    path = lit(str(within_dir / f"{kept}.parquet"))
+                    conn.execute(f"COPY ({subset}) TO {path} (FORMAT parquet)")
+                    conn.execute(
+                        f"CREATE OR REPLACE TEMP VIEW {kept} AS SELECT * FROM read_parquet({path})"
+                    )
                 source = kept
             conn.execute(f"CREATE OR REPLACE TEMP VIEW scores_{name} AS SELECT * FROM {source}")
             rule = RULES.get(name)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -184,3 +186,15 @@ def test_flagged_subset_export_carries_every_flag_of_its_rows(fx: Audit, tmp_pat
     for row in subset:
         assert row == everything[row["sample_id"]]
     assert {c for c in subset[0] if c.startswith("flag_")} >= {"flag_keyword", "flag_nsfw_field"}
+    scratch = fx.root / "cache" / "duckdb_tmp"  # the subset's intermediate files are gone
+    assert not scratch.exists() or not list(scratch.glob("export-*"))
+
+
+def test_a_killed_exports_scratch_is_removed_by_the_next(fx: Audit, tmp_path: Path) -> None:
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    left = fx.root / "cache" / "duckdb_tmp" / f"export-{dead}-abc"
+    left.mkdir(parents=True)
+    (left / "rows.parquet").write_bytes(b"partial")
+    run(fx, tmp_path, name="sub.parquet", flagged_by=("nsfw_field",))
+    assert not left.exists()

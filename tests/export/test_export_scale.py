@@ -35,7 +35,7 @@ def big(tmp_path_factory: pytest.TempPathFactory) -> Audit:
 
 def test_flagged_export_in_passes_writes_the_same_rows(big: Audit, tmp_path: Path) -> None:
     one = run(big, tmp_path, name="one.parquet", flagged_by=("keyword",))
-    big.store.exports.pass_rows = 100  # 400 flagged samples: 4 passes over the flagged ids
+    big.store.exports.pass_rows = 100  # 400 flagged samples: 8 passes of 50 flagged ids
     try:
         parts = run(big, tmp_path, name="parts.parquet", flagged_by=("keyword",))
     finally:

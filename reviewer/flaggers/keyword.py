@@ -221,7 +221,7 @@ class KeywordFlagger(Flagger):
 
         ``scratch`` names a folding buffer kept for the next batch (one per column
         scored concurrently): fresh pages for every batch's folded copy were half of a
-        flag run's page faults, and the faults a third of its CPU time.
+        flag run's page faults, and the faults a quarter of its CPU time.
         """
         if not all(t.isascii() for t in self._prefilter_terms()):
             return np.flatnonzero(self._candidates_re2(_one_chunk(column)))

@@ -4,8 +4,8 @@ The runner is the only place that decides when scores become usable. It never
 holds the audit's DuckDB file for long: a model flagger's work list is a
 snapshot taken in one short read, after which it works only on files in the run
 folder; a streaming rule flagger (keyword, NSFW field) records row ranges and
-reads its parts through one read-only connection that yields to any writer. Either way reviewers
-and ``reviewer stats`` keep working while a flag job runs. Any failure (an
+reads its parts through one read-only connection that yields to any writer.
+Either way reviewers and ``reviewer stats`` keep working while a flag job runs. Any failure (an
 exception, Ctrl-C, a killed process) leaves the run ``failed`` or ``running``
 with its finished parts on disk; the next invocation with the same flagger and
 parameters resumes it, and flags only ever read runs marked ``complete``.

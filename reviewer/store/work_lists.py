@@ -180,13 +180,14 @@ class WorkListQueries:
         read-only connection.
         """
         if reader is None:
-            with self.reader() as own:
-                return self.read_rows(columns, ranges, own)
+            with self.db.connect() as conn:
+                return self._read(conn, columns, ranges)
         return reader.use(lambda conn: self._read(conn, columns, ranges))
 
     def _read(
         self, conn: duckdb.DuckDBPyConnection, columns: list[str], ranges: pa.Table
     ) -> pa.Table:
+        """One part's rows: a rowid span pushed into the scan, plus the ids when scattered."""
         if ranges.num_rows == 0:
             return conn.sql(f"SELECT {_cols(columns)} FROM samples LIMIT 0").to_arrow_table()
         starts = int_values(ranges.column("start"))

@@ -346,7 +346,9 @@ def flagged_flag_columns_select(flags: Sequence[tuple[str, str]]) -> str:
     2.3M flagged, DuckDB wrote 2.6 GB of temp files and the COPY took 23 s); four joins
     on the narrow ids needed four 2.3M-row hash tables at once and ran out of 512 MB.
     A ``GROUP BY`` spills, and each (sample, flag) has one row, so ``any_value`` is
-    that row's value, NULL where the flag has none (as the LEFT JOIN gave).
+    that row's value, NULL where the flag has none (as the LEFT JOIN gave). The
+    ``flags`` view holds the flagged samples' scores alone (installed ``within``
+    ``export_flagged``), so nothing else is filtered here.
     """
     items: list[str] = []
     reasons: list[str] = []
@@ -360,19 +362,8 @@ def flagged_flag_columns_select(flags: Sequence[tuple[str, str]]) -> str:
     items.append(f"nullif(concat_ws('; ', {', '.join(reasons)}), '') AS flag_reasons")
     return (
         f"SELECT sample_id, {', '.join(items)} FROM flags"
-        f" WHERE flag IN ({_in_list(f for f, _ in flags)})"
-        " AND sample_id IN (SELECT sample_id FROM export_flagged) GROUP BY sample_id"
+        f" WHERE flag IN ({_in_list(f for f, _ in flags)}) GROUP BY sample_id"
     )
-
-
-def copy_to_file(select: str, path: str) -> str:
-    """Write ``select`` to a parquet file (an export's scratch, read back by a view)."""
-    return f"COPY ({select}) TO {lit(path)} (FORMAT parquet)"
-
-
-def file_view(name: str, path: str) -> str:
-    """A temp view over one parquet file: scratch that spills nothing into DuckDB's memory."""
-    return f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM read_parquet({lit(path)})"
 
 
 def _flag_filters(spec: ExportSpec, id_expr: str) -> list[str]:

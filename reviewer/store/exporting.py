@@ -30,7 +30,7 @@ from reviewer.store.core import Database
 from reviewer.store.damage import explain_duckdb_error
 from reviewer.store.samples import column_name
 from reviewer.store.scores import FlagViews
-from reviewer.store.sql import ident, lit
+from reviewer.store.sql import copy_to_parquet, ident, lit, parquet_view
 
 FORMATS = ("parquet", "csv", "jsonl")
 _COPY_OPTIONS = {
@@ -138,10 +138,7 @@ class ExportQueries:
                 conn.execute(q.disagreement_view(spec.category))
             if spec.with_image_path:
                 _register_image_paths(conn, spec, locate)
-            flags = [f for name in flaggers for f in FLAG_NAMES.get(name, ())]
-            if q.uses_flagged_table(spec) and flags:
-                columns_of = q.flagged_flag_columns_select(_flag_stems(flags))
-                self._to_file(conn, columns_of, scratch / "flags.parquet", "export_flag_columns")
+            flags = _flags_of(flaggers)
             select = self._export_select(conn, spec, flags)
             described = conn.execute(f"DESCRIBE {select}").fetchall()
             columns = [(str(r[0]), str(r[1])) for r in described]
@@ -163,9 +160,9 @@ class ExportQueries:
         scratch: Path,
         progress: Progress | None,
     ) -> list[str]:
-        """Write the flagged ids, their scores and their sample rows to ``scratch`` and put
-        views over them (``export_flagged``, the flags, ``export_rows``); returns the
-        flaggers that ran.
+        """Write the flagged ids, their scores, their sample rows and their flag columns to
+        ``scratch`` and put views over them (``export_flagged``, the flags, ``export_rows``,
+        ``export_flag_columns``); returns the flaggers that ran.
 
         Parquet files rather than temp tables: DuckDB keeps temp tables in its memory, and
         at 100M samples (2.3M flagged) they left too little of 512 MB for the joins.
@@ -174,15 +171,19 @@ class ExportQueries:
                       "export_flagged")
         flaggers = self.views.install(conn, settings, within="export_flagged", within_dir=scratch)
         path = scratch / "rows.parquet"
-        fetch_with_progress(conn, q.copy_to_file(q.flagged_rows_select(), str(path)),
+        fetch_with_progress(conn, copy_to_parquet(q.flagged_rows_select(), str(path)),
                             progress=_scaled(progress, 0, 2))
-        conn.execute(q.file_view("export_rows", str(path)))
+        conn.execute(parquet_view("export_rows", str(path)))
+        flags = _flags_of(flaggers)
+        if flags:
+            columns_of = q.flagged_flag_columns_select(_flag_stems(flags))
+            self._to_file(conn, columns_of, scratch / "flags.parquet", "export_flag_columns")
         return flaggers
 
     @staticmethod
     def _to_file(conn: duckdb.DuckDBPyConnection, select: str, path: Path, view: str) -> None:
-        conn.execute(q.copy_to_file(select, str(path)))
-        conn.execute(q.file_view(view, str(path)))
+        conn.execute(copy_to_parquet(select, str(path)))
+        conn.execute(parquet_view(view, str(path)))
 
     @contextlib.contextmanager
     def _scratch(self) -> Iterator[Path]:
@@ -290,6 +291,11 @@ class ExportQueries:
         computed = set(q.flag_columns(flags)) | set(q.label_columns(spec.categories))
         renamed = [(name, f"src_{name}" if name in computed else name) for name, _ in sample_cols]
         return q.wide_select(spec, q.OutputColumns(sample=renamed, flags=flags), part)
+
+
+def _flags_of(flaggers: list[str]) -> list[str]:
+    """The flags the given flaggers raise, in flagger order."""
+    return [f for name in flaggers for f in FLAG_NAMES.get(name, ())]
 
 
 def _flag_stems(flags: list[str]) -> list[tuple[str, str]]:

@@ -28,7 +28,7 @@ from reviewer.errors import ReviewerError
 from reviewer.store.core import Database
 from reviewer.store.flag_rules import EMPTY_FLAGS_SQL, RULES
 from reviewer.store.runs import RunDir, RunInfo, latest_complete, list_runs
-from reviewer.store.sql import lit
+from reviewer.store.sql import copy_to_parquet, lit, parquet_view
 
 
 class FlagViews:
@@ -110,11 +110,9 @@ class FlagViews:
                 if within_dir is None:
                     conn.execute(f"CREATE OR REPLACE TEMP TABLE {kept} AS {subset}")
                 else:
-                    path = lit(str(within_dir / f"{kept}.parquet"))
-                    conn.execute(f"COPY ({subset}) TO {path} (FORMAT parquet)")
-                    conn.execute(
-                        f"CREATE OR REPLACE TEMP VIEW {kept} AS SELECT * FROM read_parquet({path})"
-                    )
+                    path = str(within_dir / f"{kept}.parquet")
+                    conn.execute(copy_to_parquet(subset, path))
+                    conn.execute(parquet_view(kept, path))
                 source = kept
             conn.execute(f"CREATE OR REPLACE TEMP VIEW scores_{name} AS SELECT * FROM {source}")
             rule = RULES.get(name)

@@ -22,3 +22,13 @@ def ident(name: str) -> str:
 def num(value: float) -> str:
     """A float as SQL text that reads back exactly (``repr``)."""
     return repr(float(value))
+
+
+def copy_to_parquet(select: str, path: str) -> str:
+    """``COPY`` of ``select`` into one parquet file (scratch read back by :func:`parquet_view`)."""
+    return f"COPY ({select}) TO {lit(path)} (FORMAT parquet)"
+
+
+def parquet_view(name: str, path: str) -> str:
+    """A temp view over one parquet file: scratch that holds nothing in DuckDB's memory."""
+    return f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM read_parquet({lit(path)})"

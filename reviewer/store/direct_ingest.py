@@ -40,7 +40,13 @@ from typing import Any
 import duckdb
 
 from reviewer.store.connection import Progress, fetch_with_progress
-from reviewer.store.ingested import IdSummary, StageResult, may_hold_ids
+from reviewer.store.ingested import (
+    IdSummary,
+    StageResult,
+    existing_ids_sql,
+    may_hold_ids,
+    without_duplicates,
+)
 from reviewer.store.sql import ident, lit
 
 WHITESPACE = (
@@ -240,17 +246,9 @@ class DirectPublisher:
         return str(rows[0][0]) if rows else None
 
     def existing(self) -> tuple[int, str | None]:
-        """Rows of the file whose id the audit holds, and the smallest such id.
-
-        The inner join builds its hash table on the file's ids and streams the audit's
-        past it: built the other way round, every file would hash all of ``samples``.
-        """
+        """Rows of the file whose id the audit holds, and the smallest such id."""
         ids = f"(SELECT {self.id_sql} AS sample_id FROM {self.scan})"
-        row = self._run(
-            f"SELECT count(*), min(sample_id) FROM {ids} f SEMI JOIN ("
-            f"SELECT sample_id FROM samples SEMI JOIN {ids} g USING (sample_id)"
-            ") USING (sample_id)"
-        )[0]
+        row = self._run(existing_ids_sql(ids))[0]
         return int(row[0]), None if row[1] is None else str(row[1])
 
     def insert_sql(self, skip_existing: bool, skip_repeats: bool) -> str:
@@ -266,17 +264,7 @@ class DirectPublisher:
             "file_row_number AS source_row",
         ]
         sql = f"SELECT {', '.join(select)} FROM {self.scan}"
-        if skip_existing:
-            sql = (
-                f"SELECT * FROM ({sql}) s"
-                " ANTI JOIN (SELECT sample_id FROM samples) x USING (sample_id)"
-            )
-        if skip_repeats:
-            sql = (
-                f"SELECT * FROM ({sql}) QUALIFY row_number() OVER"
-                " (PARTITION BY sample_id ORDER BY source_row) = 1"
-            )
-        return f"INSERT INTO samples BY NAME {sql}"
+        return f"INSERT INTO samples BY NAME {without_duplicates(sql, skip_existing, skip_repeats)}"
 
     def publish(self, progress: Progress | None = None) -> DirectResult:
         """Check, count and copy the file's rows (``progress``: percent done of the copy).

@@ -81,6 +81,37 @@ def may_hold_ids(conn: duckdb.DuckDBPyConnection, ids: IdSummary | None) -> bool
     return not (row is not None and row[0])
 
 
+def existing_ids_sql(ids: str) -> str:
+    """SQL: how many rows of ``ids`` (a relation with ``sample_id``) the audit already
+    holds, and the smallest such id.
+
+    The inner join builds its hash table on the file's ids and streams the audit's past
+    it: built the other way round, every file would hash all of ``samples`` (100M ids
+    spilling at LAION scale).
+    """
+    return (
+        f"SELECT count(*), min(sample_id) FROM {ids} f SEMI JOIN ("
+        f"SELECT sample_id FROM samples SEMI JOIN {ids} g USING (sample_id)"
+        ") USING (sample_id)"
+    )
+
+
+def without_duplicates(select: str, skip_existing: bool, skip_repeats: bool) -> str:
+    """``select`` (rows with ``sample_id`` and ``source_row``) less the ids the audit holds
+    and, of an id repeated in the file, all rows but the first."""
+    if skip_existing:
+        select = (
+            f"SELECT * FROM ({select}) s ANTI JOIN (SELECT sample_id FROM samples) x"
+            " USING (sample_id)"
+        )
+    if skip_repeats:
+        select = (
+            f"SELECT * FROM ({select}) QUALIFY row_number() OVER"
+            " (PARTITION BY sample_id ORDER BY source_row) = 1"
+        )
+    return select
+
+
 def duck_type(arrow_type: pa.DataType) -> str:
     """The DuckDB column type used for an Arrow type (extras are kept simple)."""
     if pa.types.is_integer(arrow_type):
@@ -144,17 +175,8 @@ class FileStage:
 
     @staticmethod
     def _existing(conn: duckdb.DuckDBPyConnection) -> tuple[int, str | None]:
-        """Staged rows whose id the audit holds, and the smallest such id.
-
-        The inner join builds its hash table on the file's ids and streams the audit's
-        past it: built the other way round, every file would hash all of ``samples``
-        (100M ids spilling at LAION scale).
-        """
-        row = conn.execute(
-            f"SELECT count(*), min(sample_id) FROM {_STAGE} SEMI JOIN ("
-            f"SELECT sample_id FROM samples SEMI JOIN {_STAGE} USING (sample_id)"
-            ") USING (sample_id)"
-        ).fetchone()
+        """Staged rows whose id the audit holds, and the smallest such id."""
+        row = conn.execute(existing_ids_sql(_STAGE)).fetchone()
         return (0, None) if row is None else (int(row[0]), None if row[1] is None else str(row[1]))
 
     def discard(self) -> None:
@@ -219,14 +241,7 @@ class FileStage:
         )
         n_existing, existing_example = self._existing(conn) if check_existing else (0, None)
         staged = conn.execute(f"SELECT count(*) FROM {_STAGE}").fetchone()
-        select = f"SELECT * FROM {_STAGE}"
-        if n_existing:
-            select += " s ANTI JOIN (SELECT sample_id FROM samples) x USING (sample_id)"
-        if within:
-            select = (
-                f"SELECT * FROM ({select}) QUALIFY row_number() OVER"
-                " (PARTITION BY sample_id ORDER BY source_row) = 1"
-            )
+        select = without_duplicates(f"SELECT * FROM {_STAGE}", n_existing > 0, bool(within))
         before = conn.execute("SELECT count(*) FROM samples").fetchone()
         conn.execute(f"INSERT INTO samples BY NAME {select}")
         after = conn.execute("SELECT count(*) FROM samples").fetchone()

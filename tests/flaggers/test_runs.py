@@ -6,7 +6,6 @@ import json
 import subprocess
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -155,44 +154,41 @@ with factory.open(write=True) as conn:  # retries, saying it waits (cache/duckdb
 """
 
 
-def _open_for_writing(script: str, database: Path) -> str:
-    done = subprocess.run(
-        [sys.executable, "-c", script, str(database)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    return done.stdout.strip() or done.stderr
+def writes_mid_run(
+    audit: Audit, scripted_hate: Any, script: str, streams: bool, batch_size: int
+) -> list[str]:
+    """Run a flag job whose every part first waits for another process to open the audit
+    for writing (``script``); what that process printed, part by part."""
+    seen: list[str] = []
+
+    class Probe(scripted_hate):
+        def score_batch(self, batch: pa.Table) -> pa.Table:
+            done = subprocess.run(
+                [sys.executable, "-c", script, str(audit.paths.database)],
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
+            )
+            seen.append(done.stdout.strip() or done.stderr)
+            return super().score_batch(batch)
+
+    Probe.streams = streams
+    run_flagger(audit, Probe(hate_scores(8, 0.2)), batch_size=batch_size)
+    return seen
 
 
 def test_model_flag_job_does_not_hold_the_audit(audit_with: Build, scripted_hate: Any) -> None:
     """A snapshot run holds nothing: even a plain DuckDB client can write mid-run."""
     audit = audit_with(sample_rows(8))
-    seen: list[str] = []
-
-    class Probe(scripted_hate):
-        def score_batch(self, batch: pa.Table) -> pa.Table:
-            seen.append(_open_for_writing(OPEN_FOR_WRITING, audit.paths.database))
-            return super().score_batch(batch)
-
-    run_flagger(audit, Probe(hate_scores(8, 0.2)))
-    assert seen == ["8", "8"]
+    assert writes_mid_run(audit, scripted_hate, OPEN_FOR_WRITING, False, 4) == ["8", "8"]
 
 
 def test_streaming_flag_job_lets_a_waiting_writer_in(audit_with: Build, scripted_hate: Any) -> None:
     """A row-range run keeps one read connection, but gives it up to a waiting writer,
     also while it is idle (here: scoring a part, the next one already read)."""
     audit = audit_with(sample_rows(8))
-    seen: list[str] = []
-
-    class Probe(scripted_hate):
-        def score_batch(self, batch: pa.Table) -> pa.Table:
-            seen.append(_open_for_writing(OPEN_FOR_WRITING_AS_REVIEWER, audit.paths.database))
-            return super().score_batch(batch)
-
-    Probe.streams = True
-    run_flagger(audit, Probe(hate_scores(8, 0.2)), batch_size=3)
+    seen = writes_mid_run(audit, scripted_hate, OPEN_FOR_WRITING_AS_REVIEWER, True, 3)
     assert seen == ["8", "8", "8"]
     writers = audit.paths.database.parent / "cache" / "duckdb_writers"
     assert not writers.exists() or not any(writers.iterdir())  # each writer removed its marker

@@ -9,6 +9,7 @@ so memory stays flat however many rows an audit holds. The SQL text lives in
 from __future__ import annotations
 
 import contextlib
+import errno
 import math
 import os
 import shutil
@@ -170,10 +171,8 @@ class ExportQueries:
         self._to_file(conn, q.flagged_ids_select(spec), scratch / "flagged.parquet",
                       "export_flagged")
         flaggers = self.views.install(conn, settings, within="export_flagged", within_dir=scratch)
-        path = scratch / "rows.parquet"
-        fetch_with_progress(conn, copy_to_parquet(q.flagged_rows_select(), str(path)),
-                            progress=_scaled(progress, 0, 2))
-        conn.execute(parquet_view("export_rows", str(path)))
+        self._to_file(conn, q.flagged_rows_select(), scratch / "rows.parquet", "export_rows",
+                      _scaled(progress, 0, 2))
         flags = _flags_of(flaggers)
         if flags:
             columns_of = q.flagged_flag_columns_select(_flag_stems(flags))
@@ -181,23 +180,53 @@ class ExportQueries:
         return flaggers
 
     @staticmethod
-    def _to_file(conn: duckdb.DuckDBPyConnection, select: str, path: Path, view: str) -> None:
-        conn.execute(copy_to_parquet(select, str(path)))
+    def _to_file(
+        conn: duckdb.DuckDBPyConnection,
+        select: str,
+        path: Path,
+        view: str,
+        progress: Progress | None = None,
+    ) -> None:
+        """Write ``select`` to a scratch file (a failed write is one line, as the export's
+        own) and name it ``view``."""
+        _copy_with_progress(conn, copy_to_parquet(select, str(path)), progress)
         conn.execute(parquet_view(view, str(path)))
 
     @contextlib.contextmanager
     def _scratch(self) -> Iterator[Path]:
         """A folder for one export's intermediate files, beside DuckDB's own spill files
         (the audit's cache, or the system's temporary folder for a read-only audit)."""
+        folder = self._new_scratch()
+        try:
+            yield folder
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def _new_scratch(self) -> Path:
+        """An empty scratch folder; those of killed exports are deleted first.
+
+        Raises:
+            ReviewerError: The folder cannot be made (a file in its place, no permission);
+                a full disk is left to the CLI, which says so for every command.
+        """
         base = self.db.factory.temp_dir
-        if base is not None:
-            base.mkdir(parents=True, exist_ok=True)
-            for old in base.glob("export-*-*"):  # left by an export that was killed
-                pid = old.name.split("-")[1]
-                if pid.isdigit() and not process_alive(int(pid)):
-                    shutil.rmtree(old, ignore_errors=True)
-        with tempfile.TemporaryDirectory(prefix=f"export-{os.getpid()}-", dir=base) as folder:
-            yield Path(folder)
+        try:
+            if base is not None:
+                base.mkdir(parents=True, exist_ok=True)
+                for old in base.glob("export-*-*"):  # left by an export that was killed
+                    pid = old.name.split("-")[1]
+                    if pid.isdigit() and not process_alive(int(pid)):
+                        shutil.rmtree(old, ignore_errors=True)
+            return Path(tempfile.mkdtemp(prefix=f"export-{os.getpid()}-", dir=base))
+        except OSError as exc:
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise
+            raise ReviewerError(
+                f"{base or tempfile.gettempdir()}: cannot hold the export's scratch files"
+                f" ({exc.strerror})",
+                "[database] temp_directory in reviewer.toml must be a writable folder with"
+                " free space (empty: the audit's cache/duckdb_tmp)",
+            ) from exc
 
     def _copy_wide(
         self,

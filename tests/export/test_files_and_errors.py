@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import stat
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -201,6 +202,25 @@ def test_cli_bad_input_is_one_line_and_non_zero(
     assert res.code != 0
     assert message in res.err
     assert "Traceback" not in res.err
+
+
+def test_cli_scratch_folder_that_cannot_be_made_is_one_line(
+    fixture_audit_dir: Path, tmp_path: Path, cli: Cli
+) -> None:
+    """A flagged export writes scratch files beside DuckDB's spill files; a file where
+    that folder should be is the user's one-line error, and no export is left."""
+    audit = tmp_path / "audit"
+    shutil.copytree(fixture_audit_dir, audit)
+    spill = audit / "cache" / "duckdb_tmp"
+    shutil.rmtree(spill, ignore_errors=True)
+    spill.write_text("not a folder")
+    out = tmp_path / "o.parquet"
+    res = cli("export", audit, "-o", out, "--flagged-by", "keyword")
+    assert res.code == 2
+    assert "cannot hold the export's scratch files" in res.err
+    assert "[database] temp_directory" in res.err
+    assert "Traceback" not in res.err and len(res.err.strip().splitlines()) == 1
+    assert not out.exists()
 
 
 def test_cli_refuses_existing_file(fixture_audit_dir: Path, tmp_path: Path, cli: Cli) -> None:

@@ -77,6 +77,7 @@ def gather(audit: Audit, plan: str | None = None, category: str = "nsfw") -> Sta
     # A categorical verdict makes every isin() a lookup in five categories, not a
     # Python loop over a million Arrow strings.
     labels["verdict"] = labels["verdict"].astype("category")
+    masks = store.stats.flag_masks(settings)  # one pass over the flags for both counts
     plan_items = (store.stats.plan_item_flags(plan_name, settings).to_pandas() if plan_name
                   else pd.DataFrame(columns=["sample_id", "stratum", "flagset"]))
     return StatsInputs(
@@ -88,8 +89,8 @@ def gather(audit: Audit, plan: str | None = None, category: str = "nsfw") -> Sta
         strata=store.plans.strata(plan_name).to_pylist() if plan_name else [],
         plan_items=plan_items,
         plan_spec=store.plans.get(plan_name).spec if plan_name else {},
-        flag_population=store.stats.flag_population(settings).to_pylist(),
-        population=store.stats.population_counts(settings),
+        flag_population=store.stats.flag_population(settings, masks).to_pylist(),
+        population=store.stats.population_counts(settings, masks),
         exposure=audit.labels.exposure(),
         notes=notes,
         probes=store.probes.probes(),

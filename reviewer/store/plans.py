@@ -14,7 +14,7 @@ SQL that draws it and reads it back.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -24,9 +24,10 @@ import pyarrow as pa
 
 from reviewer.config import Settings
 from reviewer.errors import ReviewerError
-from reviewer.store.connection import Progress, fetch_with_progress
+from reviewer.store.connection import Progress
 from reviewer.store.core import Database
 from reviewer.store.scores import FlagViews
+from reviewer.store.slices import over_slices
 from reviewer.store.strata import flag_columns
 
 _ASSIGNMENTS_DDL = (
@@ -76,6 +77,12 @@ class DrawRequest:
 
 
 CONTROL_STRATUM = "control (unflagged)"
+_PICK = pa.struct([("h", pa.uint64()), ("sample_id", pa.string())])
+_PICKS = pa.schema([
+    ("stratum", pa.string()), ("is_control", pa.bool_()), ("population", pa.int64()),
+    ("strata_pick", pa.list_(_PICK)), ("control_pick", pa.list_(_PICK)),
+])
+"""One slice's draw: population and smallest-hash picks (with their hashes) per stratum."""
 
 
 class PlanQueries:
@@ -208,16 +215,17 @@ class PlanQueries:
         progress: Progress | None = None,
     ) -> list[tuple[str, int]]:
         """Population size N_h of each stratum (quarantined items excluded)."""
-        with self.db.connect() as conn:
-            self._prepare(conn, settings)
-            rows = fetch_with_progress(
-                conn,
-                f"SELECT stratum, count(*) FROM ({self._population_sql(stratum_sql, keys)})"
-                + (" WHERE flagged" if flagged_only else "")
-                + " GROUP BY 1 ORDER BY 1",
-                progress=progress,
-            )
-        return [(str(s), int(n)) for s, n in rows]
+        rows = self._sliced(
+            settings,
+            lambda where: f"SELECT stratum, count(*) FROM"
+            f" ({self._population_sql(stratum_sql, keys, where)})"
+            + (" WHERE flagged" if flagged_only else "") + " GROUP BY 1",
+            progress=progress,
+        )
+        sizes: dict[str, int] = {}
+        for stratum, n in rows:
+            sizes[str(stratum)] = sizes.get(str(stratum), 0) + int(n)
+        return sorted(sizes.items())
 
     def stratum_scores(
         self, stratum_sql: str, keys: Sequence[str], settings: Settings, flag: str,
@@ -227,15 +235,15 @@ class PlanQueries:
 
         ``keys`` must include ``score:FLAG`` so the flag's score is pivoted.
         """
-        with self.db.connect() as conn:
-            self._prepare(conn, settings)
-            rows = conn.execute(
-                f"SELECT {stratum_sql} AS stratum, count(*), avg(f.score_{flag})"
-                + self._scored_sql(keys)
-                + (" AND f.flagset IS NOT NULL" if flagged_only else "")
-                + " GROUP BY 1 ORDER BY 1"
-            ).fetchall()
-        return [(str(h), int(n), None if m is None else float(m)) for h, n, m in rows]
+        rows = self._sliced(
+            settings,
+            lambda where: f"SELECT {stratum_sql} AS stratum, count(*),"
+            f" sum(f.score_{flag}), count(f.score_{flag})"
+            + self._scored_sql(keys, where)
+            + (" AND f.flagset IS NOT NULL" if flagged_only else "") + " GROUP BY 1",
+        )
+        merged = _merge_means(((str(h),), n, total, scored) for h, n, total, scored in rows)
+        return [(key[0], n, mean) for key, (n, mean) in sorted(merged.items())]
 
     def score_quantiles(
         self, keys: Sequence[str], settings: Settings, flag: str, quantiles: Sequence[float],
@@ -270,19 +278,20 @@ class PlanQueries:
         flag set ``None``. ``keys`` must include ``score:FLAG`` so the score is pivoted.
         """
         score = f"f.score_{flag}"
-        with self.db.connect() as conn:
-            self._prepare(conn, settings)
-            rows = conn.execute(
-                f"SELECT {'f.flagset' if domain_flag else 'NULL'} AS flagset,"
-                f" CASE WHEN {score} IS NULL THEN -1"
-                f" ELSE len(list_filter(?::DOUBLE[], lambda c: c <= {score})) END AS band,"
-                f" count(*), avg({score})"
-                + self._scored_sql(keys)
-                + (" AND list_contains(string_split(f.flagset, '+'), ?)" if domain_flag else "")
-                + " GROUP BY 1, 2 ORDER BY 1, 2",
-                [list(cuts), *([domain_flag] if domain_flag else [])],
-            ).fetchall()
-        return [(fs, int(b), int(n), None if m is None else float(m)) for fs, b, n, m in rows]
+        rows = self._sliced(
+            settings,
+            lambda where: f"SELECT {'f.flagset' if domain_flag else 'NULL'} AS flagset,"
+            f" CASE WHEN {score} IS NULL THEN -1"
+            f" ELSE len(list_filter(?::DOUBLE[], lambda c: c <= {score})) END AS band,"
+            f" count(*), sum({score}), count({score})"
+            + self._scored_sql(keys, where)
+            + (" AND list_contains(string_split(f.flagset, '+'), ?)" if domain_flag else "")
+            + " GROUP BY 1, 2",
+            [list(cuts), *([domain_flag] if domain_flag else [])],
+        )
+        merged = _merge_means(((fs, int(b)), n, total, scored) for fs, b, n, total, scored in rows)
+        order = sorted(merged, key=lambda k: (k[0] is None, k[0] or "", k[1]))  # NULLS LAST
+        return [(fs, band, *merged[(fs, band)]) for fs, band in order]
 
     # ---- drawing -----------------------------------------------------------------------
 
@@ -301,29 +310,41 @@ class PlanQueries:
             keys: The ``--strata`` keys (to know which flag scores to pivot).
             settings: The audit settings (flag thresholds).
             replace: Delete an existing plan of the same name first.
-            progress: ``progress(done, total)`` in percent of the draw's one long pass.
+            progress: ``progress(done, total)`` in percent of the draw's pass over the audit
+                (read slice by slice before the write lock is taken).
         """
+        self._refuse_existing(request.name, replace)  # before the long read, not after it
+        picks = self._draw_slices(request, keys, settings, progress)
         with self.db.connect(write=True) as conn:
             conn.execute(_ASSIGNMENTS_DDL)
-            exists = conn.execute(
-                "SELECT count(*) FROM plans WHERE name = ?", [request.name]
-            ).fetchall()[0]
-            if exists and exists[0]:
-                if not replace:
-                    raise ReviewerError(
-                        f"plan '{request.name}' already exists",
-                        "choose another --name, or pass --replace to draw it again",
-                    )
+            if self._refuse_existing(request.name, replace, conn):
                 for table in ("plans", "plan_strata", "plan_items", "plan_assignments"):
                     column = "name" if table == "plans" else "plan"
                     conn.execute(f"DELETE FROM {table} WHERE {column} = ?", [request.name])
-            self._prepare(conn, settings)
-            self._draw(conn, request, keys, progress)
+            self._draw(conn, request, picks)
             self._assign(conn, request)
             conn.execute(
                 "INSERT INTO plans VALUES (?, now()::TIMESTAMP, ?, ?)",
                 [request.name, request.seed, json.dumps(request.spec)],
             )
+
+    def _refuse_existing(
+        self, name: str, replace: bool, conn: duckdb.DuckDBPyConnection | None = None
+    ) -> bool:
+        """Whether plan ``name`` exists (read through ``conn``, else a short connection);
+        refused unless it is to be replaced."""
+        if conn is None:
+            with self.db.connect() as own:
+                return self._refuse_existing(name, replace, own)
+        if not _has_table(conn, "plans"):
+            return False
+        found = conn.execute("SELECT count(*) FROM plans WHERE name = ?", [name]).fetchall()
+        if found[0][0] and not replace:
+            raise ReviewerError(
+                f"plan '{name}' already exists",
+                "choose another --name, or pass --replace to draw it again",
+            )
+        return bool(found[0][0])
 
     @staticmethod
     def _assign(conn: duckdb.DuckDBPyConnection, request: DrawRequest) -> None:
@@ -355,49 +376,92 @@ class PlanQueries:
 
     def _prepare(self, conn: duckdb.DuckDBPyConnection, settings: Settings) -> None:
         self.views.install(conn, settings)
+        conn.register("_quarantine", self._quarantine())
+
+    def _quarantine(self) -> pa.Table:
         quarantined = sorted(self.db.labels.quarantined_ids())
-        conn.register("_quarantine", pa.table({"sample_id": pa.array(quarantined, pa.string())}))
+        return pa.table({"sample_id": pa.array(quarantined, pa.string())})
+
+    def _sliced(
+        self,
+        settings: Settings,
+        statement: Callable[[str], str],
+        params: Sequence[Any] | None = None,
+        progress: Progress | None = None,
+    ) -> list[tuple[Any, ...]]:
+        """``statement`` over every slice of the audit (:mod:`reviewer.store.slices`),
+        quarantined samples registered as ``_quarantine``."""
+        quarantine = self._quarantine()
+        return over_slices(
+            self.db, self.views, settings, statement, params, progress,
+            prepare=lambda conn: conn.register("_quarantine", quarantine),
+        )
 
     @staticmethod
-    def _scored_sql(keys: Sequence[str]) -> str:
-        """FROM/WHERE of the samples (quarantine excluded) with their pivoted flags ``f``."""
+    def _scored_sql(keys: Sequence[str], where: str = "TRUE") -> str:
+        """FROM/WHERE of the samples (quarantine excluded, ``where`` holding) with their
+        pivoted flags ``f``."""
         return (
             f" FROM samples s LEFT JOIN ({flag_columns(keys)}) f USING (sample_id)"
-            " WHERE s.sample_id NOT IN (SELECT sample_id FROM _quarantine)"
+            f" WHERE ({where}) AND s.sample_id NOT IN (SELECT sample_id FROM _quarantine)"
         )
 
     @staticmethod
-    def _population_sql(stratum_sql: str, keys: Sequence[str]) -> str:
+    def _population_sql(stratum_sql: str, keys: Sequence[str], where: str) -> str:
         return (
             f"SELECT s.sample_id, {stratum_sql} AS stratum, f.flagset IS NOT NULL AS flagged"
-            + PlanQueries._scored_sql(keys)
+            + PlanQueries._scored_sql(keys, where)
         )
 
-    def _draw(
+    def _draw_slices(
         self,
-        conn: duckdb.DuckDBPyConnection,
         request: DrawRequest,
         keys: Sequence[str],
+        settings: Settings,
         progress: Progress | None = None,
-    ) -> None:
-        # min_by(sample_id, h, n) keeps the n smallest hashes of each stratum with a
-        # heap, in one pass: 5x faster than ranking every row with a window function.
+    ) -> pa.Table:
+        """Each slice's population and ``n`` smallest-hash picks of each stratum.
+
+        ``min_by(x, h, n)`` keeps the n smallest hashes of each stratum with a heap, in
+        one pass: 5x faster than ranking every row with a window function. Each slice
+        keeps its own n smallest with their hashes (:data:`_PICKS`); the n smallest of
+        those are the stratum's n smallest (:meth:`_draw`).
+        """
         seed = str(int(request.seed))
         keep_control = request.flagged_only and request.control > 0
-        fetch_with_progress(
-            conn,
-            "CREATE TEMP TABLE _sizes AS SELECT stratum, is_control, count(*) AS population,"
-            f" min_by(sample_id, h, {int(request.per_stratum)}) AS strata_pick,"
-            f" min_by(sample_id, h, {max(1, int(request.control))}) AS control_pick"
+        picked = "struct_pack(h := h, sample_id := sample_id)"
+        rows = self._sliced(
+            settings,
+            lambda where: "SELECT stratum, is_control, count(*),"
+            f" min_by({picked}, h, {int(request.per_stratum)}),"
+            f" min_by({picked}, h, {max(1, int(request.control))})"
             " FROM (SELECT sample_id, CASE WHEN flagged OR NOT ? THEN stratum ELSE ? END"
             " AS stratum, NOT (flagged OR NOT ?) AS is_control,"
             f" hash(sample_id || ':draw:{seed}') AS h"
-            f" FROM ({self._population_sql(request.stratum_sql, keys)}))"
+            f" FROM ({self._population_sql(request.stratum_sql, keys, where)}))"
             + ("" if keep_control else " WHERE NOT is_control")
             + " GROUP BY stratum, is_control",
             [request.flagged_only, CONTROL_STRATUM, request.flagged_only],
             progress,
         )
+        return pa.Table.from_pylist(
+            [dict(zip(_PICKS.names, row, strict=True)) for row in rows], schema=_PICKS
+        )
+
+    def _draw(self, conn: duckdb.DuckDBPyConnection, request: DrawRequest, picks: pa.Table) -> None:
+        """Store the plan from the slices' picks: each stratum's n smallest hashes overall."""
+        seed = str(int(request.seed))
+        conn.register("_slices", picks)
+        conn.execute(
+            "CREATE TEMP TABLE _sizes AS SELECT stratum, is_control,"
+            " sum(population)::BIGINT AS population,"
+            " [p.sample_id FOR p IN list_slice(list_sort(flatten(list(strata_pick))), 1,"
+            f" {int(request.per_stratum)})] AS strata_pick,"
+            " [p.sample_id FOR p IN list_slice(list_sort(flatten(list(control_pick))), 1,"
+            f" {max(1, int(request.control))})] AS control_pick"
+            " FROM _slices GROUP BY stratum, is_control"
+        )
+        conn.unregister("_slices")
         if request.allocation is not None:
             # Any subset of a simple random sample chosen without looking at the items is
             # itself a simple random sample: keep the allocated number of the drawn ones.
@@ -435,6 +499,21 @@ class PlanQueries:
         )
         for temp in ("_drawn", "_sizes"):
             conn.execute(f"DROP TABLE {temp}")
+
+
+def _merge_means(
+    rows: Iterable[tuple[Any, int, float | None, int]],
+) -> dict[Any, tuple[int, float | None]]:
+    """Per key: items and mean score from slices' ``(key, items, score sum, scored)``."""
+    sums: dict[Any, list[float]] = {}
+    for key, n, total, scored in rows:
+        acc = sums.setdefault(key, [0, 0.0, 0])
+        acc[0] += int(n)
+        acc[1] += float(total or 0.0)
+        acc[2] += int(scored)
+    return {
+        k: (int(n), total / scored if scored else None) for k, (n, total, scored) in sums.items()
+    }
 
 
 def _has_table(conn: duckdb.DuckDBPyConnection, name: str) -> bool:

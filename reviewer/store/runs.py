@@ -205,11 +205,7 @@ class RunDir:
 
     def part_ranges(self, index: int) -> pa.Table:
         """The rowid ranges of part ``index``: work-list positions ``[index * size, +size)``."""
-        if self._ranges is None:
-            table = pq.ParquetFile(self.rows_path).read()
-            starts = int_values(table.column("start"))
-            self._ranges = (starts, int_values(table.column("stop")) - starts)
-        starts, lengths = self._ranges
+        starts, lengths = self._work_ranges()
         ends = np.cumsum(lengths)
         begins = ends - lengths  # work-list position of each range's first row
         total = int(ends[-1]) if len(ends) else 0
@@ -223,6 +219,35 @@ class RunDir:
         part_starts[0] += lo - begins[first]
         part_stops[-1] = starts[last] + (hi - begins[last])
         return int_table({"start": part_starts, "stop": part_stops}, RANGES_SCHEMA)
+
+    def _work_ranges(self) -> tuple[np.ndarray, np.ndarray]:
+        """The work list's range starts and lengths, read once per run object."""
+        if self._ranges is None:
+            table = pq.ParquetFile(self.rows_path).read()
+            starts = int_values(table.column("start"))
+            self._ranges = (starts, int_values(table.column("stop")) - starts)
+        return self._ranges
+
+    def parts_in_span(self, start: int, stop: int) -> set[int]:
+        """Indexes of the parts holding any row id in ``[start, stop)``.
+
+        The work list's ranges are sorted by row id (:func:`~reviewer.store.work_lists.
+        ranges_of`), so rows of the span occupy one stretch of work-list positions and
+        their parts are consecutive: two binary searches, whatever the run's size.
+        """
+        starts, lengths = self._work_ranges()
+        stops = starts + lengths
+        begins = np.cumsum(lengths) - lengths
+        total = int(lengths.sum())
+
+        def position(rowid: int) -> int:
+            """Work-list position of the first row whose row id is ``rowid`` or more."""
+            i = int(np.searchsorted(stops, rowid, side="right"))  # first range ending past it
+            return total if i == len(stops) else int(begins[i] + max(0, rowid - starts[i]))
+
+        lo, hi = position(start), position(stop)
+        size = self.info.batch_size
+        return set(range(lo // size, (hi - 1) // size + 1)) if hi > lo else set()
 
     def parts_holding(self, rowids: Sequence[int]) -> set[int]:
         """Indexes of the parts whose rows include the given row ids (a run whose work list
@@ -255,7 +280,10 @@ class RunDir:
         """Write one part atomically: a crash leaves the part either whole or absent."""
         final = self.part_path(index)
         tmp = final.with_name(f".{final.name}.{os.getpid()}.tmp")
-        pq.write_table(table, tmp)
+        # Ids are unique and unsorted: a dictionary of them, or their min/max, serves no
+        # reader and cost a quarter of writing a keyword part (63 -> 47 ms per 1M rows).
+        scores = [name for name in table.column_names if name != "sample_id"]
+        pq.write_table(table, tmp, use_dictionary=scores, write_statistics=scores)
         os.replace(tmp, final)
 
     def todo_rows(self) -> int:

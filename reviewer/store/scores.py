@@ -50,18 +50,23 @@ class FlagViews:
         """The newest complete run of each flagger: the runs flags come from."""
         return {name: run.info for name, run in latest_complete(self.scores_dir).items()}
 
-    def score_sources(self, rowids: Sequence[int] | None = None) -> dict[str, tuple[RunDir, str]]:
+    def score_sources(
+        self, rowids: Sequence[int] | None = None, span: tuple[int, int] | None = None
+    ) -> dict[str, tuple[RunDir, str]]:
         """``flagger -> (run, read_parquet SQL)`` for the newest complete runs with parts.
 
-        ``rowids``: only the parts that scored these rows of ``samples`` (and one part
-        at least, for the columns), for runs whose work list names rows; a run over a
-        snapshot keeps every part. The caller still filters by sample id.
+        ``rowids``: only the parts that scored these rows of ``samples``; ``span``: only
+        the parts that scored rows whose row id is in ``[start, stop)``. Either keeps one
+        part at least, for the columns, and applies to runs whose work list names rows;
+        a run over a snapshot keeps every part. The caller still filters by sample id.
         """
         out = {}
         for name, run in latest_complete(self.scores_dir).items():
             files = run.part_files()
-            if files and rowids is not None and run.reads_audit:
-                held = run.parts_holding(rowids) & run.done_parts()
+            if files and (rowids is not None or span is not None) and run.reads_audit:
+                held = run.parts_holding(rowids) if rowids is not None else set()
+                held |= run.parts_in_span(*span) if span is not None else set()
+                held &= run.done_parts()
                 files = [run.part_path(i) for i in sorted(held)] or files[:1]
             if files:
                 listed = ", ".join(lit(str(f)) for f in files)
@@ -75,6 +80,7 @@ class FlagViews:
         within: str | None = None,
         rowids: Sequence[int] | None = None,
         within_dir: Path | None = None,
+        span: tuple[int, int] | None = None,
     ) -> list[str]:
         """Create temp views ``flags`` and ``scores_<flagger>`` on ``conn``.
 
@@ -94,12 +100,14 @@ class FlagViews:
             within_dir: Keep ``within``'s scores in parquet files in this folder rather
                 than in temp tables, which DuckDB holds in its memory: an export of
                 2.3M flagged samples of 100M filled most of 512 MB with them.
+            span: Read only the score parts of rows whose row id is in ``[start, stop)``
+                (see :mod:`reviewer.store.slices`); filter by sample id, as with ``rowids``.
 
         Returns:
             The flaggers that have a complete run.
         """
         selects = []
-        sources = self.score_sources(rowids)
+        sources = self.score_sources(rowids, span)
         for name, (run, source) in sources.items():
             if within is not None:
                 kept = f"scores_{name}_within"

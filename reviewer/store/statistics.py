@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import duckdb
 import pyarrow as pa
 
 from reviewer.config import Settings
@@ -20,6 +19,7 @@ from reviewer.store.flag_rules import punsafe_band_sql
 from reviewer.store.plans import PlanQueries
 from reviewer.store.schema import NSFW_LEVELS
 from reviewer.store.scores import FlagViews
+from reviewer.store.slices import arrow_over_slices, over_slices
 from reviewer.store.strata import flag_bits
 
 _FLAGSETS = (
@@ -42,14 +42,6 @@ class StatsQueries:
         self.views = views
         self.plans = plans
 
-    def _stats_connection(self, conn: duckdb.DuckDBPyConnection, settings: Settings) -> None:
-        # Only the current labels: the full event log is not needed and costs seconds
-        # to read at a million labels. Only their scores, too: the flags of a few
-        # thousand labelled items, not a GROUP BY over every flagged sample of the audit
-        # (at 100M rows that held up to DuckDB's whole memory limit).
-        conn.register("labels_current", self.db.labels.current_labels())
-        self.views.install(conn, settings, within="labels_current")
-
     def labelled_items(self, settings: Settings, plan: str | None = None) -> pa.Table:
         """One row per current label with the sample's tag, punsafe band, flags and stratum.
 
@@ -62,6 +54,22 @@ class StatsQueries:
             self.plans.get(plan)
         levels = ", ".join(f"'{lvl}'" for lvl in NSFW_LEVELS)
         band = punsafe_band_sql("s.punsafe", settings.flags[PUNSAFE_CUTS])
+        # Only the current labels: the full event log is not needed and costs seconds to
+        # read at a million labels. Their samples' tag, band and flags are read one slice
+        # of the audit at a time, and only the labelled samples' scores are kept
+        # (``within``): a join of the labels with every sample held DuckDB's cache of
+        # 100M samples' ids, and a GROUP BY over every flagged sample its whole limit.
+        labels = self.db.labels.current_labels()
+        described = arrow_over_slices(
+            self.db, self.views, settings,
+            lambda where: "SELECT s.sample_id,"
+            f" CASE WHEN s.nsfw IN ({levels}) THEN s.nsfw ELSE 'N/A' END AS nsfw,"
+            f" coalesce({band}, 'N/A') AS punsafe_band, f.flagset"
+            f" FROM samples s LEFT JOIN ({_FLAGSETS}) f USING (sample_id)"
+            f" WHERE {where} AND s.sample_id IN (SELECT sample_id FROM labels_current)",
+            prepare=lambda conn: conn.register("labels_current", labels),
+            within="labels_current",
+        )
         plan_join = (
             "LEFT JOIN (SELECT sample_id, any_value(stratum) AS stratum,"
             " any_value(inclusion_prob) AS inclusion_prob FROM plan_items WHERE plan = ?"
@@ -72,17 +80,16 @@ class StatsQueries:
         )
         sql = (
             "SELECT l.sample_id, l.reviewer, l.category, l.verdict, l.seconds_on_item,"
-            " l.reveal_depth, l.created_at,"
-            f" CASE WHEN s.nsfw IN ({levels}) THEN s.nsfw ELSE 'N/A' END AS nsfw,"
-            f" coalesce({band}, 'N/A') AS punsafe_band,"
-            " f.flagset, p.stratum, p.inclusion_prob"
-            " FROM labels_current l LEFT JOIN samples s USING (sample_id)"
-            f" LEFT JOIN ({_FLAGSETS}) f USING (sample_id) {plan_join}"
+            " l.reveal_depth, l.created_at, coalesce(d.nsfw, 'N/A') AS nsfw,"
+            " coalesce(d.punsafe_band, 'N/A') AS punsafe_band,"
+            " d.flagset, p.stratum, p.inclusion_prob"
+            f" FROM labels_current l LEFT JOIN _described d USING (sample_id) {plan_join}"
             " ORDER BY l.sample_id, l.reviewer, l.category"
         )
         params: list[Any] = [plan] if plan is not None else []
         with self.db.connect() as conn:
-            self._stats_connection(conn, settings)
+            conn.register("labels_current", labels)
+            conn.register("_described", described)
             return conn.sql(sql, params=params).to_arrow_table()
 
     def plan_item_flags(self, plan: str, settings: Settings) -> pa.Table:
@@ -104,29 +111,44 @@ class StatsQueries:
             self.views.install(conn, settings, within="_plan_ids")  # the plan's scores only
             return conn.sql(sql, params=[plan]).to_arrow_table()
 
-    def flag_population(self, settings: Settings) -> pa.Table:
+    def flag_masks(self, settings: Settings) -> dict[int | None, int]:
+        """Flagged samples per set of raised flags, as a bit mask (:func:`flag_bits` order).
+
+        Each flagged sample's flags are gathered with a grouped ``bit_or`` and the samples
+        counted per mask (a handful of rows), one slice of the audit at a time
+        (:mod:`reviewer.store.slices`): the grouping over every flagged sample of 100M
+        rows grew to DuckDB's whole memory limit. ``None``: flags of no known name.
+        """
+        _, bits = flag_bits()
+        rows = over_slices(
+            self.db, self.views, settings,
+            lambda where: "SELECT f.mask, count(*) FROM samples s JOIN (SELECT sample_id,"
+            f" bit_or(CASE flag {bits} END::BIGINT) AS mask FROM flags WHERE flagged"
+            f" GROUP BY sample_id) f USING (sample_id) WHERE {where} GROUP BY f.mask",
+        )
+        masks: dict[int | None, int] = {}
+        for mask, count in rows:
+            key = None if mask is None else int(mask)
+            masks[key] = masks.get(key, 0) + int(count)
+        return masks
+
+    def flag_population(
+        self, settings: Settings, masks: dict[int | None, int] | None = None
+    ) -> pa.Table:
         """Items flagged by each flag, and by each pair of flags (``flag_a <= flag_b``).
 
-        The diagonal (``flag_a = flag_b``) is each flag's own count. Each flagged sample's
-        flags are gathered as a bit mask (a grouped ``bit_or``, which DuckDB spills), the
-        samples counted per mask (a handful of rows) and the pairs spelled out here: a
-        self-join of the flagged ids ran out of DuckDB's 512 MB at 100M samples.
+        The diagonal (``flag_a = flag_b``) is each flag's own count, spelled out here
+        from :meth:`flag_masks` (``masks``, when already read): a self-join of the
+        flagged ids ran out of DuckDB's 512 MB at 100M samples.
         """
-        names, bits = flag_bits()
-        with self.db.connect() as conn:
-            self.views.install(conn, settings)
-            masks = conn.execute(
-                "SELECT mask, count(*) FROM (SELECT sample_id,"
-                f" bit_or(CASE flag {bits} END::BIGINT) AS mask FROM flags WHERE flagged"
-                " GROUP BY sample_id) GROUP BY mask"
-            ).fetchall()
+        names, _ = flag_bits()
         items: dict[tuple[str, str], int] = {}
-        for mask, count in masks:
-            raised = [name for i, name in enumerate(names) if int(mask) >> i & 1]
+        for mask, count in (self.flag_masks(settings) if masks is None else masks).items():
+            raised = [name for i, name in enumerate(names) if mask is not None and mask >> i & 1]
             for a in raised:
                 for b in raised:
                     if a <= b:
-                        items[(a, b)] = items.get((a, b), 0) + int(count)
+                        items[(a, b)] = items.get((a, b), 0) + count
         pairs = sorted(items)
         return pa.table(
             {
@@ -136,20 +158,15 @@ class StatsQueries:
             }
         )
 
-    def population_counts(self, settings: Settings) -> dict[str, int]:
+    def population_counts(
+        self, settings: Settings, masks: dict[int | None, int] | None = None
+    ) -> dict[str, int]:
         """Dataset size, flagged items (any flag) and unflagged items.
 
-        Scores only name samples of the audit and sample ids are unique (ingest skips
-        duplicates), so the flagged items are the distinct flagged ids: no join with
-        every sample, whose row count DuckDB keeps without a scan. Counted by grouping,
-        which spills, rather than ``count(DISTINCT …)``.
+        The flagged items are those of :meth:`flag_masks` (``masks``, when already read).
         """
         with self.db.connect() as conn:
-            self.views.install(conn, settings)
-            row = conn.execute(
-                "SELECT (SELECT count(*) FROM samples),"
-                " (SELECT count(*) FROM (SELECT sample_id FROM flags WHERE flagged"
-                " GROUP BY sample_id))"
-            ).fetchall()[0]
-        total, flagged = (int(row[0]), int(row[1])) if row else (0, 0)
+            found = conn.execute("SELECT count(*) FROM samples").fetchall()
+        flagged = sum((self.flag_masks(settings) if masks is None else masks).values())
+        total = int(found[0][0])
         return {"samples": total, "flagged": flagged, "unflagged": total - flagged}

@@ -3,7 +3,8 @@
 Stratum labels are SQL expressions over ``s`` (the samples row) and ``f`` (that
 sample's flags pivoted by :func:`flag_columns`), so a plan's strata are computed
 by DuckDB in the same statement that draws the plan (over the ``flags`` view of
-:class:`reviewer.store.scores.FlagViews`).
+:class:`reviewer.store.scores.FlagViews`), one slice of the audit at a time
+(:mod:`reviewer.store.slices`).
 """
 
 from __future__ import annotations

@@ -39,7 +39,7 @@ def set_flags(monkeypatch: pytest.MonkeyPatch) -> Callable[[FlagRows], None]:
 
         def install(
             self: FlagViews, conn: duckdb.DuckDBPyConnection, settings: Settings,
-            within: str | None = None, rowids: object = None,
+            within: str | None = None, rowids: object = None, span: object = None,
         ) -> list[str]:  # the fixture rows are few: every subset keeps all of them
             conn.register("_fixture_flags", table)
             conn.execute("CREATE OR REPLACE TEMP VIEW flags AS SELECT * FROM _fixture_flags")

@@ -165,7 +165,7 @@ def _scored_flags(monkeypatch: pytest.MonkeyPatch, scores: dict[str, float]) -> 
 
     def install(
         self: FlagViews, conn: duckdb.DuckDBPyConnection, settings: Settings,
-        within: str | None = None, rowids: object = None,
+        within: str | None = None, rowids: object = None, span: object = None,
     ) -> list[str]:  # a subset (``within``) may keep every fixture row
         conn.register("_fixture_flags", table)
         conn.execute("CREATE OR REPLACE TEMP VIEW flags AS SELECT * FROM _fixture_flags")

@@ -29,12 +29,21 @@ def reference_2021(text: str | None, url: str | None) -> bool:
     return any(w in str(text).lower() for w in words) or any(w in str(url).lower() for w in words)
 
 
+def _chunked(values: list[str | None]) -> pa.ChunkedArray:
+    """Columns in chunks of 7 rows, as DuckDB hands them over in chunks: a candidate's
+    row must be found in the chunk that holds it."""
+    return pa.chunked_array(
+        [pa.array(values[i : i + 7], pa.string()) for i in range(0, len(values), 7)],
+        pa.string(),
+    )
+
+
 def score(flagger: KeywordFlagger, rows: list[tuple[str | None, str | None]]) -> list[dict]:
     table = pa.table(
         {
             "sample_id": [f"s{i}" for i in range(len(rows))],
-            "text": pa.array([r[0] for r in rows], pa.string()),
-            "url": pa.array([r[1] for r in rows], pa.string()),
+            "text": _chunked([r[0] for r in rows]),
+            "url": _chunked([r[1] for r in rows]),
         }
     )
     by_id = {r["sample_id"]: r for r in flagger.score_batch(table).to_pylist()}

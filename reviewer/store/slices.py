@@ -3,8 +3,8 @@
 ``plan``, ``sample`` and ``stats`` need, for every sample, the set of flags it
 raised: a GROUP BY of the flagged score rows by sample id. Over a whole audit
 that group holds every flagged sample at once (12M of 100M rows in the scale
-benchmark), so the commands grew until DuckDB's memory limit and spilled:
-peak memory rose by 1.2-1.7x from 20M to 100M rows. Here the same statement runs
+benchmark), and DuckDB caches every block a scan reads, so the commands grew until
+DuckDB's memory limit: peak memory rose by 1.2-1.7x from 20M to 100M rows. Here the same statement runs
 once per slice of ``samples`` row ids, ``[start, stop)`` of :data:`ROWS_PER_SLICE`
 rows, over only the score parts that scored rows of that slice (a text flagger's
 parts name row ranges; :meth:`reviewer.store.runs.RunDir.parts_in_span`), and
@@ -44,8 +44,8 @@ def sample_slices(conn: duckdb.DuckDBPyConnection, rows: int) -> list[tuple[int,
 
     ``samples`` is only appended to, so its row ids run from 0 to its last row.
     """
-    found = conn.execute("SELECT max(rowid) FROM samples").fetchall()[0]
-    end = 0 if found is None or found[0] is None else int(found[0]) + 1
+    (high,) = conn.execute("SELECT max(rowid) FROM samples").fetchall()[0]
+    end = 0 if high is None else int(high) + 1
     return [(lo, min(lo + rows, end)) for lo in range(0, end, rows)] or [(0, 0)]
 
 

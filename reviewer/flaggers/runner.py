@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
@@ -203,9 +203,8 @@ def _score_from_audit(
     The parts are read through one read-only connection that is given up as soon
     as a writer (ingest, ``sample``) waits for DuckDB's lock, between parts or
     while a part is scored (:class:`~reviewer.store.connection.HeldReader`). The next
-    part is read, and the last one written, while this one is scored (DuckDB, the
-    matching and the parquet writer all run outside the GIL; writing in the scoring
-    thread left 15% of two cores idle), so memory holds two parts and one part's scores.
+    part is read while this one is scored (DuckDB and the matching both run outside
+    the GIL), so memory holds two.
     """
     total, size = run.info.todo_rows, run.info.batch_size
     missing = sorted(set(range(run.part_count())) - run.done_parts())
@@ -218,10 +217,8 @@ def _score_from_audit(
     def read(index: int) -> pa.Table:
         return store.work_lists.read_rows(list(flagger.inputs), run.part_ranges(index), held)
 
-    with held, ThreadPoolExecutor(max_workers=1) as reader, \
-            ThreadPoolExecutor(max_workers=1) as writer:
+    with held, ThreadPoolExecutor(max_workers=1) as reader:
         pending = reader.submit(read, missing[0]) if missing else None
-        written: tuple[Future[None], int] | None = None  # the part being written, its rows
         for position, index in enumerate(missing):
             assert pending is not None
             batch = pending.result()
@@ -234,28 +231,10 @@ def _score_from_audit(
                     f"{expected} samples in the audit (rows were removed since the run began)",
                     "flag again with --no-resume",
                 )
-            scores = conform_scores(flagger, batch, flagger.score_batch(batch))
-            done_rows = _await_write(written, done_rows, total, progress)
-            written = writer.submit(run.write_part, index, scores), batch.num_rows
-        _await_write(written, done_rows, total, progress)
-
-
-def _await_write(
-    written: tuple[Future[None], int] | None,
-    done_rows: int,
-    total: int,
-    progress: Progress | None,
-) -> int:
-    """Wait for the part being written (its error, a full disk, surfaces here) and count
-    its rows as done."""
-    if written is None:
-        return done_rows
-    future, rows = written
-    future.result()
-    done_rows += rows
-    if progress:
-        progress(done_rows, total)
-    return done_rows
+            run.write_part(index, conform_scores(flagger, batch, flagger.score_batch(batch)))
+            done_rows += batch.num_rows
+            if progress:
+                progress(done_rows, total)
 
 
 def _score_on_ray(flagger: Flagger, run: RunDir, progress: Progress | None) -> None:

@@ -4,10 +4,10 @@
 raised: a GROUP BY of the flagged score rows by sample id. Over a whole audit
 that group holds every flagged sample at once (12M of 100M rows in the scale
 benchmark), and DuckDB caches every block a scan reads, so the commands grew until
-DuckDB's memory limit: peak memory rose by 1.2-1.7x from 20M to 100M rows. Here the same statement runs
-once per slice of ``samples`` row ids, ``[start, stop)`` of :data:`ROWS_PER_SLICE`
-rows, over only the score parts that scored rows of that slice (a text flagger's
-parts name row ranges; :meth:`reviewer.store.runs.RunDir.parts_in_span`), and
+DuckDB's memory limit: peak memory rose by 1.2-1.7x from 20M to 100M rows. Here the
+same statement runs once per slice of ``samples`` row ids, ``[start, stop)`` of
+:data:`ROWS_PER_SLICE` rows, over only the score parts that scored rows of that slice (a
+text flagger's parts name row ranges; :meth:`reviewer.store.runs.RunDir.parts_in_span`), and
 the caller merges the slices' results (counts add; the smallest hashes of each
 stratum are the smallest of each slice's smallest). Memory is one slice's worth
 whatever the audit's size, and the score files are still read about once.

@@ -339,8 +339,8 @@ class KeywordFlagger(Flagger):
 
 def _values_at(column: pa.ChunkedArray | pa.Array, rows: np.ndarray) -> list[str | None]:
     """The values at sorted ``rows``, taken chunk by chunk: ``take`` on a chunked column
-    first copies every chunk into one array (a fifth of a keyword pass's memory copying,
-    for the few per cent of rows that are candidates)."""
+    first copies every chunk into one array (a third of a keyword pass's memory copying,
+    in one profile, for the few per cent of rows that are candidates)."""
     chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
     values: list[str | None] = []
     start = 0

@@ -75,3 +75,11 @@ class ImageUnavailableError(ReviewerError):
     def __init__(self, reason: str, message: str = "", hint: str = "") -> None:
         super().__init__(message or f"image unavailable ({reason})", hint)
         self.reason = reason
+
+
+def first_line(exc: BaseException, limit: int | None = None) -> str:
+    """The first line of an exception's message (its type's name when it has none), cut
+    to ``limit`` characters: what a one-line error quotes of a library's many lines."""
+    text = str(exc).strip()
+    line = text.splitlines()[0] if text else type(exc).__name__
+    return line if limit is None else line[:limit]

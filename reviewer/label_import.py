@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from reviewer.audit import Audit
-from reviewer.errors import ReviewerError
+from reviewer.errors import ReviewerError, first_line
 from reviewer.store.labels import VERDICTS, Decision
 
 REQUIRED = ("sample_id", "reviewer", "category", "verdict")
@@ -94,7 +94,7 @@ def _read(path: Path) -> pa.Table:
 
         return pq.read_table(path)
     except (pa.ArrowInvalid, pa.ArrowTypeError, OSError, UnicodeDecodeError) as exc:
-        detail = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+        detail = first_line(exc, 160)
         raise ReviewerError(f"{path}: cannot read the labels ({detail})",
                             "check the file's format; a column must hold one type") from exc
 

@@ -39,7 +39,7 @@ import numpy as np
 
 from reviewer.atomic import process_alive, write_text_atomically
 from reviewer.embeddings.sets import EmbeddingSet
-from reviewer.errors import ReviewerError
+from reviewer.errors import ReviewerError, first_line
 
 EXACT_BELOW = 200_000
 """Below this many vectors exact search answers within ~100 ms here: no index needed."""
@@ -433,7 +433,7 @@ def build_index(
         write_text_atomically(tmp / "index.json", json.dumps(asdict(info), indent=1))
         _swap(tmp, final)
     except (RuntimeError, MemoryError, OSError) as exc:
-        what = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+        what = first_line(exc, 160)
         raise ReviewerError(
             f"index build failed ({what})",
             "the previous index (if any) is unchanged; free memory or disk and retry",
@@ -453,7 +453,6 @@ def _remove_abandoned_builds(folder: Path) -> None:
         pid = tmp.name.split(".")[1]
         if pid.isdigit() and not process_alive(int(pid)):
             shutil.rmtree(tmp, ignore_errors=True)
-
 
 
 def _swap(new: Path, final: Path) -> None:

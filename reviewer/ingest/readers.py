@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from reviewer.errors import ReviewerError
+from reviewer.errors import ReviewerError, first_line
 from reviewer.images.resolve import image_bytes_column
 from reviewer.ingest.sources import IMAGE_SUFFIXES, Unit
 
@@ -63,7 +63,8 @@ def _parquet(path: Path) -> Reader:
         total = pf.metadata.num_rows
     except (pa.ArrowException, OSError) as exc:
         raise ReviewerError(
-            f"{path}: unreadable parquet ({_short(exc)})", "re-download or re-export the file"
+            f"{path}: unreadable parquet ({first_line(exc, 200)})",
+            "re-download or re-export the file",
         ) from exc
     return Reader(columns, total, pf.iter_batches(batch_size=BATCH_ROWS, columns=columns))
 
@@ -111,7 +112,9 @@ def _csv(path: Path, delimiter: str) -> Reader:
             ),
         )
     except (pa.ArrowException, OSError) as exc:
-        raise ReviewerError(f"{path}: unreadable CSV ({_short(exc)})", "check the file") from exc
+        raise ReviewerError(
+            f"{path}: unreadable CSV ({first_line(exc, 200)})", "check the file"
+        ) from exc
     return Reader(names, None, iter(stream))
 
 
@@ -229,7 +232,7 @@ def _tar_entries(path: Path) -> Iterator[dict[str, Any]]:
                     yield entry
     except (tarfile.TarError, OSError, EOFError) as exc:
         raise ReviewerError(
-            f"{path}: unreadable tar shard ({_short(exc)})", "fetch the shard again"
+            f"{path}: unreadable tar shard ({first_line(exc, 200)})", "fetch the shard again"
         ) from exc
 
 
@@ -240,8 +243,3 @@ def _folder_entries(path: Path) -> Iterator[dict[str, Any]]:
         entry = _entry(key, parts, lambda n: (path / n).read_bytes())
         if entry is not None:
             yield entry
-
-
-def _short(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return (text.splitlines()[0] if text else type(exc).__name__)[:200]

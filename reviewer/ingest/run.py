@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
-from reviewer.errors import ReviewerError
+from reviewer.errors import ReviewerError, first_line
 from reviewer.ingest import direct
 from reviewer.ingest.attach import AttachReport, attach_images
 from reviewer.ingest.columns import ColumnMap, has_id_column, map_columns
@@ -326,7 +326,7 @@ def _stage_file(
         if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
             raise  # disk full while staging: the CLI says so
         raise ReviewerError(
-            f"{unit.path}: unreadable after row {row:,} ({_short(exc)})",
+            f"{unit.path}: unreadable after row {row:,} ({first_line(exc, 200)})",
             "the file is truncated or corrupt: fetch it again; nothing of it was ingested,"
             " files before it were",
         ) from exc
@@ -450,8 +450,3 @@ def _path_refs(
         bad,
         f"source_row {ctx.first_row + first}",
     )
-
-
-def _short(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return (text.splitlines()[0] if text else type(exc).__name__)[:200]

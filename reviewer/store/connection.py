@@ -33,7 +33,7 @@ from typing import Any, TypeVar
 import duckdb
 
 from reviewer.atomic import process_alive
-from reviewer.errors import AuditBusyError, ReviewerError
+from reviewer.errors import AuditBusyError, ReviewerError, first_line
 
 _LOCK_MARKERS = ("Could not set lock", "Conflicting lock")
 
@@ -43,7 +43,6 @@ T = TypeVar("T")
 
 def _is_lock_conflict(exc: BaseException) -> bool:
     return any(marker in str(exc) for marker in _LOCK_MARKERS)
-
 
 
 class ConnectionFactory:
@@ -139,7 +138,7 @@ class ConnectionFactory:
                     if explained is not None:
                         raise explained from exc
                     raise ReviewerError(
-                        f"{self.path}: cannot open the audit database ({_first_line(exc)})",
+                        f"{self.path}: cannot open the audit database ({first_line(exc)})",
                         "check the file is a reviewer audit and not corrupt",
                     ) from exc
                 if time.monotonic() >= deadline:
@@ -377,7 +376,3 @@ def _bytes(size: str) -> float:
         if text.endswith(unit):
             return float(text[: -len(unit)]) * units[unit]
     raise ValueError(size)
-
-
-def _first_line(exc: BaseException) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

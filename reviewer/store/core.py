@@ -19,7 +19,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from reviewer.errors import ReviewerError
+from reviewer.errors import ReviewerError, first_line
 from reviewer.store.connection import ConnectionFactory, HeldReader
 from reviewer.store.damage import explain_duckdb_error
 from reviewer.store.labels import LabelStore
@@ -101,7 +101,7 @@ class Database:
                 return conn.sql(sql, params=list(params) or None).to_arrow_table()
             except duckdb.Error as exc:
                 explained = explain_duckdb_error(exc, self.path, self.scores_dir)
-                raise explained or ReviewerError(f"query failed: {_first_line(exc)}") from exc
+                raise explained or ReviewerError(f"query failed: {first_line(exc)}") from exc
 
     def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
         """Run a query that returns one value."""
@@ -119,8 +119,3 @@ class Database:
     def close(self) -> None:
         """Release the in-memory database if any (file connections are short-lived)."""
         self.factory.close()
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

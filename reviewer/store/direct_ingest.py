@@ -39,6 +39,7 @@ from typing import Any
 
 import duckdb
 
+from reviewer.errors import first_line
 from reviewer.store.connection import Progress, fetch_with_progress
 from reviewer.store.ingested import (
     IdSummary,
@@ -283,7 +284,7 @@ class DirectPublisher:
         try:
             rows = fetch_with_progress(self.conn, sql, progress=progress)
         except duckdb.Error as exc:
-            raise DirectFallback(_first_line(exc)) from exc
+            raise DirectFallback(first_line(exc, 200)) from exc
         inserted = int(rows[0][0]) if rows else 0
         stage = StageResult(
             inserted=inserted,
@@ -297,9 +298,4 @@ class DirectPublisher:
         try:
             return self.conn.execute(sql).fetchall()
         except duckdb.Error as exc:
-            raise DirectFallback(_first_line(exc)) from exc
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return (text.splitlines()[0] if text else type(exc).__name__)[:200]
+            raise DirectFallback(first_line(exc, 200)) from exc

@@ -23,7 +23,7 @@ import pyarrow as pa
 
 from reviewer.atomic import process_alive
 from reviewer.config import Settings
-from reviewer.errors import DISK_FULL_EXIT, ReviewerError
+from reviewer.errors import DISK_FULL_EXIT, ReviewerError, first_line
 from reviewer.flag_specs import FLAG_NAMES
 from reviewer.store import export_sql as q
 from reviewer.store.connection import fetch_with_progress
@@ -419,7 +419,7 @@ def _copy_with_progress(
         if explained is not None and explained.exit_code == DISK_FULL_EXIT:
             raise explained from error
         raise ReviewerError(
-            f"cannot write the export ({str(error).splitlines()[0]})",
+            f"cannot write the export ({first_line(error)})",
             "check the folder is writable and has free space",
         ) from error
     return int(rows[0][0]) if rows else 0

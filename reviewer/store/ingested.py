@@ -28,7 +28,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from reviewer.atomic import process_alive
-from reviewer.errors import ReviewerError
+from reviewer.errors import ReviewerError, first_line
 from reviewer.store.core import Database
 from reviewer.store.sql import lit
 
@@ -215,7 +215,7 @@ class FileStage:
         try:
             return self._publish(conn, unique_ids, check_existing)
         except duckdb.Error as exc:
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+            first = first_line(exc, 200)
             raise ReviewerError(
                 f"{source}: could not be added to the audit ({first})",
                 "an extra column may clash in type with an earlier file's: rename it;"
@@ -256,7 +256,6 @@ class FileStage:
             duplicates_existing=n_existing,
             duplicate_example=example,
         )
-
 
 
 @contextmanager

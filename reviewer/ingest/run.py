@@ -158,6 +158,11 @@ def infer_dataset(unit: Unit, flavour: str) -> str:
 _DATA_SUFFIXES = (".parquet", ".snappy", ".gz", ".zst", ".csv", ".tsv", ".tar")
 
 
+def id_prefix(dataset: str, path: Path) -> str:
+    """What a file's generated ids start with: ``{dataset}:{stem}``, then ``:{row}``."""
+    return f"{dataset}:{id_stem(path)}"
+
+
 def id_stem(path: Path) -> str:
     """A file's name without its data suffixes (``part-0.snappy.parquet`` -> ``part-0``)."""
     name = path.name
@@ -195,7 +200,7 @@ def _ingest_unit(
     file_report.dataset = ds = dataset or infer_dataset(unit, cmap.flavour)
     links = _links(store, unit, cmap, images)
     spec = (
-        direct.plan(unit, cmap, ds, f"{ds}:{id_stem(unit.path)}")
+        direct.plan(unit, cmap, ds, id_prefix(ds, unit.path))
         if links.shard_root is None and links.path_root is None
         else None
     )
@@ -243,7 +248,7 @@ def _generated_ids(unit: Unit, dataset: str, rows: int) -> IdSummary | None:
     sidecar folder's batches may bring a ``sample_id`` from their ``.json`` members."""
     if unit.kind not in ("parquet", "csv", "tsv") or rows <= 0:
         return None
-    return IdSummary(f"{dataset}:{id_stem(unit.path)}:", 0, rows - 1)
+    return IdSummary(f"{id_prefix(dataset, unit.path)}:", 0, rows - 1)
 
 
 def _ingest_direct(
@@ -318,7 +323,7 @@ def _stage_file(
         for batch in reader.batches:
             table = batch if isinstance(batch, pa.Table) else pa.Table.from_batches([batch])
             source_ids = source_ids or has_id_column(table.column_names)
-            ctx = BatchContext(dataset, str(unit.path), f"{dataset}:{id_stem(unit.path)}", row)
+            ctx = BatchContext(dataset, str(unit.path), id_prefix(dataset, unit.path), row)
             stage.add(_batch(table, cmap, ctx, file_report, links))
             row += table.num_rows
             advance(table.num_rows)

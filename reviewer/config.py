@@ -177,10 +177,11 @@ class DatabaseSection:
     memory_limit: str = setting("512MB", _MEMORY)
     """DuckDB's memory limit in each process (e.g. ``"1GB"``, ``"8GB"``); queries that need
     more spill to ``temp_directory``. Peak memory of a command is about this plus ~0.3 GB.
-    512 MB because the commands that read every row (``plan``, ``sample``, ``stats``,
-    ``export``, ``report``) grow to whatever limit they are given while an audit is
-    larger than it: measured on 100M rows, 2 GB gave peaks of 1.7–2.2 GB and 512 MB
-    0.6–0.8 GB, at 20M rows 1.0–1.4 GB and 0.6 GB (issue #16, README "At LAION scale")."""
+    512 MB because a command that reads every row on one connection (``export``) grows
+    to whatever limit it is given while an audit is larger than it, DuckDB caching the
+    blocks it has read: measured on 100M rows (before ``plan``, ``sample``, ``stats`` and
+    ``report`` read in slices, each on a connection of its own: now 0.3–0.6 GB), 2 GB gave
+    peaks of 1.7–2.2 GB and 512 MB 0.6–0.8 GB (issue #16, README "At LAION scale")."""
     temp_directory: str = ""
     """Where DuckDB spills; empty means the audit's ``cache/duckdb_tmp`` (the system's
     temporary folder for a read-only audit). Point it at a fast local disk with room."""
